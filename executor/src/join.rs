@@ -1,0 +1,245 @@
+//! `JoinHandle` and `JoinError`: how a task's result gets back to whoever spawned it.
+//!
+//! The last of the three files on a task's path (`executor.rs` → `task.rs` → here). A
+//! `JoinHandle<T>` owns one reference to its task. Awaiting it stores the caller's waker in the
+//! task's `join_waker` slot until the task completes (arrow 7 in `task.rs` wakes it), then moves the
+//! output out of the task (arrow 8). Dropping it *detaches* the task, which runs on, exactly like an
+//! asyncio task whose reference you let go of.
+//!
+//! # Invariants
+//!
+//! The handle is `!Send` and `!Sync`: it is created on the runtime thread (by `spawn`) and stays
+//! there, so the output and the `join_waker` slot are only touched on the runtime thread, never
+//! concurrently with the executor. That is what allows `!Send` outputs, and it is why this file
+//! needs no synchronisation beyond the state word. Sending a handle to another thread does not
+//! compile:
+//!
+//! ```compile_fail
+//! let mut executor = cashier_executor::Executor::new();
+//! let handle = executor.spawn(async { 1 });
+//! std::thread::spawn(move || drop(handle)); // error: `JoinHandle` cannot be sent between threads
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::state::{DropJoinHandle, ToCancelled};
+use crate::task::TaskRef;
+
+/// An owned permission to await a spawned task's result, like an asyncio `Task` or tokio's
+/// `JoinHandle`.
+///
+/// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked or was cancelled.
+/// Dropping it does not cancel the task: use [`JoinHandle::abort`] for that.
+///
+/// ```
+/// let mut executor = cashier_executor::Executor::new();
+/// let answer = executor.block_on(async {
+///     let handle = cashier_executor::spawn(async { 6 * 7 });
+///     handle.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub struct JoinHandle<T> {
+    /// The task; this handle owns one of its references.
+    task: TaskRef,
+    /// Owns a `T` in spirit; the raw pointer makes the handle `!Send` and `!Sync`.
+    _marker: PhantomData<(T, *const ())>,
+}
+
+impl<T> JoinHandle<T> {
+    /// Wraps the `JoinHandle` reference that `TaskRef::allocate` counted.
+    pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
+        JoinHandle {
+            task,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Cancels the task, like asyncio's `Task.cancel()`.
+    ///
+    /// The future is dropped on the runtime thread the next time the executor would have polled
+    /// it: at once if it is idle, after the current poll if it is aborting itself. Awaiting the
+    /// handle then gives [`JoinError::is_cancelled`]. A task that already completed keeps its
+    /// output; a task whose abort arrives during a poll that returns `Ready` also keeps its output
+    /// (the work was done).
+    ///
+    /// ```
+    /// let mut executor = cashier_executor::Executor::new();
+    /// executor.block_on(async {
+    ///     let handle = cashier_executor::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        if self.task.header().state.transition_to_cancelled() == ToCancelled::Enqueue {
+            crate::executor::enqueue(self.task);
+        }
+    }
+
+    /// Whether the task has finished (completed, panicked or been cancelled). Does not block.
+    pub fn is_finished(&self) -> bool {
+        self.task.header().state.load().is_complete()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let header = self.task.header();
+        if header.state.load().is_complete() {
+            let mut result = Poll::Pending;
+            // SAFETY: we are on the runtime thread (the handle is `!Send`), the task is complete,
+            // and `result` has the type `read_output` writes: this handle's `T` is the task's
+            // output type, fixed by `spawn`.
+            unsafe {
+                self.task
+                    .read_output((&mut result as *mut Poll<Self::Output>).cast())
+            };
+            return result;
+        }
+        // The task cannot complete between the check above and this registration: completion
+        // happens on this same thread, in the run loop, not while we are being polled.
+        // SAFETY: runtime thread; the slot is borrowed only inside this block.
+        let slot = unsafe { &mut *header.join_waker.get() };
+        match slot {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let header = self.task.header();
+        match header.state.drop_join_interest() {
+            // SAFETY: runtime thread, task complete, and we were the only reader of its output.
+            DropJoinHandle::DropOutput => unsafe { self.task.drop_output() },
+            DropJoinHandle::Detached => {
+                // The task will drop its own output; our waker must not be woken any more.
+                // SAFETY: runtime thread; the slot is not borrowed elsewhere.
+                let waker = unsafe { (*header.join_waker.get()).take() };
+                drop(waker);
+            }
+        }
+        self.task.drop_ref();
+    }
+}
+
+// The handle never pins anything: the task's future lives in the task's own allocation.
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("task", &self.task.as_ptr())
+            .field("state", &self.task.header().state.load())
+            .finish()
+    }
+}
+
+/// Why a task produced no output: it panicked, or it was cancelled.
+///
+/// Like asyncio, where awaiting a failed task re-raises its exception and awaiting a cancelled one
+/// raises `CancelledError`; here both are values.
+pub struct JoinError {
+    /// What happened.
+    repr: Repr,
+}
+
+/// The two ways a task can end without an output.
+enum Repr {
+    /// Aborted, or dropped at runtime shutdown.
+    Cancelled,
+    /// The future (or its destructor) panicked; the payload as `catch_unwind` returned it.
+    Panicked(Box<dyn Any + Send + 'static>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled() -> JoinError {
+        JoinError {
+            repr: Repr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            repr: Repr::Panicked(payload),
+        }
+    }
+
+    /// The task was cancelled (by [`JoinHandle::abort`] or by dropping the runtime).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// The task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panicked(_))
+    }
+
+    /// The panic payload, to inspect or to resume with `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    /// If the task was cancelled rather than panicked; use [`JoinError::try_into_panic`] to check.
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic().unwrap_or_else(|_| {
+            panic!("`JoinError::into_panic` called on a cancelled task's error")
+        })
+    }
+
+    /// The panic payload, or the error itself if the task was cancelled.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panicked(payload) => Ok(payload),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    /// The panic message, when the payload is a string (as `panic!` with a message makes it).
+    fn panic_message(&self) -> Option<&str> {
+        let Repr::Panicked(payload) = &self.repr else {
+            return None;
+        };
+        payload
+            .downcast_ref::<&'static str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.repr, self.panic_message()) {
+            (Repr::Cancelled, _) => f.write_str("task was cancelled"),
+            (Repr::Panicked(_), Some(message)) => write!(f, "task panicked: {message}"),
+            (Repr::Panicked(_), None) => f.write_str("task panicked"),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.repr, self.panic_message()) {
+            (Repr::Cancelled, _) => f.write_str("JoinError::Cancelled"),
+            (Repr::Panicked(_), Some(message)) => write!(f, "JoinError::Panicked({message:?})"),
+            (Repr::Panicked(_), None) => f.write_str("JoinError::Panicked(..)"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for io::Error {
+    fn from(error: JoinError) -> io::Error {
+        io::Error::other(error.to_string())
+    }
+}

@@ -1,0 +1,76 @@
+//! # cashier-executor: the cashier who serves the tasks
+//!
+//! An event loop is a fast-food cashier. Customers (tasks) order, step aside while their food (I/O,
+//! a timer) is prepared, and are served when it is ready, not in arrival order; the cashier never
+//! stands waiting at the kitchen. This crate is the cashier: it keeps the queue of customers who
+//! are ready to be served and serves them one at a time. It knows nothing of the kitchen (I/O and
+//! timers live in `cashier-reactor`); when nobody is ready it waits through the [`Park`] seam.
+//!
+//! ```
+//! use cashier_executor::{Executor, spawn, yield_now};
+//!
+//! let mut executor = Executor::new();
+//! let out = executor.block_on(async {
+//!     let order = spawn(async {
+//!         yield_now().await; // step aside once
+//!         "burger"
+//!     });
+//!     order.await.unwrap()
+//! });
+//! assert_eq!(out, "burger");
+//! ```
+//!
+//! # Implementation
+//!
+//! Follow one task from [`spawn`] to its [`JoinHandle`] resolving in three files:
+//!
+//! 1. `executor.rs`: `spawn` allocates the task (once), links it into the list of owned tasks and
+//!    pushes it on the local run queue; the run loop in [`Executor::block_on`] pops it.
+//! 2. `task.rs`: the task's memory layout, its lifecycle diagram, and the three points where
+//!    everything happens: `run` (poll), `wake` (schedule) and `complete`. Its `Waker` is a
+//!    hand-written `RawWakerVTable` over the same allocation.
+//! 3. `join.rs`: the `JoinHandle` that takes the output, or the `JoinError` saying why there is
+//!    none.
+//!
+//! Each step asks `state.rs` what to do: every transition of the atomic state word is a small
+//! function returning a `#[must_use]` outcome, and the caller performs the effects. The rest are
+//! one job per file: `run_queue.rs` (the intrusive local and remote queues), `owned_tasks.rs`
+//! (what shutdown cancels), `context.rs` (the thread-local current executor), `park.rs` (the seam
+//! to the reactor) and `yield_now.rs`.
+//!
+//! ## What each operation costs
+//!
+//! - `spawn`: one heap allocation (header and future together); no lock.
+//! - a wake on the runtime thread: one compare-and-swap on the task's state and two pointer writes
+//!   into the local queue. No allocation, no lock, no system call.
+//! - a wake from another thread: the same compare-and-swap, one compare-and-swap on the remote
+//!   stack, and an unpark (a system call) only if the stack was empty.
+//! - a poll: two compare-and-swaps on the state (start, end); the `Waker` passed to the future
+//!   borrows the executor's reference, so polling costs no reference counting.
+//!
+//! ## Where production runtimes differ
+//!
+//! Tokio's multi-threaded scheduler needs work-stealing queues, a LIFO slot, and locks around its
+//! owned-task lists because a task may run on any worker; its current-thread scheduler still
+//! shares that task machinery. cashier has exactly one thread, so the queues are plain linked
+//! lists of `Cell`s, and `spawn` accepts `!Send` futures without a `LocalSet`.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+#![doc(test(attr(deny(warnings))))]
+
+mod context;
+mod executor;
+mod join;
+mod owned_tasks;
+mod park;
+mod run_queue;
+mod state;
+mod task;
+mod yield_now;
+
+pub use context::in_runtime;
+pub use executor::{EVENT_INTERVAL, Executor, spawn};
+pub use join::{JoinError, JoinHandle};
+pub use park::{Park, ThreadPark, Unpark};
+pub use yield_now::{YieldNow, yield_now};

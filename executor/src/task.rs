@@ -1,0 +1,427 @@
+//! A task: one heap allocation holding a header and a future, and every step of its life.
+//!
+//! This file is the middle of the three a reader follows from `spawn` to a resolved `JoinHandle`:
+//! `executor.rs` creates tasks and pops them from run queues, this file polls, wakes and completes
+//! them, and `join.rs` hands the output back. The decisions each step makes are in `state.rs`.
+//!
+//! # Layout
+//!
+//! A spawned future `F` lives in one `Box<Task<F>>`, allocated once at spawn and freed when the
+//! last reference goes. `Task<F>` is `#[repr(C)]` with the [`Header`] first, so a pointer to the
+//! task is a pointer to its header: the executor, the run queues and every `Waker` hold a
+//! type-erased [`TaskRef`] to the header, and reach the typed parts through the header's vtable.
+//!
+//! # Lifecycle
+//!
+//! ```text
+//!    1: spawn                          2: popped and polled
+//!  ───────────────► [SCHEDULED] ───────────────────────────────► [RUNNING] ───┐ 4: woken during
+//!                      ▲    ▲                                      │  │  ▲    │    the poll
+//!   3: woken while     │    │  5: poll returned Pending after      │  │  └────┘    (flag only)
+//!      idle            │    └──── a wake during it: re-queued ◄────┘  │
+//!                      │                                              │ 7: poll returned Ready,
+//!                   [IDLE] ◄─────── 6: poll returned Pending ─────────┤    panicked, or the task
+//!                                                                     ▼    was cancelled
+//!                                                                [COMPLETE] ── 8: output taken
+//!                                                                                or dropped
+//! ```
+//!
+//! 1. `spawn` → `Core::spawn` → [`TaskRef::allocate`] → `OwnedTasks::push` → `Core::push_local`.
+//! 2. the run loop → `LocalQueue::pop` → [`TaskRef::run`] → `transition_to_running` → `vtable.poll`.
+//! 3. `Waker::wake` → [`TaskRef::wake`] → `transition_to_scheduled` says `Enqueue` →
+//!    `executor::enqueue`: the local queue on the runtime thread (no lock, no syscall), else the
+//!    remote queue and an unpark of the runtime.
+//! 4. `Waker::wake` → [`TaskRef::wake`] → `transition_to_scheduled` only sets `SCHEDULED`: the
+//!    task is not queued while it runs, so it can never be polled twice at once.
+//! 5. [`TaskRef::run`] → `transition_to_idle` says `Requeue` → `Core::push_local`.
+//! 6. [`TaskRef::run`] → `transition_to_idle` says `Idle`: only a waker can bring it back.
+//! 7. [`TaskRef::run`] → `complete` → `transition_to_complete` → wake the joiner or drop the
+//!    output → `OwnedTasks::remove` → release the executor's reference.
+//! 8. `JoinHandle::poll` → `vtable.read_output`, or `JoinHandle::drop` → `vtable.drop_output`;
+//!    whoever releases the last reference calls `vtable.dealloc`.
+//!
+//! Cancellation joins the same paths: `JoinHandle::abort` sets `CANCELLED` (and schedules an idle
+//! task, arrow 3), and where arrow 2 or 5 would poll, [`TaskRef::run`] drops the future instead and
+//! takes arrow 7 with `JoinError::Cancelled`.
+//!
+//! # Ownership: who holds a reference
+//!
+//! The count in the state word counts: the executor's owned-task list (from spawn until
+//! completion), the `JoinHandle` (until dropped), and every `Waker` clone. A run queue holds *no*
+//! reference: only incomplete tasks are queued, and incomplete tasks are kept alive by the owned
+//! list. Shutdown closes both queues before it completes any task, so a queue never points at a
+//! freed task.
+//!
+//! # Threads
+//!
+//! The future, its output and the `join_waker` slot are only ever touched on the runtime thread:
+//! polling, completion and shutdown run there, and the `JoinHandle` is `!Send`, so it stays on the
+//! thread that spawned the task. That is what lets `spawn` accept `!Send` futures. A `Waker` may
+//! travel to any thread, and there it only touches `state`, `vtable`, `shared` and, while it holds
+//! the `SCHEDULED` claim, `queue_next`. When the last reference is released on another thread the
+//! task is freed there, but by then its stage holds neither the future nor an output (see
+//! [`TaskRef::drop_ref`]), so no `!Send` value is dropped off its thread.
+
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::mem::{self, ManuallyDrop};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+use std::sync::atomic::AtomicPtr;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use crate::executor::{self, Core, Shared};
+use crate::join::JoinError;
+use crate::state::{State, ToComplete, ToIdle, ToRunning, ToScheduled};
+
+/// The type-independent part of every task; the first field of `Task<F>`.
+#[repr(C)]
+pub(crate) struct Header {
+    /// Flags and reference count; see `state.rs`. Any thread.
+    pub(crate) state: State,
+    /// The functions that know the future's type. Immutable.
+    vtable: &'static TaskVTable,
+    /// Next task in whichever run queue holds this one. Written only by the party that set
+    /// `SCHEDULED` (until the executor pops the task), so at most one queue links it at a time.
+    pub(crate) queue_next: AtomicPtr<Header>,
+    /// Previous task in the executor's owned-task list. Runtime thread only.
+    pub(crate) owned_prev: Cell<*const Header>,
+    /// Next task in the executor's owned-task list. Runtime thread only.
+    pub(crate) owned_next: Cell<*const Header>,
+    /// The executor's cross-thread half: remote queue and unpark handle. Each task holds one `Arc`
+    /// count, so a waker that outlives the runtime still points at valid memory. Immutable.
+    pub(crate) shared: Arc<Shared>,
+    /// The waker of whoever awaits the `JoinHandle`. Runtime thread only.
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// The operations that need the concrete future type, one table per `F`.
+struct TaskVTable {
+    /// Polls the future; on `Ready` (or a panic) drops it and stores the result.
+    poll: unsafe fn(TaskRef, &mut Context<'_>) -> Poll<()>,
+    /// Drops the future and stores `JoinError::Cancelled`.
+    cancel: unsafe fn(TaskRef),
+    /// Moves the stored result into a `*mut Poll<Result<F::Output, JoinError>>`.
+    read_output: unsafe fn(TaskRef, *mut ()),
+    /// Drops the stored result.
+    drop_output: unsafe fn(TaskRef),
+    /// Frees the allocation.
+    dealloc: unsafe fn(TaskRef),
+}
+
+/// The whole allocation of a spawned future.
+#[repr(C)]
+struct Task<F: Future> {
+    /// Must stay first: a `*const Task<F>` is used as a `*const Header`.
+    header: Header,
+    /// The future, then its result. Runtime thread only.
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// What the task's allocation holds besides the header.
+enum Stage<F: Future> {
+    /// The future, pinned here until it is dropped in place.
+    Running(F),
+    /// The future's output, or why there is none.
+    Finished(Result<F::Output, JoinError>),
+    /// The result was taken or dropped.
+    Consumed,
+}
+
+/// A type-erased pointer to a task's header.
+///
+/// Copying a `TaskRef` does not add a reference. Every function that receives one states who
+/// keeps the task alive meanwhile: a waker's count, the `JoinHandle`'s, or the owned list's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TaskRef(NonNull<Header>);
+
+impl TaskRef {
+    /// Allocates a task for `future` (the one allocation of a spawn). The new task is `SCHEDULED`,
+    /// has a `JoinHandle`, and holds two references: one for the executor's owned list, one for the
+    /// `JoinHandle` the caller creates.
+    pub(crate) fn allocate<F>(future: F, shared: Arc<Shared>) -> TaskRef
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let task = Box::new(Task {
+            header: Header {
+                state: State::new(),
+                vtable: &Task::<F>::VTABLE,
+                queue_next: AtomicPtr::new(ptr::null_mut()),
+                owned_prev: Cell::new(ptr::null()),
+                owned_next: Cell::new(ptr::null()),
+                shared,
+                join_waker: UnsafeCell::new(None),
+            },
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        TaskRef(NonNull::from(Box::leak(task)).cast())
+    }
+
+    /// Rebuilds a `TaskRef` from a pointer obtained from [`TaskRef::as_ptr`].
+    ///
+    /// # Safety
+    /// `ptr` must point to the header of a task that is still allocated.
+    pub(crate) unsafe fn from_ptr(ptr: *const Header) -> TaskRef {
+        // SAFETY: the caller guarantees `ptr` is a live header, hence non-null.
+        TaskRef(unsafe { NonNull::new_unchecked(ptr.cast_mut()) })
+    }
+
+    /// The header pointer, for intrusive links and waker data.
+    pub(crate) fn as_ptr(self) -> *const Header {
+        self.0.as_ptr()
+    }
+
+    /// The task's header.
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `TaskRef` only exists for an allocated task, and every holder is covered by a
+        // reference count for as long as it uses it (see the type's documentation).
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The single wake point: `Waker::wake`, `Waker::wake_by_ref` and `JoinHandle::abort` all end
+    /// here (arrows 3 and 4). The caller holds a reference for the duration of the call.
+    pub(crate) fn wake(self) {
+        if self.header().state.transition_to_scheduled() == ToScheduled::Enqueue {
+            executor::enqueue(self);
+        }
+    }
+
+    /// The single poll point (arrows 2, 5, 6, 7): the executor popped this task from its local
+    /// queue. The owned list's reference keeps it alive until `complete` releases it.
+    pub(crate) fn run(self, core: &Core) {
+        let header = self.header();
+        if header.state.transition_to_running() == ToRunning::Cancel {
+            return self.cancel_and_complete(core);
+        }
+        // A waker that borrows the caller's reference instead of taking one: most polls never
+        // clone it, so polling costs no reference-count traffic. `ManuallyDrop` keeps its drop
+        // from releasing a count it never took.
+        // SAFETY: the data pointer is a live task header and the vtable is the task vtable, whose
+        // functions expect exactly that.
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(self.raw_waker()) });
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: we are on the runtime thread and hold the `RUNNING` claim, so nobody else
+        // touches the stage; `vtable.poll` matches the task's future type.
+        if unsafe { (header.vtable.poll)(self, &mut cx) }.is_ready() {
+            return self.complete(core);
+        }
+        match header.state.transition_to_idle() {
+            ToIdle::Idle => {}
+            ToIdle::Requeue => core.push_local(self),
+            ToIdle::Cancel => self.cancel_and_complete(core),
+        }
+    }
+
+    /// Drops the future of a task this thread holds the `RUNNING` claim on, then completes it.
+    /// Used by abort and by runtime shutdown.
+    pub(crate) fn cancel_and_complete(self, core: &Core) {
+        // SAFETY: runtime thread, `RUNNING` claim held: the stage is ours; the vtable matches.
+        unsafe { (self.header().vtable.cancel)(self) };
+        self.complete(core);
+    }
+
+    /// The single completion point (arrow 7). The result is stored; the owned list's reference is
+    /// released here, so the task may be freed before this returns.
+    fn complete(self, core: &Core) {
+        let header = self.header();
+        match header.state.transition_to_complete() {
+            ToComplete::NotifyJoiner => {
+                // SAFETY: runtime thread, and the slot is never borrowed across a call: take the
+                // waker out first, so whatever `wake` runs cannot observe a live borrow.
+                let joiner = unsafe { (*header.join_waker.get()).take() };
+                if let Some(joiner) = joiner {
+                    joiner.wake();
+                }
+            }
+            // SAFETY: runtime thread; the task is complete and nobody holds a JoinHandle, so
+            // nothing else will read the stage.
+            ToComplete::DropOutput => unsafe { (header.vtable.drop_output)(self) },
+        }
+        core.owned.remove(self);
+        self.drop_ref();
+    }
+
+    /// Moves the result into `dst`, which must be a `*mut Poll<Result<T, JoinError>>` with `T` the
+    /// task's output type.
+    ///
+    /// # Safety
+    /// Runtime thread, task complete, `T` as above (the `JoinHandle<T>` created by spawn).
+    pub(crate) unsafe fn read_output(self, dst: *mut ()) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { (self.header().vtable.read_output)(self, dst) }
+    }
+
+    /// Drops the stored result (the `JoinHandle` is dropped after completion).
+    ///
+    /// # Safety
+    /// Runtime thread, task complete.
+    pub(crate) unsafe fn drop_output(self) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { (self.header().vtable.drop_output)(self) }
+    }
+
+    /// Adds a reference.
+    fn add_ref(self) {
+        self.header().state.ref_inc();
+    }
+
+    /// Releases one reference; the last one frees the task.
+    ///
+    /// The caller gives up the reference it held. Freeing may happen on any thread (a waker
+    /// dropped elsewhere): by then the owned list has released its reference, which it does only
+    /// after completion, and the `JoinHandle` has taken or dropped the output, so the stage is
+    /// `Consumed` or holds a `JoinError` (which is `Send`).
+    pub(crate) fn drop_ref(self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference, so nobody else can reach the task; the vtable
+            // matches the allocation's type.
+            unsafe { (self.header().vtable.dealloc)(self) }
+        }
+    }
+
+    /// A `RawWaker` for this task that does not own a reference by itself.
+    fn raw_waker(self) -> RawWaker {
+        RawWaker::new(self.as_ptr().cast(), &WAKER_VTABLE)
+    }
+}
+
+impl<F: Future> Task<F> {
+    /// The vtable for tasks of this future type; promoted to a `'static`.
+    const VTABLE: TaskVTable = TaskVTable {
+        poll: Self::poll,
+        cancel: Self::cancel,
+        read_output: Self::read_output,
+        drop_output: Self::drop_output,
+        dealloc: Self::dealloc,
+    };
+
+    /// The stage of the task `task` points to.
+    ///
+    /// # Safety
+    /// `task` must be a task of this `F`, and the caller on the runtime thread with the right to
+    /// touch the stage (the `RUNNING` claim, or a complete task and its `JoinHandle`).
+    unsafe fn stage(task: TaskRef) -> *mut Stage<F> {
+        // SAFETY: `Task<F>` is `repr(C)` with the header first, and the caller guarantees the type.
+        let task = unsafe { task.0.cast::<Task<F>>().as_ref() };
+        task.stage.get()
+    }
+
+    /// # Safety
+    /// As [`Task::stage`], with the `RUNNING` claim; the stage holds the future.
+    unsafe fn poll(task: TaskRef, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: forwarded from the caller's contract.
+        let stage = unsafe { Self::stage(task) };
+        // A panic is contained here and becomes the task's result; the run loop goes on.
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: we have exclusive access to the stage (caller's contract).
+            let Stage::Running(future) = (unsafe { &mut *stage }) else {
+                unreachable!("a task without a future was polled");
+            };
+            // SAFETY: the future lives in the task's heap allocation and is never moved: it is
+            // dropped in place by `finish`. That is the pinning guarantee.
+            unsafe { Pin::new_unchecked(future) }.poll(cx)
+        }));
+        let result = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(JoinError::panicked(payload)),
+        };
+        // SAFETY: exclusive access (caller's contract); the stage holds the future.
+        unsafe { Self::finish(stage, result) };
+        Poll::Ready(())
+    }
+
+    /// # Safety
+    /// As [`Task::poll`].
+    unsafe fn cancel(task: TaskRef) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { Self::finish(Self::stage(task), Err(JoinError::cancelled())) }
+    }
+
+    /// Drops the future in place and stores `result`. If the future's destructor panics, the
+    /// panic becomes the result: a destructor that panics is a bug its owner wants to hear about.
+    ///
+    /// # Safety
+    /// Exclusive access to `stage`, which holds the future.
+    unsafe fn finish(stage: *mut Stage<F>, result: Result<F::Output, JoinError>) {
+        // SAFETY: exclusive access; dropping in place honours the pin.
+        let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
+        let result = match dropped {
+            Ok(()) => result,
+            Err(payload) => {
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(result)));
+                Err(JoinError::panicked(payload))
+            }
+        };
+        // SAFETY: the old value was dropped (a panicking destructor still counts as dropped), so
+        // writing without dropping it again is correct.
+        unsafe { ptr::write(stage, Stage::Finished(result)) };
+    }
+
+    /// # Safety
+    /// As [`Task::stage`] for a complete task; `dst` is a `*mut Poll<Result<F::Output, JoinError>>`.
+    unsafe fn read_output(task: TaskRef, dst: *mut ()) {
+        // SAFETY: exclusive access to the complete task's stage (caller's contract).
+        let stage = unsafe { &mut *Self::stage(task) };
+        let Stage::Finished(_) = stage else {
+            panic!("`JoinHandle` polled after it returned the task's result");
+        };
+        let Stage::Finished(result) = mem::replace(stage, Stage::Consumed) else {
+            unreachable!()
+        };
+        // SAFETY: the caller guarantees the pointee type; it is initialised (a `Poll::Pending`).
+        unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
+    }
+
+    /// # Safety
+    /// As [`Task::stage`] for a complete task.
+    unsafe fn drop_output(task: TaskRef) {
+        // SAFETY: exclusive access to the complete task's stage (caller's contract).
+        let stage = unsafe { &mut *Self::stage(task) };
+        let result = mem::replace(stage, Stage::Consumed);
+        // An output whose destructor panics must not unwind into the run loop or a `drop`.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(result)));
+    }
+
+    /// # Safety
+    /// `task` is a task of this `F` whose last reference was just released.
+    unsafe fn dealloc(task: TaskRef) {
+        // SAFETY: the allocation came from `Box<Task<F>>` in `allocate` and nobody can reach it.
+        drop(unsafe { Box::from_raw(task.0.cast::<Task<F>>().as_ptr()) });
+    }
+}
+
+/// The `Waker` face of a task. A waker's data pointer is the task's header and each live `Waker`
+/// owns one reference, except the borrowed one built in [`TaskRef::run`].
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone_waker, wake_by_value, wake_by_ref, drop_waker);
+
+/// # Safety (all four functions)
+/// `data` is the header pointer of a task kept alive by the waker being used.
+unsafe fn clone_waker(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned keeps the task alive.
+    let task = unsafe { TaskRef::from_ptr(data.cast()) };
+    task.add_ref();
+    task.raw_waker()
+}
+
+unsafe fn wake_by_value(data: *const ()) {
+    // SAFETY: the waker being consumed keeps the task alive until `drop_ref` releases its count.
+    let task = unsafe { TaskRef::from_ptr(data.cast()) };
+    task.wake();
+    task.drop_ref();
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: the borrowed waker keeps the task alive for the call.
+    unsafe { TaskRef::from_ptr(data.cast()) }.wake();
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: the waker being dropped owns the count that `drop_ref` releases.
+    unsafe { TaskRef::from_ptr(data.cast()) }.drop_ref();
+}
