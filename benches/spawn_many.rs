@@ -23,9 +23,8 @@ fn spawn_many(c: &mut Criterion) {
     group.bench_function("cashier", |b| {
         b.iter(|| {
             let sum = cashier.block_on(async {
-                let handles: Vec<_> = (0..TASKS)
-                    .map(|i| cashier::spawn(async move { black_box(i) }))
-                    .collect();
+                let handles: Vec<_> =
+                    (0..TASKS).map(|i| cashier::spawn(async move { black_box(i) })).collect();
                 let mut sum = 0;
                 for handle in handles {
                     sum += handle.await.unwrap();
@@ -40,9 +39,8 @@ fn spawn_many(c: &mut Criterion) {
     group.bench_function("tokio", |b| {
         b.iter(|| {
             let sum = tokio.block_on(async {
-                let handles: Vec<_> = (0..TASKS)
-                    .map(|i| tokio::spawn(async move { black_box(i) }))
-                    .collect();
+                let handles: Vec<_> =
+                    (0..TASKS).map(|i| tokio::spawn(async move { black_box(i) })).collect();
                 let mut sum = 0;
                 for handle in handles {
                     sum += handle.await.unwrap();

@@ -26,9 +26,7 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime for the current thread.
     pub fn new() -> Runtime {
-        Runtime {
-            executor: Executor::new(),
-        }
+        Runtime { executor: Executor::new() }
     }
 
     /// Runs `future` to completion, running spawned tasks meanwhile: asyncio's

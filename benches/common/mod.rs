@@ -31,7 +31,5 @@ pub fn fair_allocator() {
 /// A tokio current-thread runtime, as a user of tokio would build it for this workload.
 #[allow(dead_code)]
 pub fn tokio_current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("tokio runtime")
+    tokio::runtime::Builder::new_current_thread().build().expect("tokio runtime")
 }

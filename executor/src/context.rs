@@ -47,17 +47,13 @@ pub(crate) fn enter_block_on(core: &Core) -> Enter {
         );
     }
     CURRENT.set(core);
-    Enter {
-        previous: ptr::null(),
-    }
+    Enter { previous: ptr::null() }
 }
 
 /// Marks `core` as current while it shuts down, which may happen inside another executor's
 /// `block_on` (a runtime created and dropped inside a task); the outer one is restored after.
 pub(crate) fn enter_shutdown(core: &Core) -> Enter {
-    Enter {
-        previous: CURRENT.replace(core),
-    }
+    Enter { previous: CURRENT.replace(core) }
 }
 
 /// Runs `f` with the executor running on this thread, if any.

@@ -212,10 +212,7 @@ impl Default for Executor<ThreadPark> {
 impl<P: Park> Executor<P> {
     /// An executor that parks through `park`.
     pub fn with_park(park: P) -> Executor<P> {
-        Executor {
-            core: Core::new(park.unparker()),
-            park,
-        }
+        Executor { core: Core::new(park.unparker()), park }
     }
 
     /// The parker, for the code that built the executor around it.

@@ -55,10 +55,7 @@ pub struct JoinHandle<T> {
 impl<T> JoinHandle<T> {
     /// Wraps the `JoinHandle` reference that `TaskRef::allocate` counted.
     pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
-        JoinHandle {
-            task,
-            _marker: PhantomData,
-        }
+        JoinHandle { task, _marker: PhantomData }
     }
 
     /// Cancels the task, like asyncio's `Task.cancel()`.
@@ -99,10 +96,7 @@ impl<T> Future for JoinHandle<T> {
             // SAFETY: we are on the runtime thread (the handle is `!Send`), the task is complete,
             // and `result` has the type `read_output` writes: this handle's `T` is the task's
             // output type, fixed by `spawn`.
-            unsafe {
-                self.task
-                    .read_output((&mut result as *mut Poll<Self::Output>).cast())
-            };
+            unsafe { self.task.read_output((&mut result as *mut Poll<Self::Output>).cast()) };
             return result;
         }
         // The task cannot complete between the check above and this registration: completion
@@ -165,15 +159,11 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn cancelled() -> JoinError {
-        JoinError {
-            repr: Repr::Cancelled,
-        }
+        JoinError { repr: Repr::Cancelled }
     }
 
     pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError {
-            repr: Repr::Panicked(payload),
-        }
+        JoinError { repr: Repr::Panicked(payload) }
     }
 
     /// The task was cancelled (by [`JoinHandle::abort`] or by dropping the runtime).

@@ -26,10 +26,7 @@ pub(crate) struct OwnedTasks {
 
 impl OwnedTasks {
     pub(crate) const fn new() -> OwnedTasks {
-        OwnedTasks {
-            head: Cell::new(ptr::null()),
-            len: Cell::new(0),
-        }
+        OwnedTasks { head: Cell::new(ptr::null()), len: Cell::new(0) }
     }
 
     /// Adds a freshly spawned task; the list takes over the reference `allocate` counted for it.
@@ -40,10 +37,7 @@ impl OwnedTasks {
         header.owned_next.set(head);
         if !head.is_null() {
             // SAFETY: every task in the list is kept alive by the list's reference.
-            unsafe { TaskRef::from_ptr(head) }
-                .header()
-                .owned_prev
-                .set(task.as_ptr());
+            unsafe { TaskRef::from_ptr(head) }.header().owned_prev.set(task.as_ptr());
         }
         self.head.set(task.as_ptr());
         self.len.set(self.len.get() + 1);
@@ -54,24 +48,15 @@ impl OwnedTasks {
         let header = task.header();
         let (prev, next) = (header.owned_prev.get(), header.owned_next.get());
         if prev.is_null() {
-            debug_assert!(
-                self.head.get() == task.as_ptr(),
-                "removed a task not in the list"
-            );
+            debug_assert!(self.head.get() == task.as_ptr(), "removed a task not in the list");
             self.head.set(next);
         } else {
             // SAFETY: neighbours in the list are alive (the list holds their references).
-            unsafe { TaskRef::from_ptr(prev) }
-                .header()
-                .owned_next
-                .set(next);
+            unsafe { TaskRef::from_ptr(prev) }.header().owned_next.set(next);
         }
         if !next.is_null() {
             // SAFETY: as above.
-            unsafe { TaskRef::from_ptr(next) }
-                .header()
-                .owned_prev
-                .set(prev);
+            unsafe { TaskRef::from_ptr(next) }.header().owned_prev.set(prev);
         }
         header.owned_prev.set(ptr::null());
         header.owned_next.set(ptr::null());

@@ -43,9 +43,7 @@ pub struct ThreadPark {
 impl ThreadPark {
     /// A parker for the current thread.
     pub fn new() -> ThreadPark {
-        ThreadPark {
-            thread: thread::current(),
-        }
+        ThreadPark { thread: thread::current() }
     }
 }
 
@@ -57,11 +55,7 @@ impl Default for ThreadPark {
 
 impl Park for ThreadPark {
     fn park(&mut self, timeout: Option<Duration>) {
-        debug_assert_eq!(
-            thread::current().id(),
-            self.thread.id(),
-            "parked on a foreign thread"
-        );
+        debug_assert_eq!(thread::current().id(), self.thread.id(), "parked on a foreign thread");
         match timeout {
             None => thread::park(),
             Some(timeout) if timeout.is_zero() => {}

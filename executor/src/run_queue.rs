@@ -37,22 +37,16 @@ pub(crate) struct LocalQueue {
 
 impl LocalQueue {
     pub(crate) const fn new() -> LocalQueue {
-        LocalQueue {
-            head: Cell::new(None),
-            tail: Cell::new(None),
-        }
+        LocalQueue { head: Cell::new(None), tail: Cell::new(None) }
     }
 
     /// Appends `task`. The caller set its `SCHEDULED` bit (so it is in no other queue).
     pub(crate) fn push(&self, task: TaskRef) {
-        task.header()
-            .queue_next
-            .store(ptr::null_mut(), Ordering::Relaxed);
+        task.header().queue_next.store(ptr::null_mut(), Ordering::Relaxed);
         match self.tail.get() {
-            Some(tail) => tail
-                .header()
-                .queue_next
-                .store(task.as_ptr().cast_mut(), Ordering::Relaxed),
+            Some(tail) => {
+                tail.header().queue_next.store(task.as_ptr().cast_mut(), Ordering::Relaxed)
+            }
             None => self.head.set(Some(task)),
         }
         self.tail.set(Some(task));
@@ -109,9 +103,7 @@ fn closed() -> *mut Header {
 
 impl RemoteQueue {
     pub(crate) const fn new() -> RemoteQueue {
-        RemoteQueue {
-            head: AtomicPtr::new(ptr::null_mut()),
-        }
+        RemoteQueue { head: AtomicPtr::new(ptr::null_mut()) }
     }
 
     /// Pushes `task` from any thread. The caller set its `SCHEDULED` bit and holds a reference.
@@ -125,9 +117,7 @@ impl RemoteQueue {
             task.header().queue_next.store(head, Ordering::Relaxed);
             // Release: the link above, and whatever the waker wrote before waking, are visible to
             // the runtime once its `Acquire` swap in `take_all` sees this node.
-            match self
-                .head
-                .compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed)
+            match self.head.compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed)
             {
                 Ok(_) if head.is_null() => return RemotePush::WasEmpty,
                 Ok(_) => return RemotePush::WasNotEmpty,

@@ -149,9 +149,7 @@ impl State {
         loop {
             let (outcome, next) = decide(Snapshot(current));
             let Some(next) = next else { return outcome };
-            match self
-                .0
-                .compare_exchange_weak(current, next.0, Ordering::AcqRel, Ordering::Acquire)
+            match self.0.compare_exchange_weak(current, next.0, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return outcome,
                 Err(actual) => current = actual,
@@ -175,16 +173,9 @@ impl State {
     /// The executor popped the task from a run queue (runtime thread).
     pub(crate) fn transition_to_running(&self) -> ToRunning {
         self.transition(|s| {
-            debug_assert!(
-                s.has(SCHEDULED) && !s.has(RUNNING | COMPLETE),
-                "bad pop: {s:?}"
-            );
+            debug_assert!(s.has(SCHEDULED) && !s.has(RUNNING | COMPLETE), "bad pop: {s:?}");
             let next = s.without(SCHEDULED).with(RUNNING);
-            let outcome = if s.has(CANCELLED) {
-                ToRunning::Cancel
-            } else {
-                ToRunning::Poll
-            };
+            let outcome = if s.has(CANCELLED) { ToRunning::Cancel } else { ToRunning::Poll };
             (outcome, Some(next))
         })
     }
@@ -243,11 +234,8 @@ impl State {
     /// The `JoinHandle` is being dropped (runtime thread).
     pub(crate) fn drop_join_interest(&self) -> DropJoinHandle {
         self.transition(|s| {
-            let outcome = if s.has(COMPLETE) {
-                DropJoinHandle::DropOutput
-            } else {
-                DropJoinHandle::Detached
-            };
+            let outcome =
+                if s.has(COMPLETE) { DropJoinHandle::DropOutput } else { DropJoinHandle::Detached };
             (outcome, Some(s.without(JOIN_INTEREST)))
         })
     }
@@ -398,9 +386,6 @@ mod tests {
     #[test]
     fn debug_names_the_bits() {
         let state = State::new();
-        assert_eq!(
-            format!("{:?}", state.load()),
-            "{SCHEDULED, JOIN_INTEREST} refs=2"
-        );
+        assert_eq!(format!("{:?}", state.load()), "{SCHEDULED, JOIN_INTEREST} refs=2");
     }
 }

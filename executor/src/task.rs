@@ -370,9 +370,7 @@ impl<F: Future> Task<F> {
         let Stage::Finished(_) = stage else {
             panic!("`JoinHandle` polled after it returned the task's result");
         };
-        let Stage::Finished(result) = mem::replace(stage, Stage::Consumed) else {
-            unreachable!()
-        };
+        let Stage::Finished(result) = mem::replace(stage, Stage::Consumed) else { unreachable!() };
         // SAFETY: the caller guarantees the pointee type; it is initialised (a `Poll::Pending`).
         unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
     }

@@ -148,18 +148,10 @@ fn run_combination(ending: Ending, handle_fate: Handle) {
     // The task that aborts itself still holds its own handle in `own_handle`; drop it now.
     drop(own_handle.borrow_mut().take());
     let case = format!("{ending:?} / {handle_fate:?}");
-    assert_eq!(
-        future_drops.count(),
-        1,
-        "{case}: the future is dropped exactly once"
-    );
+    assert_eq!(future_drops.count(), 1, "{case}: the future is dropped exactly once");
     // The output token is dropped exactly once wherever it ends up: inside the future when the
     // task never produced it, by the task (no handle), by the handle, or by the awaiting caller.
-    assert_eq!(
-        output_drops.count(),
-        1,
-        "{case}: the output is dropped exactly once"
-    );
+    assert_eq!(output_drops.count(), 1, "{case}: the output is dropped exactly once");
 }
 
 #[test]
@@ -187,9 +179,7 @@ fn every_combination_drops_once() {
 fn abort_before_the_first_poll_never_polls() {
     let polls = Rc::new(Cell::new(0));
     let mut executor = Executor::new();
-    let handle = executor.spawn(Stuck {
-        polls: polls.clone(),
-    });
+    let handle = executor.spawn(Stuck { polls: polls.clone() });
     handle.abort();
     let result = executor.block_on(handle);
     assert!(result.unwrap_err().is_cancelled());
@@ -227,10 +217,7 @@ fn a_panicking_task_is_reported_and_the_others_run_on() {
     let error = panicked.unwrap_err();
     assert!(error.is_panic());
     assert_eq!(error.to_string(), "task panicked: kitchen on fire");
-    assert_eq!(
-        format!("{error:?}"),
-        "JoinError::Panicked(\"kitchen on fire\")"
-    );
+    assert_eq!(format!("{error:?}"), "JoinError::Panicked(\"kitchen on fire\")");
     let payload = error.into_panic();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"kitchen on fire"));
     assert_eq!(other.unwrap(), "served");
@@ -243,16 +230,10 @@ fn a_panic_in_block_on_propagates_and_the_executor_recovers() {
         executor.block_on(async { panic!("main future panicked") })
     }));
     let payload = caught.unwrap_err();
-    assert_eq!(
-        payload.downcast_ref::<&str>(),
-        Some(&"main future panicked")
-    );
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"main future panicked"));
     // The thread-local context was restored, and the executor still works.
     assert!(!cashier_executor::in_runtime());
-    assert_eq!(
-        executor.block_on(async { spawn(async { 5 }).await.unwrap() }),
-        5
-    );
+    assert_eq!(executor.block_on(async { spawn(async { 5 }).await.unwrap() }), 5);
 }
 
 #[test]
@@ -261,10 +242,7 @@ fn block_on_inside_block_on_panics_with_a_clear_message() {
     let message = outer.block_on(async {
         let caught = catch_unwind(|| Executor::new().block_on(async {}));
         let payload = caught.unwrap_err();
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default()
+        payload.downcast_ref::<&str>().map(|s| s.to_string()).unwrap_or_default()
     });
     assert!(
         message.contains("`block_on` called from inside a running cashier runtime"),
@@ -277,20 +255,14 @@ fn spawn_outside_a_runtime_panics_with_a_clear_message() {
     let caught = catch_unwind(|| spawn(async {}));
     let payload = caught.unwrap_err();
     let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
-    assert!(
-        message.contains("`spawn` called outside of a cashier runtime"),
-        "{message}"
-    );
+    assert!(message.contains("`spawn` called outside of a cashier runtime"), "{message}");
 }
 
 #[test]
 fn runtime_drop_drops_pending_futures_once_on_the_runtime_thread() {
     let counter = DropCounter::default();
     let dropped_on = Rc::new(Cell::new(None));
-    struct RecordThread(
-        Rc<Cell<Option<std::thread::ThreadId>>>,
-        #[allow(dead_code)] DropToken,
-    );
+    struct RecordThread(Rc<Cell<Option<std::thread::ThreadId>>>, #[allow(dead_code)] DropToken);
     impl Drop for RecordThread {
         fn drop(&mut self) {
             self.0.set(Some(std::thread::current().id()));
@@ -331,11 +303,7 @@ fn spawn_during_shutdown_is_cancelled_too() {
         std::future::pending::<()>().await
     }));
     drop(executor);
-    assert_eq!(
-        counter.count(),
-        1,
-        "the task spawned during shutdown was dropped"
-    );
+    assert_eq!(counter.count(), 1, "the task spawned during shutdown was dropped");
     let handle = late.borrow_mut().take().expect("spawned during shutdown");
     assert!(handle.is_finished());
     assert!(Executor::new().block_on(handle).unwrap_err().is_cancelled());

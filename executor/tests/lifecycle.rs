@@ -16,11 +16,8 @@ fn poll_pending_wake_poll_ready() {
     let trace = Trace::default();
     let slot = WakerSlot::default();
     let mut executor = Executor::new();
-    let handle = executor.spawn(Probe {
-        trace: trace.clone(),
-        slot: slot.clone(),
-        pending_polls: 1,
-    });
+    let handle =
+        executor.spawn(Probe { trace: trace.clone(), slot: slot.clone(), pending_polls: 1 });
     executor.block_on(yield_times(1));
     trace.push("wake");
     slot.take().wake();
@@ -78,9 +75,7 @@ async fn spawn_and_join(future: impl std::future::Future<Output = ()> + 'static)
 fn task_never_woken_is_never_polled_again() {
     let polls = Rc::new(Cell::new(0));
     let mut executor = Executor::new();
-    let _handle = executor.spawn(Stuck {
-        polls: polls.clone(),
-    });
+    let _handle = executor.spawn(Stuck { polls: polls.clone() });
     executor.block_on(yield_times(200));
     assert_eq!(polls.get(), 1, "only the first poll: nobody woke it");
     assert_eq!(executor.alive_tasks(), 1);
@@ -91,11 +86,8 @@ fn many_wakes_before_the_poll_cause_one_poll() {
     let trace = Trace::default();
     let slot = WakerSlot::default();
     let mut executor = Executor::new();
-    let handle = executor.spawn(Probe {
-        trace: trace.clone(),
-        slot: slot.clone(),
-        pending_polls: 1,
-    });
+    let handle =
+        executor.spawn(Probe { trace: trace.clone(), slot: slot.clone(), pending_polls: 1 });
     executor.block_on(yield_times(1));
     let waker = slot.take();
     waker.wake_by_ref();

@@ -1,0 +1,66 @@
+//! `orders`: the cashier analogy, run for real.
+//!
+//! Customers arrive in a fixed order and each orders something that takes a number of "steps" to
+//! prepare. A customer who has ordered steps aside (`yield_now`) instead of blocking the counter, so
+//! the cashier serves whoever is ready: the quick orders first, whatever their arrival order. Each
+//! line is printed by the task it describes, as the executor polls it.
+//!
+//! Run: `cargo run -p cashier-demos --bin orders`. Orders can be given as arguments, as
+//! `NAME:STEPS` (for example `ann:3 bob:1`).
+
+use std::process::ExitCode;
+
+/// The default queue of customers: (name, item, preparation steps).
+const DEFAULT: [(&str, &str, u32); 4] =
+    [("Ann", "a burger", 4), ("Bob", "fries", 2), ("Cid", "a drink", 1), ("Dee", "a salad", 3)];
+
+fn parse(arg: &str) -> Result<(String, String, u32), String> {
+    let (name, steps) =
+        arg.split_once(':').ok_or_else(|| format!("{arg:?}: expected NAME:STEPS, like ann:3"))?;
+    let steps = steps.parse().map_err(|e| format!("{arg:?}: steps must be a number ({e})"))?;
+    Ok((name.to_string(), "an order".to_string(), steps))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage: orders [NAME:STEPS ...]\n\nShows tasks served in readiness order.");
+        return ExitCode::SUCCESS;
+    }
+    let customers: Result<Vec<_>, _> = if args.is_empty() {
+        Ok(DEFAULT.iter().map(|&(n, i, s)| (n.to_string(), i.to_string(), s)).collect())
+    } else {
+        args.iter().map(|a| parse(a)).collect()
+    };
+    let customers = match customers {
+        Ok(customers) => customers,
+        Err(error) => {
+            eprintln!("orders: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = cashier::run(async move {
+        let handles: Vec<_> = customers
+            .into_iter()
+            .map(|(name, item, steps)| {
+                cashier::spawn(async move {
+                    println!("{name} orders {item} (prepared in {steps} steps)");
+                    for step in 1..=steps {
+                        // Step aside: the cashier serves others while this order is prepared.
+                        cashier::yield_now().await;
+                        println!("  {name}: step {step} of {steps} done");
+                    }
+                    println!("{name} is served");
+                    name
+                })
+            })
+            .collect();
+        let mut served = Vec::new();
+        for handle in handles {
+            served.push(handle.await.expect("a customer task failed"));
+        }
+        served
+    });
+    println!("arrival order was kept in the JoinHandles: {}", served.join(", "));
+    ExitCode::SUCCESS
+}
