@@ -99,13 +99,23 @@ impl<T> Future for JoinHandle<T> {
             unsafe { self.task.read_output((&mut result as *mut Poll<Self::Output>).cast()) };
             return result;
         }
-        // The task cannot complete between the check above and this registration: completion
-        // happens on this same thread, in the run loop, not while we are being polled.
-        // SAFETY: runtime thread; the slot is borrowed only inside this block.
-        let slot = unsafe { &mut *header.join_waker.get() };
-        match slot {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        // Register the caller's waker. The slot is only ever borrowed for a single expression:
+        // dropping the previous waker runs foreign code, which may even drive the executor and
+        // complete the task, so no borrow of the slot may live across it.
+        let slot = header.join_waker.get();
+        // SAFETY: runtime thread; `will_wake` only compares pointers, it runs no foreign code.
+        let registered = unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(cx.waker())) };
+        if !registered {
+            let waker = cx.waker().clone();
+            // SAFETY: runtime thread; the borrow ends with the `replace`.
+            let previous = unsafe { (*slot).replace(waker) };
+            drop(previous);
+            if header.state.load().is_complete() {
+                // The drop above completed the task: nobody will wake us, so take the result now.
+                // SAFETY: runtime thread; single-expression borrow.
+                drop(unsafe { (*slot).take() });
+                return self.poll(cx);
+            }
         }
         Poll::Pending
     }

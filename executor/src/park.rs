@@ -14,6 +14,7 @@
 //!   executor relies on this, because it checks its remote queue and then parks without a lock
 //!   in between.
 
+use std::marker::PhantomData;
 use std::thread::{self, Thread};
 use std::time::Duration;
 
@@ -34,16 +35,20 @@ pub trait Unpark: Send + Sync + 'static {
 }
 
 /// Parks the executor's thread with `std::thread::park`: for an executor without a reactor.
+///
+/// It is `!Send`: it parks the thread that created it, so it must be used on that thread.
 #[derive(Debug)]
 pub struct ThreadPark {
     /// The thread the executor was built on, which is the only one that can run it.
     thread: Thread,
+    /// Keeps the parker on its thread.
+    _not_send: PhantomData<*const ()>,
 }
 
 impl ThreadPark {
     /// A parker for the current thread.
     pub fn new() -> ThreadPark {
-        ThreadPark { thread: thread::current() }
+        ThreadPark { thread: thread::current(), _not_send: PhantomData }
     }
 }
 

@@ -228,21 +228,23 @@ impl TaskRef {
     /// released here, so the task may be freed before this returns.
     fn complete(self, core: &Core) {
         let header = self.header();
-        match header.state.transition_to_complete() {
-            ToComplete::NotifyJoiner => {
-                // SAFETY: runtime thread, and the slot is never borrowed across a call: take the
-                // waker out first, so whatever `wake` runs cannot observe a live borrow.
-                let joiner = unsafe { (*header.join_waker.get()).take() };
-                if let Some(joiner) = joiner {
-                    joiner.wake();
-                }
+        let joiner = match header.state.transition_to_complete() {
+            // SAFETY: runtime thread; the slot is only borrowed for this `take`.
+            ToComplete::NotifyJoiner => unsafe { (*header.join_waker.get()).take() },
+            ToComplete::DropOutput => {
+                // SAFETY: runtime thread; the task is complete and nobody holds a JoinHandle, so
+                // nothing else will read the stage.
+                unsafe { (header.vtable.drop_output)(self) };
+                None
             }
-            // SAFETY: runtime thread; the task is complete and nobody holds a JoinHandle, so
-            // nothing else will read the stage.
-            ToComplete::DropOutput => unsafe { (header.vtable.drop_output)(self) },
-        }
+        };
+        // Finish our own bookkeeping before running any foreign code: the joiner's `wake` may do
+        // anything, even panic, and must find the task fully completed.
         core.owned.remove(self);
         self.drop_ref();
+        if let Some(joiner) = joiner {
+            contain_panic(|| joiner.wake());
+        }
     }
 
     /// Moves the result into `dst`, which must be a `*mut Poll<Result<T, JoinError>>` with `T` the
@@ -350,15 +352,20 @@ impl<F: Future> Task<F> {
     unsafe fn finish(stage: *mut Stage<F>, result: Result<F::Output, JoinError>) {
         // SAFETY: exclusive access; dropping in place honours the pin.
         let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
+        // The future is dropped now, even if its destructor panicked (the rest of it was dropped
+        // while unwinding). Record that before anything else can unwind, so that no path can
+        // drop it a second time.
+        // SAFETY: exclusive access; the old value is already dropped, so it must not be dropped
+        // again, which `ptr::write` guarantees.
+        unsafe { ptr::write(stage, Stage::Consumed) };
         let result = match dropped {
             Ok(()) => result,
             Err(payload) => {
-                let _ = catch_unwind(AssertUnwindSafe(move || drop(result)));
+                contain_panic(move || drop(result));
                 Err(JoinError::panicked(payload))
             }
         };
-        // SAFETY: the old value was dropped (a panicking destructor still counts as dropped), so
-        // writing without dropping it again is correct.
+        // SAFETY: exclusive access; the stage holds `Consumed`, which has nothing to drop.
         unsafe { ptr::write(stage, Stage::Finished(result)) };
     }
 
@@ -382,7 +389,7 @@ impl<F: Future> Task<F> {
         let stage = unsafe { &mut *Self::stage(task) };
         let result = mem::replace(stage, Stage::Consumed);
         // An output whose destructor panics must not unwind into the run loop or a `drop`.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(result)));
+        contain_panic(move || drop(result));
     }
 
     /// # Safety
@@ -390,6 +397,16 @@ impl<F: Future> Task<F> {
     unsafe fn dealloc(task: TaskRef) {
         // SAFETY: the allocation came from `Box<Task<F>>` in `allocate` and nobody can reach it.
         drop(unsafe { Box::from_raw(task.0.cast::<Task<F>>().as_ptr()) });
+    }
+}
+
+/// Runs `f`, stopping any panic from unwinding further: for foreign code (destructors, a joiner's
+/// `wake`) called where an unwind would leave the executor half-way through a step. The default
+/// panic hook has already reported the panic. The payload is forgotten rather than dropped,
+/// because its own destructor could panic again outside any catch.
+pub(crate) fn contain_panic(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        mem::forget(payload);
     }
 }
 
