@@ -402,10 +402,17 @@ impl<F: Future> Task<F> {
 
 /// Runs `f`, stopping any panic from unwinding further: for foreign code (destructors, a joiner's
 /// `wake`) called where an unwind would leave the executor half-way through a step. The default
-/// panic hook has already reported the panic. The payload is forgotten rather than dropped,
-/// because its own destructor could panic again outside any catch.
+/// panic hook has already reported the panic. The payload is dropped inside a catch too, since
+/// its own destructor may panic; after a few such rounds the last payload is forgotten instead.
 pub(crate) fn contain_panic(f: impl FnOnce()) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+    let mut outcome = catch_unwind(AssertUnwindSafe(f));
+    for _ in 0..3 {
+        match outcome {
+            Ok(()) => return,
+            Err(payload) => outcome = catch_unwind(AssertUnwindSafe(move || drop(payload))),
+        }
+    }
+    if let Err(payload) = outcome {
         mem::forget(payload);
     }
 }
