@@ -25,6 +25,15 @@
 //!   tasks).
 //!
 //! [`Runtime`] owns one executor and parks it in the reactor when no task can run.
+//!
+//! | asyncio | cashier |
+//! | --- | --- |
+//! | `asyncio.run(main())` | [`cashier::run(main())`](run) |
+//! | `asyncio.create_task(coro)` | [`cashier::spawn(fut)`](spawn) |
+//! | `await asyncio.sleep(s)` | [`cashier::sleep(d).await`](sleep) |
+//! | `await asyncio.wait_for(aw, s)` | [`cashier::timeout(d, fut).await`](timeout) |
+//! | `await asyncio.to_thread(f)` | [`cashier::to_thread(f).await`](to_thread) |
+//! | `loop.run_until_complete(fut)` | [`Runtime::block_on`] |
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
@@ -32,8 +41,28 @@
 
 mod runtime;
 
-pub use cashier_executor::{JoinError, JoinHandle, YieldNow, spawn, yield_now};
-pub use runtime::{Runtime, run};
+pub use cashier_executor::{JoinError, JoinHandle, spawn, yield_now};
+pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
+pub use runtime::{Builder, Runtime, run};
+
+/// Time: sleeps, deadlines and intervals on the runtime's (possibly paused) clock.
+pub mod time {
+    pub use cashier_reactor::{
+        Elapsed, Interval, MissedTicks, Sleep, Timeout, interval, interval_at, now, sleep,
+        sleep_until, timeout, timeout_at,
+    };
+}
+
+/// Sockets: TCP and UDP on the reactor, and a resolver that runs off the loop.
+pub mod net {
+    pub use cashier_reactor::net::{TcpListener, TcpStream, UdpSocket, lookup_host};
+}
+
+/// Tasks: handles, errors and the futures returned by the task functions.
+pub mod task {
+    pub use cashier_executor::{JoinError, JoinHandle, YieldNow, spawn, yield_now};
+    pub use cashier_reactor::{BlockingError, ToThread, to_thread};
+}
 
 #[doc(no_inline)]
 pub use cashier_executor;

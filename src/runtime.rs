@@ -1,32 +1,94 @@
-//! `Runtime`: one executor and the place it parks, owned together.
+//! `Runtime`: one executor parked in one reactor, owned together.
 //!
-//! The executor serves tasks; when none can run it parks. Today it parks the thread
-//! (`ThreadPark`); the reactor (issue 3) replaces that with an `epoll_wait` over sockets and the
-//! next timer, behind the same `Park` seam, without the executor knowing.
+//! The executor serves tasks; when none can run it calls its parker, which here is the reactor:
+//! [`ReactorPark`] turns the executor's `Park::park(timeout)` into one reactor turn (an
+//! `epoll_wait` over every socket and the next timer). The executor does not know about I/O and
+//! the reactor does not know about tasks; this file is the only place that knows both.
+//!
+//! While `block_on` runs, both halves are reachable through their thread-locals: the executor's
+//! (for `spawn` and local wakes) and the reactor's (for `sleep`, sockets, `to_thread`).
 
 use std::future::Future;
+use std::io;
+use std::time::Duration;
 
-use cashier_executor::{Executor, JoinHandle, ThreadPark};
+use cashier_executor::{Executor, JoinHandle, Park, Unpark};
+use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
 
 /// A single-threaded runtime: asyncio's event loop.
 ///
 /// ```
-/// let mut runtime = cashier::Runtime::new();
+/// let mut runtime = cashier::Runtime::new()?;
 /// let handle = runtime.spawn(async { "served" });
 /// assert_eq!(runtime.block_on(handle).unwrap(), "served");
+/// # std::io::Result::Ok(())
 /// ```
 ///
 /// It is `!Send`: its tasks may hold `!Send` values such as `Rc`, so it stays on the thread that
-/// created it. Dropping it cancels the tasks that have not completed, dropping each future once.
+/// created it. Dropping it cancels the tasks that have not completed (each future is dropped once,
+/// on this thread), then shuts the reactor down, waiting for running `to_thread` jobs.
 pub struct Runtime {
-    /// The executor, parked by thread parking for now.
-    executor: Executor<ThreadPark>,
+    /// The executor, parked in the reactor.
+    executor: Executor<ReactorPark>,
+}
+
+/// Builds a [`Runtime`] with non-default settings.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let mut runtime = cashier::Runtime::builder().start_paused(true).build()?;
+/// runtime.block_on(async {
+///     let before = cashier::now();
+///     cashier::sleep(Duration::from_secs(3600)).await; // instant: the clock jumps
+///     assert_eq!(cashier::now() - before, Duration::from_secs(3600));
+/// });
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    /// Passed on to the reactor.
+    config: ReactorConfig,
+}
+
+impl Builder {
+    /// Starts the clock paused: time stands still while any task can run and jumps to the next
+    /// timer when all are idle, as tokio's `start_paused`. Time-based tests become instant and
+    /// deterministic. The clock does not jump while a `to_thread` job is in flight (see the
+    /// reactor's `driver.rs` for the full rule).
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.config.start_paused = paused;
+        self
+    }
+
+    /// The most threads `to_thread` may use at once (default 64; at least 1).
+    pub fn max_blocking_threads(mut self, threads: usize) -> Builder {
+        self.config.max_blocking_threads = threads;
+        self
+    }
+
+    /// How long an idle `to_thread` thread waits for work before it exits (default 10 s).
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.config.blocking_keep_alive = keep_alive;
+        self
+    }
+
+    /// Creates the runtime. Fails only if the OS refuses an event queue (out of file descriptors).
+    pub fn build(self) -> io::Result<Runtime> {
+        let reactor = Reactor::new(self.config)?;
+        Ok(Runtime { executor: Executor::with_park(ReactorPark { reactor }) })
+    }
 }
 
 impl Runtime {
-    /// A runtime for the current thread.
-    pub fn new() -> Runtime {
-        Runtime { executor: Executor::new() }
+    /// A runtime with default settings: real clock, up to 64 blocking threads.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// A [`Builder`] for a runtime with other settings.
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
     /// Runs `future` to completion, running spawned tasks meanwhile: asyncio's
@@ -35,6 +97,7 @@ impl Runtime {
     /// # Panics
     /// If called from inside a running runtime on this thread, or if `future` panics.
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+        let _reactor = self.reactor().handle().enter();
         self.executor.block_on(future)
     }
 
@@ -52,11 +115,32 @@ impl Runtime {
     pub fn alive_tasks(&self) -> usize {
         self.executor.alive_tasks()
     }
-}
 
-impl Default for Runtime {
-    fn default() -> Self {
-        Runtime::new()
+    /// What the reactor has done so far (turns, events, timers fired, clock jumps).
+    pub fn reactor_stats(&self) -> ReactorStats {
+        self.reactor().stats()
+    }
+
+    /// Timers stored in the wheel (pending sleeps that have been polled).
+    pub fn timer_count(&self) -> usize {
+        self.reactor().timer_count()
+    }
+
+    /// Sockets registered with the reactor.
+    pub fn io_source_count(&self) -> usize {
+        self.reactor().io_source_count()
+    }
+
+    /// Moves a paused clock forward by `by`; timers due by then fire at the next turn.
+    ///
+    /// # Panics
+    /// If the runtime was not built with [`Builder::start_paused`].
+    pub fn advance(&self, by: Duration) {
+        self.reactor().advance(by);
+    }
+
+    fn reactor(&self) -> &Reactor {
+        &self.executor.park().reactor
     }
 }
 
@@ -66,6 +150,41 @@ impl Default for Runtime {
 /// ```
 /// assert_eq!(cashier::run(async { 1 + 1 }), 2);
 /// ```
+///
+/// # Panics
+/// If the runtime cannot be created (the OS refused an event queue: out of file descriptors), or
+/// if `future` panics. Use [`Runtime::new`] to handle the first as an error.
 pub fn run<F: Future>(future: F) -> F::Output {
-    Runtime::new().block_on(future)
+    match Runtime::new() {
+        Ok(mut runtime) => runtime.block_on(future),
+        Err(error) => panic!("cashier::run could not create a runtime: {error}"),
+    }
+}
+
+/// The executor's parker: one reactor turn per park.
+struct ReactorPark {
+    /// The reactor, owned by the runtime through the executor.
+    reactor: Reactor,
+}
+
+impl Park for ReactorPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if let Err(error) = self.reactor.turn(timeout) {
+            // epoll_wait fails only on a broken epoll fd or bad arguments: not recoverable.
+            panic!("cashier: the reactor could not wait for events: {error}");
+        }
+    }
+
+    fn unparker(&self) -> Box<dyn Unpark> {
+        Box::new(ReactorUnpark(self.reactor.unparker()))
+    }
+}
+
+/// Wakes the reactor's wait from another thread.
+struct ReactorUnpark(Unparker);
+
+impl Unpark for ReactorUnpark {
+    fn unpark(&self) {
+        self.0.unpark();
+    }
 }

@@ -1,0 +1,362 @@
+//! The blocking pool: `to_thread`, for work that would stop the cashier at the counter.
+//!
+//! A blocking call (a child process, a file read, a DNS lookup) on the runtime thread would stall
+//! every task. [`to_thread`] sends it to a pool of threads instead, and returns a future that
+//! completes with its result: asyncio's `asyncio.to_thread`, tokio's `spawn_blocking`.
+//!
+//! # How the result comes back
+//!
+//! The job and its result slot share an `Arc`. The pool thread runs the job (a panic is caught and
+//! becomes [`BlockingError::Panicked`]), stores the result, and wakes the waker the awaiting task
+//! left in the slot. That waker belongs to the executor, which sees a wake from a foreign thread:
+//! it pushes the task on its remote queue and unparks the reactor. Nothing polls in a loop.
+//!
+//! # Sizing
+//!
+//! Threads are started on demand, when a job arrives and no thread is idle, up to
+//! [`DEFAULT_MAX_THREADS`] (64); further jobs queue. An idle thread exits after
+//! [`DEFAULT_KEEP_ALIVE`] (10 s) without work. Jobs here mostly *wait* (for a process, a disk, a
+//! name server) rather than compute, so more threads than cores is right; 64 bounds the memory
+//! (each thread reserves a stack) and the damage of a runaway loop of `to_thread` calls. tokio
+//! allows 512 and Python's default executor `min(32, cores + 4)`; both are configurable, and so
+//! is this (`Runtime::builder().max_blocking_threads(n)`).
+//!
+//! # Shutdown
+//!
+//! When the reactor is dropped, queued jobs that have not started are dropped (their futures
+//! report [`BlockingError::Cancelled`]) and the call waits for running jobs to finish, like
+//! tokio's runtime drop and `asyncio.run`. The pool is the only part of the reactor with locks:
+//! it is crossed by other threads by nature, and it is off the per-poll path.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::Duration;
+
+use crate::driver::Handle;
+
+/// Default upper bound on pool threads (see the module doc).
+pub const DEFAULT_MAX_THREADS: usize = 64;
+/// Default time an idle pool thread waits for work before exiting.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// A job as the pool sees it.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The pool: shared by the reactor and its threads.
+pub(crate) struct BlockingPool {
+    /// Shared with the threads.
+    shared: Arc<PoolShared>,
+}
+
+/// What the pool's threads share.
+struct PoolShared {
+    /// Queue and thread accounting.
+    state: Mutex<PoolState>,
+    /// Signals idle threads that a job (or shutdown) arrived.
+    work: Condvar,
+    /// Jobs submitted and not yet finished (run or dropped); read by the paused clock's rule.
+    in_flight: AtomicUsize,
+    /// Thread limit.
+    max_threads: usize,
+    /// Idle time before a thread exits.
+    keep_alive: Duration,
+}
+
+/// The pool's lock-protected part.
+struct PoolState {
+    /// Jobs waiting for a thread.
+    queue: VecDeque<Job>,
+    /// Threads alive.
+    threads: usize,
+    /// Threads waiting for work.
+    idle: usize,
+    /// Wake-ups sent to idle threads and not yet taken.
+    notified: usize,
+    /// No new jobs; threads exit when the queue is empty.
+    shutdown: bool,
+    /// Threads to join at shutdown.
+    handles: Vec<thread::JoinHandle<()>>,
+    /// Names threads.
+    spawned: usize,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
+        BlockingPool {
+            shared: Arc::new(PoolShared {
+                state: Mutex::new(PoolState {
+                    queue: VecDeque::new(),
+                    threads: 0,
+                    idle: 0,
+                    notified: 0,
+                    shutdown: false,
+                    handles: Vec::new(),
+                    spawned: 0,
+                }),
+                work: Condvar::new(),
+                in_flight: AtomicUsize::new(0),
+                max_threads: max_threads.max(1),
+                keep_alive,
+            }),
+        }
+    }
+
+    /// Whether any job is queued or running.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.shared.in_flight.load(Ordering::Acquire) > 0
+    }
+
+    /// Runs `job` on a pool thread. If the pool is shut down, `job` is dropped.
+    fn submit(&self, job: Job) {
+        let mut state = self.shared.lock();
+        if state.shutdown {
+            return; // dropping the job reports `Cancelled` to its future
+        }
+        state.queue.push_back(job);
+        if state.idle > state.notified {
+            state.notified += 1;
+            self.shared.work.notify_one();
+        } else if state.threads < self.shared.max_threads {
+            self.spawn_thread(&mut state);
+        }
+    }
+
+    /// Starts one more thread (lock held).
+    fn spawn_thread(&self, state: &mut PoolState) {
+        state.handles.retain(|h| !h.is_finished());
+        let shared = Arc::clone(&self.shared);
+        let name = format!("cashier-blocking-{}", state.spawned);
+        match thread::Builder::new().name(name).spawn(move || shared.worker()) {
+            Ok(handle) => {
+                state.threads += 1;
+                state.spawned += 1;
+                state.handles.push(handle);
+            }
+            Err(_) if state.threads > 0 => {} // the running threads will get to the job
+            Err(_) => {
+                // No thread at all can run it: drop the queued jobs, which reports `Cancelled`.
+                state.queue.clear();
+            }
+        }
+    }
+
+    /// Drops queued jobs and waits for running ones; later submissions are dropped.
+    pub(crate) fn shutdown(&self) {
+        let (queued, handles) = {
+            let mut state = self.shared.lock();
+            state.shutdown = true;
+            (std::mem::take(&mut state.queue), std::mem::take(&mut state.handles))
+        };
+        self.shared.work.notify_all();
+        drop(queued);
+        for handle in handles {
+            let _ = handle.join(); // job panics are caught inside; nothing else can panic there
+        }
+    }
+}
+
+impl PoolShared {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Jobs run outside the lock and panics inside it are impossible, so poisoning is not
+        // expected; recover anyway rather than cascade.
+        self.state.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// A pool thread: take jobs until shutdown or `keep_alive` without work.
+    fn worker(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job();
+                state = self.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (next, timeout) = self
+                .work
+                .wait_timeout(state, self.keep_alive)
+                .unwrap_or_else(|poison| poison.into_inner());
+            state = next;
+            state.idle -= 1;
+            if state.notified > 0 {
+                state.notified -= 1;
+            } else if timeout.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+    }
+}
+
+/// Why a [`to_thread`] job produced no result.
+pub enum BlockingError {
+    /// The closure panicked; the payload, as `catch_unwind` returned it.
+    Panicked(Box<dyn Any + Send + 'static>),
+    /// The job never ran: the runtime shut down first, or no thread could be started.
+    Cancelled,
+}
+
+impl BlockingError {
+    /// The panic message, when the payload is a string.
+    fn message(&self) -> Option<&str> {
+        let BlockingError::Panicked(payload) = self else { return None };
+        payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+    }
+}
+
+impl fmt::Display for BlockingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, self.message()) {
+            (BlockingError::Panicked(_), Some(message)) => write!(f, "blocking job panicked: {message}"),
+            (BlockingError::Panicked(_), None) => f.write_str("blocking job panicked"),
+            (BlockingError::Cancelled, _) => {
+                f.write_str("blocking job was cancelled before it ran (runtime shut down, or no thread could start)")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for BlockingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlockingError({self})")
+    }
+}
+
+impl std::error::Error for BlockingError {}
+
+impl From<BlockingError> for io::Error {
+    fn from(error: BlockingError) -> io::Error {
+        io::Error::other(error.to_string())
+    }
+}
+
+/// Where a job's result waits for its future.
+struct ResultSlot<T> {
+    /// The result and the waiting task's waker.
+    state: Mutex<SlotState<T>>,
+}
+
+/// The lock-protected part of a [`ResultSlot`].
+struct SlotState<T> {
+    /// Set once, by the job (or its drop).
+    result: Option<Result<T, BlockingError>>,
+    /// The task awaiting the result.
+    waker: Option<Waker>,
+}
+
+impl<T> ResultSlot<T> {
+    fn lock(&self) -> MutexGuard<'_, SlotState<T>> {
+        self.state.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Stores the result and wakes the task (from the pool thread).
+    fn complete(&self, result: Result<T, BlockingError>) {
+        let waker = {
+            let mut state = self.lock();
+            state.result = Some(result);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Owns a submitted job's obligations: whatever happens to the job, the slot gets a result and
+/// the in-flight count goes down exactly once.
+struct JobGuard<T> {
+    /// The job's result slot.
+    slot: Arc<ResultSlot<T>>,
+    /// The pool's in-flight counter.
+    pool: Arc<PoolShared>,
+    /// Whether the job produced its result.
+    done: bool,
+}
+
+impl<T> JobGuard<T> {
+    /// Delivers the job's result.
+    fn finish(mut self, result: Result<T, BlockingError>) {
+        self.slot.complete(result);
+        self.done = true;
+    }
+}
+
+impl<T> Drop for JobGuard<T> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.slot.complete(Err(BlockingError::Cancelled));
+        }
+        // After the wake: the reactor sees the unpark before it sees the pool idle.
+        self.pool.in_flight.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Runs the blocking closure `f` on the blocking pool and awaits its result: asyncio's
+/// `await asyncio.to_thread(f)`.
+///
+/// Dropping the returned future does not stop the job (a running thread cannot be interrupted);
+/// the result is then discarded.
+///
+/// # Panics
+/// If no cashier runtime is running on this thread.
+#[track_caller]
+pub fn to_thread<F, T>(f: F) -> ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let handle = Handle::current("to_thread");
+    let pool = &handle.inner.blocking;
+    let slot = Arc::new(ResultSlot { state: Mutex::new(SlotState { result: None, waker: None }) });
+    pool.shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    let guard = JobGuard { slot: Arc::clone(&slot), pool: Arc::clone(&pool.shared), done: false };
+    pool.submit(Box::new(move || {
+        let result = catch_unwind(AssertUnwindSafe(f)).map_err(BlockingError::Panicked);
+        guard.finish(result);
+    }));
+    ToThread { slot }
+}
+
+/// The future returned by [`to_thread`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct ToThread<T> {
+    /// Shared with the job.
+    slot: Arc<ResultSlot<T>>,
+}
+
+impl<T> Future for ToThread<T> {
+    type Output = Result<T, BlockingError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.slot.lock();
+        if let Some(result) = state.result.take() {
+            return Poll::Ready(result);
+        }
+        if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            state.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for ToThread<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToThread").field("done", &self.slot.lock().result.is_some()).finish()
+    }
+}

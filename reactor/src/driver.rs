@@ -1,0 +1,275 @@
+//! The reactor itself: one turn waits for sockets and the next deadline in one system call, then
+//! wakes exactly the tasks whose order is ready.
+//!
+//! [`Reactor`] owns the OS event queue (through the backend seam), the slab of registered
+//! sockets, the timing wheel, the clock and the blocking pool. [`Handle`] is a cheap clone of it
+//! that sockets and sleeps keep, found through a thread-local while a runtime runs
+//! ([`Handle::current`]).
+//!
+//! # One turn ([`Reactor::turn`])
+//!
+//! 1. Decide how long the OS wait may block: not past the next timer, and not at all if the
+//!    executor still has work (`max_wait == Some(ZERO)`).
+//! 2. Wait; for each event, record readiness and take the wakers it concerns.
+//! 3. If the clock is paused and the runtime is idle, perhaps advance it (the rule below).
+//! 4. Fire every timer due by now, taking their wakers.
+//! 5. Release every borrow, then wake the taken wakers. Waking runs executor code (pushing tasks
+//!    on the run queue), which must never find the reactor borrowed.
+//!
+//! The waker buffer is kept between turns, so a turn allocates nothing.
+//!
+//! # When a paused clock jumps
+//!
+//! A paused clock advances to the next timer's tick only when all of these hold:
+//! the executor is idle (it called `turn(None)`: no task can run); a non-blocking look at the OS
+//! queue found no event and no unpark; and no `to_thread` job is in flight. A job in flight is
+//! real work whose result may change what the tasks do next (tokio-rs/tokio#4614 is the bug where
+//! a paused clock fired a timeout while `spawn_blocking` work ran), so instead the turn blocks in
+//! the OS wait until the pool's wake-up arrives. I/O from a peer *outside* the runtime (another
+//! thread or process) is not waited for: only what has already arrived is seen. Tests on a paused
+//! clock should therefore keep their peers on the same runtime, or run them through `to_thread`.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::rc::Rc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use crate::backend::{Poller, Unparker};
+use crate::blocking::BlockingPool;
+use crate::clock::Clock;
+use crate::registration::IoSlab;
+use crate::timer::wheel::Wheel;
+
+/// How a [`Reactor`] is set up.
+#[derive(Clone, Debug)]
+pub struct ReactorConfig {
+    /// Start with a paused (virtual) clock.
+    pub start_paused: bool,
+    /// Most threads the blocking pool runs at once.
+    pub max_blocking_threads: usize,
+    /// How long an idle blocking thread waits for work before it exits.
+    pub blocking_keep_alive: Duration,
+}
+
+impl Default for ReactorConfig {
+    fn default() -> Self {
+        ReactorConfig {
+            start_paused: false,
+            max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
+            blocking_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
+        }
+    }
+}
+
+/// Counters of what the reactor did, for tests and curious users.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReactorStats {
+    /// Turns taken (calls to [`Reactor::turn`]).
+    pub turns: u64,
+    /// Readiness events received from the OS.
+    pub io_events: u64,
+    /// Timers fired.
+    pub timers_fired: u64,
+    /// Times a paused clock jumped to the next deadline.
+    pub clock_jumps: u64,
+}
+
+/// Everything the reactor owns; shared by `Reactor` and every `Handle`.
+pub(crate) struct Inner {
+    /// The OS event queue.
+    pub(crate) poller: RefCell<Poller>,
+    /// Wakes a blocked turn from any thread.
+    pub(crate) unparker: Unparker,
+    /// Registered sockets.
+    pub(crate) io: RefCell<IoSlab>,
+    /// Sleeping tasks' deadlines.
+    pub(crate) timers: RefCell<Wheel>,
+    /// Real or virtual time.
+    pub(crate) clock: Clock,
+    /// Threads for `to_thread`.
+    pub(crate) blocking: BlockingPool,
+    /// Wakers collected during a turn; kept to reuse its allocation.
+    wakers: RefCell<Vec<Waker>>,
+    /// Counters.
+    stats: Cell<ReactorStats>,
+    /// Set when the owning `Reactor` is dropped.
+    pub(crate) shut_down: Cell<bool>,
+}
+
+/// A shared reference to a reactor, kept by sockets, sleeps and the thread-local context.
+#[derive(Clone)]
+pub struct Handle {
+    /// The reactor's state.
+    pub(crate) inner: Rc<Inner>,
+}
+
+/// The reactor: owns the event queue, timers and blocking pool; shut down when dropped.
+pub struct Reactor {
+    /// Shared with every `Handle`.
+    handle: Handle,
+}
+
+thread_local! {
+    /// The reactor of the runtime running on this thread.
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous current reactor when dropped.
+pub struct EnterGuard {
+    /// What was current before.
+    previous: Option<Handle>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|current| *current.borrow_mut() = self.previous.take());
+    }
+}
+
+impl Handle {
+    /// The reactor of the runtime running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        CURRENT.with(|current| current.borrow().clone())
+    }
+
+    /// The reactor of the runtime running on this thread.
+    ///
+    /// # Panics
+    /// Outside a runtime, with a message naming `what` and the fix.
+    #[track_caller]
+    pub fn current(what: &str) -> Handle {
+        Handle::try_current().unwrap_or_else(|| {
+            panic!(
+                "`{what}` needs a cashier runtime, but none is running on this thread: call it \
+                 from inside a future run by `Runtime::block_on` or `cashier::run`"
+            )
+        })
+    }
+
+    /// Makes this reactor the current one until the guard is dropped.
+    pub fn enter(&self) -> EnterGuard {
+        let previous = CURRENT.with(|current| current.borrow_mut().replace(self.clone()));
+        EnterGuard { previous }
+    }
+
+    /// The current time of this reactor's clock (virtual when paused).
+    pub fn now(&self) -> Instant {
+        self.inner.clock.now()
+    }
+}
+
+impl Reactor {
+    /// Creates the OS event queue, the timer wheel and the (empty) blocking pool.
+    pub fn new(config: ReactorConfig) -> io::Result<Reactor> {
+        let (poller, unparker) = Poller::new()?;
+        let blocking = BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive);
+        let inner = Inner {
+            poller: RefCell::new(poller),
+            unparker,
+            io: RefCell::new(IoSlab::new()),
+            timers: RefCell::new(Wheel::new()),
+            clock: Clock::new(config.start_paused),
+            blocking,
+            wakers: RefCell::new(Vec::new()),
+            stats: Cell::new(ReactorStats::default()),
+            shut_down: Cell::new(false),
+        };
+        Ok(Reactor { handle: Handle { inner: Rc::new(inner) } })
+    }
+
+    /// A handle to this reactor.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Wakes a blocked [`Reactor::turn`] from any thread.
+    pub fn unparker(&self) -> Unparker {
+        self.handle.inner.unparker.clone()
+    }
+
+    /// What the reactor has done so far.
+    pub fn stats(&self) -> ReactorStats {
+        self.handle.inner.stats.get()
+    }
+
+    /// Number of timers stored in the wheel (waiting, or fired and not yet observed).
+    pub fn timer_count(&self) -> usize {
+        self.handle.inner.timers.borrow().len()
+    }
+
+    /// Number of registered sockets.
+    pub fn io_source_count(&self) -> usize {
+        self.handle.inner.io.borrow().len()
+    }
+
+    /// Moves a paused clock forward by `by`, firing the timers that become due at the next turn.
+    ///
+    /// # Panics
+    /// If the clock is not paused.
+    pub fn advance(&self, by: Duration) {
+        assert!(
+            self.handle.inner.clock.is_paused(),
+            "`advance` needs a paused clock (`start_paused`)"
+        );
+        self.handle.inner.clock.advance(by);
+    }
+
+    /// One turn: wait for I/O or the next deadline (at most `max_wait`, `None` meaning the caller
+    /// is idle), then wake the tasks whose sockets or timers are ready. See the module doc.
+    pub fn turn(&self, max_wait: Option<Duration>) -> io::Result<()> {
+        let inner = &*self.handle.inner;
+        let idle = max_wait.is_none();
+        let next_timer = inner.timers.borrow().next_expiration();
+        let wait = if inner.clock.is_paused() {
+            let may_jump = idle && next_timer.is_some() && !inner.blocking.is_busy();
+            if !idle || may_jump { Some(Duration::ZERO) } else { None }
+        } else {
+            let until_timer = next_timer.map(|tick| inner.clock.until_tick(tick));
+            match (max_wait, until_timer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+
+        let mut wakers = inner.wakers.take();
+        let mut events = 0;
+        inner.poller.borrow_mut().poll(wait, |token, readiness| {
+            events += 1;
+            inner.io.borrow_mut().dispatch(token, readiness, &mut wakers);
+        })?;
+        let unparked = inner.unparker.take_unparked();
+
+        let mut stats = inner.stats.get();
+        let quiet = idle && events == 0 && !unparked && !inner.blocking.is_busy();
+        if inner.clock.is_paused()
+            && quiet
+            && let Some(tick) = next_timer
+        {
+            inner.clock.advance_to_tick(tick);
+            stats.clock_jumps += 1;
+        }
+        let before = wakers.len();
+        inner.timers.borrow_mut().process(inner.clock.now_tick(), &mut wakers);
+        stats.turns += 1;
+        stats.io_events += events;
+        stats.timers_fired += (wakers.len() - before) as u64;
+        inner.stats.set(stats);
+
+        // Every borrow above has ended: waking may run any executor code.
+        for waker in wakers.drain(..) {
+            waker.wake();
+        }
+        *inner.wakers.borrow_mut() = wakers;
+        Ok(())
+    }
+}
+
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        let inner = &*self.handle.inner;
+        inner.shut_down.set(true);
+        inner.io.borrow_mut().clear_wakers();
+        inner.blocking.shutdown();
+    }
+}

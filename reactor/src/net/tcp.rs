@@ -1,0 +1,277 @@
+//! TCP: a listener that accepts, and a stream that connects, reads and writes.
+
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::{self, Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::task::{Context, Poll};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::net::lookup_host;
+use crate::registration::{Direction, Registration};
+
+/// How many pending connections the kernel may queue for `accept` (Linux caps it at
+/// `net.core.somaxconn`, 4096 by default).
+const BACKLOG: i32 = 1024;
+
+/// A TCP socket listening for connections.
+pub struct TcpListener {
+    /// Declared first: deregisters before the socket closes.
+    registration: Registration,
+    /// The non-blocking socket.
+    listener: net::TcpListener,
+}
+
+impl TcpListener {
+    /// Binds to `addr` and starts listening, with `SO_REUSEADDR` (so a restarted server can bind
+    /// while old connections linger in `TIME_WAIT`) and a backlog of 1,024. Port 0 picks a free
+    /// port; [`TcpListener::local_addr`] tells which.
+    ///
+    /// Errors name the address: `bind 127.0.0.1:80: Permission denied (os error 13)`.
+    pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+        let context =
+            |error: io::Error| io::Error::new(error.kind(), format!("bind {addr}: {error}"));
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(context)?;
+        socket.set_reuse_address(true).map_err(context)?;
+        socket.set_nonblocking(true).map_err(context)?;
+        socket.bind(&addr.into()).map_err(context)?;
+        socket.listen(BACKLOG).map_err(context)?;
+        let listener: net::TcpListener = socket.into();
+        Ok(TcpListener { registration: Registration::new(listener.as_raw_fd())?, listener })
+    }
+
+    /// Waits for a connection.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection (for hand-written futures).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let accepted = std::task::ready!(
+            self.registration.poll_io(cx, Direction::Read, || self.listener.accept())
+        );
+        Poll::Ready(accepted.and_then(|(stream, peer)| Ok((TcpStream::from_std(stream)?, peer))))
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+/// A TCP connection.
+pub struct TcpStream {
+    /// Declared first: deregisters before the socket closes.
+    registration: Registration,
+    /// The non-blocking socket.
+    stream: net::TcpStream,
+}
+
+impl TcpStream {
+    /// Connects to `addr`.
+    ///
+    /// The connect is non-blocking: the task waits for the socket to become writable, then reads
+    /// `SO_ERROR`, so a refused connection is an `io::ErrorKind::ConnectionRefused` error as soon
+    /// as the peer's reset arrives, not a hang. Errors name the address.
+    pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        let context =
+            |error: io::Error| io::Error::new(error.kind(), format!("connect to {addr}: {error}"));
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(context)?;
+        socket.set_nonblocking(true).map_err(context)?;
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(error) => return Err(context(error)),
+        }
+        let stream = TcpStream::from_std(socket.into()).map_err(context)?;
+        poll_fn(|cx| stream.registration.poll_ready(cx, Direction::Write))
+            .await
+            .map_err(context)?;
+        if let Some(error) = stream.stream.take_error().map_err(context)? {
+            return Err(context(error));
+        }
+        // Writable with no error means connected; `peer_addr` confirms it.
+        stream.stream.peer_addr().map_err(context)?;
+        Ok(stream)
+    }
+
+    /// Resolves `host` off the runtime thread ([`lookup_host`]), then tries each address in turn
+    /// until one connects. The error of the last attempt is returned if none does.
+    pub async fn connect_host(host: &str, port: u16) -> io::Result<TcpStream> {
+        let mut last_error = None;
+        for addr in lookup_host(host, port).await? {
+            match TcpStream::connect(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, format!("{host}: no address"))
+        }))
+    }
+
+    /// Wraps a connected `std::net::TcpStream`: makes it non-blocking and registers it with the
+    /// current runtime's reactor.
+    pub fn from_std(stream: net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream { registration: Registration::new(stream.as_raw_fd())?, stream })
+    }
+
+    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side (or `buf` is empty).
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the peer closes first.
+    pub async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed before the buffer was filled",
+                    ));
+                }
+                n => buf = &mut buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads until the peer closes its side, appending to `buf`; returns the number of bytes read.
+    pub async fn read_to_end(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        const CHUNK: usize = 16 * 1024;
+        let start = buf.len();
+        loop {
+            let filled = buf.len();
+            buf.resize(filled + CHUNK, 0);
+            let result = self.read(&mut buf[filled..]).await;
+            let n = *result.as_ref().unwrap_or(&0);
+            buf.truncate(filled + n);
+            match result? {
+                0 => return Ok(buf.len() - start),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Writes some bytes of `buf`; returns how many.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf`.
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the connection accepted no more bytes",
+                    ));
+                }
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Does nothing and succeeds: the stream keeps no user-space buffer, every `write` goes to
+    /// the kernel. Present so code written against buffered writers reads naturally.
+    pub async fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Shuts down the read half, the write half (the peer reads end-of-file), or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.stream.shutdown(how)
+    }
+
+    /// Polls a read (for hand-written futures and the `futures-io` traits).
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.registration.poll_io(cx, Direction::Read, || (&self.stream).read(buf))
+    }
+
+    /// Polls a write (for hand-written futures and the `futures-io` traits).
+    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.registration.poll_io(cx, Direction::Write, || (&self.stream).write(buf))
+    }
+
+    /// Disables (`true`) or enables Nagle's algorithm: with it disabled, small writes go out at
+    /// once instead of waiting to be coalesced.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.stream.set_nodelay(nodelay)
+    }
+
+    /// Whether Nagle's algorithm is disabled.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.stream.nodelay()
+    }
+
+    /// The remote address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.local_addr()
+    }
+}
+
+impl std::fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpListener").field("local", &self.local_addr().ok()).finish()
+    }
+}
+
+#[cfg(feature = "futures-io")]
+mod futures_io_impls {
+    //! `futures_io::AsyncRead` / `AsyncWrite`, for code written against the `futures` traits.
+
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use super::TcpStream;
+
+    impl futures_io::AsyncRead for TcpStream {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            TcpStream::poll_read(&self, cx, buf)
+        }
+    }
+
+    impl futures_io::AsyncWrite for TcpStream {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            TcpStream::poll_write(&self, cx, buf)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(self.shutdown(std::net::Shutdown::Write))
+        }
+    }
+}

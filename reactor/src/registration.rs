@@ -1,0 +1,251 @@
+//! Registrations: the reactor's record of each socket, and a socket's handle on that record.
+//!
+//! Every socket registered with the OS queue has an [`IoEntry`] in a slab: its cached readiness
+//! and the wakers of the task waiting to read and the task waiting to write. The socket owns a
+//! [`Registration`] naming its entry; the OS queue knows the entry by a *token* that packs the
+//! slab index with the entry's *generation*.
+//!
+//! # Edge-triggered readiness
+//!
+//! The OS reports a change once (edge-triggered), so the entry remembers it: `readiness` bits are
+//! set by events and stay set until an operation on the socket returns `WouldBlock`, which proves
+//! the socket is drained; only then are they cleared and the task's waker stored. An event that
+//! arrives later sets them again and wakes that waker. Clearing cannot race with an event: events
+//! are only delivered during the reactor's turn, never while a task runs an operation.
+//!
+//! # Invariants
+//!
+//! - A freed entry's generation is bumped, so an event that was already queued for the previous
+//!   owner of a slot (tokens are read back from the kernel after the fact) finds a generation
+//!   mismatch and is ignored: it cannot wake the slot's new owner.
+//! - The reactor and the sockets live on the runtime thread: `RefCell`s, no locks. Wakers are
+//!   taken out of the slab and woken only after every borrow is released (`driver.rs`).
+
+use std::io;
+use std::os::fd::RawFd;
+use std::task::{Context, Poll, Waker};
+
+use crate::backend::Readiness;
+use crate::driver::Handle;
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("cashier packs a slab index and a generation into a 64-bit token");
+
+/// Which half of a socket an operation waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Reading, accepting, receiving.
+    Read,
+    /// Writing, connecting, sending.
+    Write,
+}
+
+impl Direction {
+    /// The readiness bits that let an operation of this direction proceed (or fail fast).
+    fn mask(self) -> Readiness {
+        match self {
+            Direction::Read => {
+                Readiness::READABLE.union(Readiness::READ_CLOSED).union(Readiness::ERROR)
+            }
+            Direction::Write => {
+                Readiness::WRITABLE.union(Readiness::WRITE_CLOSED).union(Readiness::ERROR)
+            }
+        }
+    }
+}
+
+/// The reactor's record of one registered socket.
+struct IoEntry {
+    /// Bumped each time the entry is freed; part of the token.
+    generation: u32,
+    /// Cached readiness (see the module doc).
+    readiness: Readiness,
+    /// The task waiting to read.
+    reader: Option<Waker>,
+    /// The task waiting to write.
+    writer: Option<Waker>,
+    /// Next free entry, while free.
+    next_free: Option<u32>,
+}
+
+/// The slab of registered sockets.
+pub(crate) struct IoSlab {
+    /// Entries, in use or free.
+    entries: Vec<IoEntry>,
+    /// First free entry.
+    free_head: Option<u32>,
+    /// Entries in use.
+    live: usize,
+}
+
+impl IoSlab {
+    pub(crate) fn new() -> IoSlab {
+        IoSlab { entries: Vec::new(), free_head: None, live: 0 }
+    }
+
+    /// Number of registered sockets.
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Reserves an entry; returns `(index, generation, token)`.
+    fn insert(&mut self) -> (u32, u32, usize) {
+        self.live += 1;
+        let index = match self.free_head {
+            Some(index) => {
+                let entry = &mut self.entries[index as usize];
+                self.free_head = entry.next_free.take();
+                index
+            }
+            None => {
+                let index = u32::try_from(self.entries.len()).expect("more than 4 billion sockets");
+                self.entries.push(IoEntry {
+                    generation: 0,
+                    readiness: Readiness::EMPTY,
+                    reader: None,
+                    writer: None,
+                    next_free: None,
+                });
+                index
+            }
+        };
+        let generation = self.entries[index as usize].generation;
+        (index, generation, token(index, generation))
+    }
+
+    /// Frees an entry; events still in flight for it will be ignored.
+    fn remove(&mut self, index: u32) {
+        let entry = &mut self.entries[index as usize];
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.readiness = Readiness::EMPTY;
+        entry.reader = None;
+        entry.writer = None;
+        entry.next_free = self.free_head;
+        self.free_head = Some(index);
+        self.live -= 1;
+    }
+
+    /// Records an event for `token` and moves the wakers it concerns into `wakers`.
+    pub(crate) fn dispatch(&mut self, token: usize, readiness: Readiness, wakers: &mut Vec<Waker>) {
+        let (index, generation) = ((token & 0xffff_ffff) as u32, (token >> 32) as u32);
+        let Some(entry) = self.entries.get_mut(index as usize) else { return };
+        if entry.generation != generation || entry.next_free.is_some() {
+            return; // a stale event for a slot that was freed (and maybe reused) since
+        }
+        entry.readiness = entry.readiness.union(readiness);
+        if readiness.intersects(Direction::Read.mask()) {
+            wakers.extend(entry.reader.take());
+        }
+        if readiness.intersects(Direction::Write.mask()) {
+            wakers.extend(entry.writer.take());
+        }
+    }
+
+    /// Drops every stored waker (reactor shutdown).
+    pub(crate) fn clear_wakers(&mut self) {
+        for entry in &mut self.entries {
+            entry.reader = None;
+            entry.writer = None;
+        }
+    }
+}
+
+/// The OS token for an entry: generation in the high half, index in the low half.
+fn token(index: u32, generation: u32) -> usize {
+    ((generation as usize) << 32) | index as usize
+}
+
+/// A socket's registration with the reactor: deregisters when dropped.
+///
+/// Declare it *before* the socket in a struct, so that it is dropped (deregistered) before the
+/// socket closes its fd.
+pub(crate) struct Registration {
+    /// The reactor the socket is registered with.
+    handle: Handle,
+    /// The socket's entry.
+    index: u32,
+    /// The entry's generation at registration.
+    generation: u32,
+    /// The registered fd (owned by the socket).
+    fd: RawFd,
+}
+
+impl Registration {
+    /// Registers `fd` with the reactor of the runtime running on this thread.
+    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        let handle = Handle::try_current().ok_or_else(|| {
+            io::Error::other(
+                "no cashier runtime on this thread: create sockets inside a future run by \
+                 `Runtime::block_on` or `cashier::run`",
+            )
+        })?;
+        let (index, generation, token) = handle.inner.io.borrow_mut().insert();
+        if let Err(error) = handle.inner.poller.borrow().register(fd, token) {
+            handle.inner.io.borrow_mut().remove(index);
+            return Err(error);
+        }
+        Ok(Registration { handle, index, generation, fd })
+    }
+
+    /// Ready when the socket may be ready for `direction`; otherwise stores the waker.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<()>> {
+        if self.handle.inner.shut_down.get() {
+            return Poll::Ready(Err(io::Error::other(
+                "the cashier runtime this socket belongs to has been dropped",
+            )));
+        }
+        let mut io = self.handle.inner.io.borrow_mut();
+        let entry = &mut io.entries[self.index as usize];
+        debug_assert_eq!(entry.generation, self.generation);
+        if entry.readiness.intersects(direction.mask()) {
+            return Poll::Ready(Ok(()));
+        }
+        let slot = match direction {
+            Direction::Read => &mut entry.reader,
+            Direction::Write => &mut entry.writer,
+        };
+        if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *slot = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Forgets the readiness for `direction`: an operation returned `WouldBlock`.
+    fn clear(&self, direction: Direction) {
+        let mut io = self.handle.inner.io.borrow_mut();
+        let entry = &mut io.entries[self.index as usize];
+        entry.readiness = entry.readiness.without(direction.mask());
+    }
+
+    /// Runs `operation` when the socket is ready for `direction`, clearing the readiness and
+    /// waiting again each time it says `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut operation: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            if let Err(error) = std::task::ready!(self.poll_ready(cx, direction)) {
+                return Poll::Ready(Err(error));
+            }
+            match operation() {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.clear(direction),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // Deregistering can only fail if the fd is already gone, which the field order rules out;
+        // either way the entry must be freed.
+        let _ = self.handle.inner.poller.borrow().deregister(self.fd);
+        self.handle.inner.io.borrow_mut().remove(self.index);
+    }
+}

@@ -1,0 +1,149 @@
+//! `sleep` and `sleep_until`: a future that completes at a deadline.
+//!
+//! A [`Sleep`] registers in the timing wheel on its first poll (creating one costs nothing in
+//! the wheel) and cancels its entry when dropped, so a sleep that loses a race leaves nothing
+//! behind. It completes only once its timer has fired, which the wheel does at the first tick at
+//! or after the deadline: never early.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::driver::Handle;
+use crate::timer::wheel::{Inserted, TimerKey};
+
+/// Waits until `duration` has passed: asyncio's `await asyncio.sleep(seconds)`.
+///
+/// The time is the runtime's clock, virtual if the runtime started paused.
+///
+/// # Panics
+/// If no cashier runtime is running on this thread.
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    let handle = Handle::current("sleep");
+    let deadline = handle.now().checked_add(duration).unwrap_or_else(far_future);
+    Sleep { handle, deadline, key: None, done: false }
+}
+
+/// Waits until `deadline` (an instant of the runtime's clock, see [`now`](crate::now)).
+///
+/// # Panics
+/// If no cashier runtime is running on this thread.
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { handle: Handle::current("sleep_until"), deadline, key: None, done: false }
+}
+
+/// An instant about thirty years ahead: "never", for durations too large to add.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    /// The reactor whose wheel holds the timer.
+    handle: Handle,
+    /// When the sleep ends.
+    deadline: Instant,
+    /// The wheel entry, from the first pending poll until completion or drop.
+    key: Option<TimerKey>,
+    /// Completed.
+    done: bool,
+}
+
+impl Sleep {
+    /// When the sleep ends.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has been reached (the sleep completed or would complete if polled).
+    pub fn is_elapsed(&self) -> bool {
+        self.done || self.handle.now() >= self.deadline
+    }
+
+    /// Moves the deadline, keeping the wheel entry if there is one: what an interval does on
+    /// each tick. The sleep is pending again until the new deadline.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.done = false;
+        if let Some(key) = &self.key {
+            let tick = self.handle.inner.clock.deadline_tick(deadline);
+            // If the tick has passed, the entry is left fired and the next poll completes.
+            let _pending = self.handle.inner.timers.borrow_mut().reset(key, tick);
+        }
+    }
+
+    /// The current time of the clock this sleep runs on.
+    pub(crate) fn now(&self) -> Instant {
+        self.handle.now()
+    }
+
+    /// Polls without pinning (a `Sleep` is `Unpin`).
+    pub(crate) fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done {
+            return Poll::Ready(());
+        }
+        let inner = &self.handle.inner;
+        assert!(
+            !inner.shut_down.get(),
+            "a `Sleep` was polled after its cashier runtime was dropped"
+        );
+        let mut timers = inner.timers.borrow_mut();
+        match &self.key {
+            Some(key) if timers.is_fired(key) => {
+                timers.remove(self.key.take().expect("checked"));
+                self.done = true;
+                Poll::Ready(())
+            }
+            Some(key) => {
+                timers.update_waker(key, cx.waker());
+                Poll::Pending
+            }
+            None => {
+                if inner.clock.now() >= self.deadline {
+                    self.done = true;
+                    return Poll::Ready(());
+                }
+                let tick = inner.clock.deadline_tick(self.deadline);
+                match timers.insert(tick, cx.waker().clone()) {
+                    Inserted::Pending(key) => {
+                        self.key = Some(key);
+                        Poll::Pending
+                    }
+                    Inserted::Expired => {
+                        // The wheel has already processed that tick, so the deadline is behind
+                        // the last turn's time even if the clock read above was just before it.
+                        self.done = true;
+                        Poll::Ready(())
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_sleep(cx)
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.handle.inner.timers.borrow_mut().remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep").field("deadline", &self.deadline).field("done", &self.done).finish()
+    }
+}

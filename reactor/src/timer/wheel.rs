@@ -1,0 +1,414 @@
+//! The hierarchical timing wheel: where sleeping tasks' wakers wait for their deadline.
+//!
+//! Varghese & Lauck, "Hashed and Hierarchical Timing Wheels" (SOSP 1987), as the Linux kernel and
+//! tokio use it. Time is counted in *ticks* of one millisecond since the clock's origin. The wheel
+//! has [`LEVELS`] levels of [`SLOTS`] slots each: a slot of level 0 spans one tick, a slot of level
+//! 1 spans 64 ticks, of level 2 4,096 ticks, and so on, up to about 2.2 years at level 5.
+//!
+//! A timer goes into the level chosen by the highest bit in which its deadline differs from the
+//! current time (`elapsed`), and into the slot given by its deadline's digit at that level. So a
+//! timer due in 3 ms sits in level 0, one due in 3 hours in level 4. When time reaches the start of
+//! a slot in a higher level, its timers are *cascaded*: re-inserted relative to the new time, which
+//! puts them in lower levels, until they reach level 0 and fire. Each timer moves at most once per
+//! level, so insertion, cancellation and firing are all O(1) (amortised over the six levels).
+//!
+//! # Storage
+//!
+//! Timers live in a slab (`entries`): a `Vec` of entries plus a free list, so a timer costs no
+//! allocation once the slab has grown to its working size. Each slot is a doubly linked list of
+//! entry indices, and each level keeps a 64-bit mask of non-empty slots, so finding the next
+//! deadline is a few bit operations per level, not a scan.
+//!
+//! # Invariants
+//!
+//! - A [`TimerKey`] is owned by exactly one `Sleep`; it stays valid until that owner calls
+//!   [`Wheel::remove`], also after the timer fired. So a key is never reused under its owner.
+//! - Every timer in a slot of level `L` has the same digits above `L` as `elapsed` (except the
+//!   rare clamped timer further than the wheel's span, handled at the top level), and every slot
+//!   whose start is `<= elapsed` has been processed. That is why the first non-empty level holds
+//!   the earliest deadline.
+//! - A timer never fires before its deadline tick: [`Wheel::process`] fires an entry only when its
+//!   own `when <= now`; a slot being due only means its entries must be looked at.
+
+use std::task::Waker;
+
+/// Bits of a tick that index one level's slots.
+const SLOT_BITS: u32 = 6;
+/// Slots per level.
+pub(crate) const SLOTS: usize = 1 << SLOT_BITS;
+/// Number of levels.
+pub(crate) const LEVELS: usize = 6;
+/// Ticks the wheel spans; later deadlines wait at the top level and are re-inserted when reached.
+const SPAN: u64 = 1 << (SLOT_BITS * LEVELS as u32);
+/// The "no entry" index.
+const NIL: u32 = u32::MAX;
+
+/// Owner's handle to one timer: an index into the slab. Deliberately neither `Copy` nor `Clone`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TimerKey(u32);
+
+/// Result of [`Wheel::insert`].
+#[derive(Debug)]
+#[must_use]
+pub(crate) enum Inserted {
+    /// The timer waits in the wheel.
+    Pending(TimerKey),
+    /// The deadline has already passed: nothing was stored.
+    Expired,
+}
+
+/// Where an entry of the slab is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// Unused; links to the next free entry.
+    Free { next_free: u32 },
+    /// Waiting in `levels[level].slots[slot]`.
+    Slot { level: u8, slot: u8 },
+    /// Fired; kept until its owner removes it, so the key stays valid.
+    Fired,
+}
+
+/// One timer.
+struct Entry {
+    /// Deadline tick.
+    when: u64,
+    /// Woken when the timer fires.
+    waker: Option<Waker>,
+    /// Previous entry in the slot's list.
+    prev: u32,
+    /// Next entry in the slot's list.
+    next: u32,
+    /// Where the entry is.
+    place: Place,
+}
+
+/// One level: 64 slot lists and a mask of the non-empty ones.
+struct Level {
+    /// Bit `i` set when `heads[i]` is not `NIL`.
+    occupied: u64,
+    /// First entry of each slot's list.
+    heads: [u32; SLOTS],
+}
+
+/// The timing wheel.
+pub(crate) struct Wheel {
+    /// The tick up to which time has been processed.
+    elapsed: u64,
+    /// The levels, finest first.
+    levels: [Level; LEVELS],
+    /// The slab of timers.
+    entries: Vec<Entry>,
+    /// Head of the free list inside `entries`.
+    free_head: u32,
+    /// Entries in use (waiting or fired and not yet removed).
+    live: usize,
+}
+
+impl Wheel {
+    pub(crate) fn new() -> Wheel {
+        Wheel {
+            elapsed: 0,
+            levels: std::array::from_fn(|_| Level { occupied: 0, heads: [NIL; SLOTS] }),
+            entries: Vec::new(),
+            free_head: NIL,
+            live: 0,
+        }
+    }
+
+    /// Number of timers stored (waiting, or fired and not yet removed by their owner).
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Stores a timer due at tick `when` that wakes `waker`.
+    pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Inserted {
+        if when <= self.elapsed {
+            return Inserted::Expired;
+        }
+        let index = self.allocate(Entry {
+            when,
+            waker: Some(waker),
+            prev: NIL,
+            next: NIL,
+            place: Place::Fired,
+        });
+        self.link(index);
+        Inserted::Pending(TimerKey(index))
+    }
+
+    /// Whether the timer has fired.
+    pub(crate) fn is_fired(&self, key: &TimerKey) -> bool {
+        self.entries[key.0 as usize].place == Place::Fired
+    }
+
+    /// Makes a waiting timer wake `waker` instead (a task polled with a new waker).
+    pub(crate) fn update_waker(&mut self, key: &TimerKey, waker: &Waker) {
+        let entry = &mut self.entries[key.0 as usize];
+        if !entry.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            entry.waker = Some(waker.clone());
+        }
+    }
+
+    /// Moves a timer (waiting or fired) to a new deadline, keeping its waker. Returns `false`,
+    /// leaving it fired, if `when` has already passed.
+    pub(crate) fn reset(&mut self, key: &TimerKey, when: u64) -> bool {
+        let index = key.0;
+        self.unlink(index);
+        self.entries[index as usize].when = when;
+        if when <= self.elapsed {
+            return false; // `unlink` left it `Fired`
+        }
+        self.link(index);
+        true
+    }
+
+    /// Cancels (or releases, after firing) the timer; the key is consumed.
+    pub(crate) fn remove(&mut self, key: TimerKey) {
+        let index = key.0;
+        self.unlink(index);
+        let entry = &mut self.entries[index as usize];
+        entry.waker = None;
+        entry.place = Place::Free { next_free: self.free_head };
+        self.free_head = index;
+        self.live -= 1;
+    }
+
+    /// The earliest tick at which [`Wheel::process`] has work: a slot's start, which may be before
+    /// the deadline of any timer in it (those are then cascaded, not fired).
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        self.next_slot().map(|(_, _, deadline)| deadline)
+    }
+
+    /// Advances time to tick `now`, pushing the wakers of every timer due by then onto `fired`.
+    pub(crate) fn process(&mut self, now: u64, fired: &mut Vec<Waker>) {
+        while let Some((level, slot, deadline)) = self.next_slot() {
+            if deadline > now {
+                break;
+            }
+            self.elapsed = deadline;
+            let head = &mut self.levels[level].heads[slot];
+            let mut index = std::mem::replace(head, NIL);
+            self.levels[level].occupied &= !(1 << slot);
+            while index != NIL {
+                let entry = &mut self.entries[index as usize];
+                let next = entry.next;
+                if entry.when <= now {
+                    entry.place = Place::Fired;
+                    fired.extend(entry.waker.take());
+                } else {
+                    self.link(index); // cascade: relative to the new `elapsed`, a lower level
+                }
+                index = next;
+            }
+        }
+        self.elapsed = self.elapsed.max(now);
+    }
+
+    /// The first non-empty slot at or after `elapsed`: `(level, slot, start tick)`.
+    fn next_slot(&self) -> Option<(usize, usize, u64)> {
+        for (level, state) in self.levels.iter().enumerate() {
+            if state.occupied == 0 {
+                continue;
+            }
+            let shift = SLOT_BITS * level as u32;
+            let position = ((self.elapsed >> shift) as usize) % SLOTS;
+            let distance = state.occupied.rotate_right(position as u32).trailing_zeros() as usize;
+            let slot = (position + distance) % SLOTS;
+            let level_span = 1u64 << (shift + SLOT_BITS);
+            let level_start = self.elapsed & !(level_span - 1);
+            let mut start = level_start + ((slot as u64) << shift);
+            if start <= self.elapsed && level > 0 {
+                // Only a clamped timer beyond the span wraps around the top level.
+                start += level_span;
+            }
+            return Some((level, slot, start));
+        }
+        None
+    }
+
+    /// Puts entry `index` into the slot its deadline maps to, relative to `elapsed`.
+    fn link(&mut self, index: u32) {
+        let (level, slot) = position(self.elapsed, self.entries[index as usize].when);
+        let head = self.levels[level].heads[slot];
+        {
+            let entry = &mut self.entries[index as usize];
+            entry.prev = NIL;
+            entry.next = head;
+            entry.place = Place::Slot { level: level as u8, slot: slot as u8 };
+        }
+        if head != NIL {
+            self.entries[head as usize].prev = index;
+        }
+        self.levels[level].heads[slot] = index;
+        self.levels[level].occupied |= 1 << slot;
+    }
+
+    /// Takes entry `index` out of its slot, if it is in one.
+    fn unlink(&mut self, index: u32) {
+        let entry = &self.entries[index as usize];
+        let Place::Slot { level, slot } = entry.place else { return };
+        let (level, slot, prev, next) = (level as usize, slot as usize, entry.prev, entry.next);
+        if prev == NIL {
+            self.levels[level].heads[slot] = next;
+            if next == NIL {
+                self.levels[level].occupied &= !(1 << slot);
+            }
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next != NIL {
+            self.entries[next as usize].prev = prev;
+        }
+        self.entries[index as usize].place = Place::Fired;
+    }
+
+    /// Takes a free entry (or grows the slab) for `entry`.
+    fn allocate(&mut self, entry: Entry) -> u32 {
+        self.live += 1;
+        if self.free_head == NIL {
+            let index = u32::try_from(self.entries.len()).expect("more than 4 billion timers");
+            assert!(index != NIL, "more than 4 billion timers");
+            self.entries.push(entry);
+            return index;
+        }
+        let index = self.free_head;
+        let slot = &mut self.entries[index as usize];
+        let Place::Free { next_free } = slot.place else { unreachable!("free list corrupted") };
+        self.free_head = next_free;
+        *slot = entry;
+        index
+    }
+}
+
+/// The level and slot for a timer due at `when`, seen from tick `elapsed`.
+fn position(elapsed: u64, when: u64) -> (usize, usize) {
+    let when = when.min(elapsed + SPAN - 1);
+    let differing = (elapsed ^ when) | (SLOTS as u64 - 1);
+    let highest_bit = 63 - differing.leading_zeros();
+    let level = ((highest_bit / SLOT_BITS) as usize).min(LEVELS - 1);
+    let slot = ((when >> (SLOT_BITS * level as u32)) as usize) % SLOTS;
+    (level, slot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fired_count(wheel: &mut Wheel, now: u64) -> usize {
+        let mut fired = Vec::new();
+        wheel.process(now, &mut fired);
+        fired.len()
+    }
+
+    fn key(inserted: Inserted) -> TimerKey {
+        match inserted {
+            Inserted::Pending(key) => key,
+            Inserted::Expired => panic!("expected a pending timer"),
+        }
+    }
+
+    #[test]
+    fn levels_follow_the_distance_to_the_deadline() {
+        assert_eq!(position(0, 1), (0, 1));
+        assert_eq!(position(0, 63), (0, 63));
+        assert_eq!(position(0, 64), (1, 1));
+        assert_eq!(position(0, 4095), (1, 63));
+        assert_eq!(position(0, 4096), (2, 1));
+        assert_eq!(position(100, 101), (0, 101 % 64));
+        assert_eq!(position(0, u64::MAX).0, LEVELS - 1, "far deadlines clamp to the top");
+    }
+
+    #[test]
+    fn timers_fire_at_their_tick_never_before() {
+        let mut wheel = Wheel::new();
+        for when in [1, 5, 63, 64, 65, 700, 4096, 5000, 300_000] {
+            let key = key(wheel.insert(when, Waker::noop().clone()));
+            assert_eq!(fired_count(&mut wheel, when - 1), 0, "not before {when}");
+            assert!(!wheel.is_fired(&key));
+            assert_eq!(wheel.next_expiration().map(|t| t <= when), Some(true));
+            assert_eq!(fired_count(&mut wheel, when), 1, "at {when}");
+            assert!(wheel.is_fired(&key));
+            wheel.remove(key);
+        }
+        assert_eq!(wheel.len(), 0);
+    }
+
+    #[test]
+    fn a_deadline_in_the_past_is_expired_at_once() {
+        let mut wheel = Wheel::new();
+        wheel.process(10, &mut Vec::new());
+        assert!(matches!(wheel.insert(10, Waker::noop().clone()), Inserted::Expired));
+        assert!(matches!(wheel.insert(3, Waker::noop().clone()), Inserted::Expired));
+        assert_eq!(wheel.len(), 0);
+    }
+
+    #[test]
+    fn cancelled_timers_free_their_entries_for_reuse() {
+        let mut wheel = Wheel::new();
+        let keys: Vec<_> =
+            (1..=1000).map(|t| key(wheel.insert(t * 37, Waker::noop().clone()))).collect();
+        assert_eq!(wheel.len(), 1000);
+        for key in keys {
+            wheel.remove(key);
+        }
+        assert_eq!(wheel.len(), 0);
+        assert_eq!(wheel.next_expiration(), None);
+        assert!(wheel.levels.iter().all(|l| l.occupied == 0 && l.heads.iter().all(|&h| h == NIL)));
+        let reused = key(wheel.insert(5, Waker::noop().clone()));
+        assert!(reused.0 < 1000, "a free entry was reused");
+    }
+
+    #[test]
+    fn a_deadline_beyond_the_span_waits_at_the_top_and_still_fires_on_time() {
+        let mut wheel = Wheel::new();
+        let when = SPAN + 12_345;
+        let key = key(wheel.insert(when, Waker::noop().clone()));
+        let mut now = 0;
+        while let Some(next) = wheel.next_expiration() {
+            assert!(next > now, "time moves forward");
+            now = next;
+            if fired_count(&mut wheel, now) == 1 {
+                break;
+            }
+        }
+        assert_eq!(now, when);
+        assert!(wheel.is_fired(&key));
+    }
+
+    #[test]
+    fn reset_moves_a_timer() {
+        let mut wheel = Wheel::new();
+        let key = key(wheel.insert(100, Waker::noop().clone()));
+        assert!(wheel.reset(&key, 10));
+        assert_eq!(fired_count(&mut wheel, 10), 1);
+        assert!(wheel.reset(&key, 50), "a fired timer can be re-armed");
+        wheel.update_waker(&key, Waker::noop()); // firing took the waker; the owner's next poll gives one
+        assert_eq!(fired_count(&mut wheel, 49), 0);
+        assert_eq!(fired_count(&mut wheel, 50), 1);
+        assert!(!wheel.reset(&key, 20), "the past fires at once");
+        assert!(wheel.is_fired(&key));
+        wheel.remove(key);
+        assert_eq!(wheel.len(), 0);
+    }
+
+    #[test]
+    fn stepping_through_next_expiration_fires_everything_in_order() {
+        // Pseudo-random deadlines (a fixed LCG), stepped the way a paused clock steps.
+        let mut wheel = Wheel::new();
+        let mut state = 12345u64;
+        let mut deadlines = Vec::new();
+        for _ in 0..5000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let when = 1 + (state >> 33) % 1_000_000;
+            deadlines.push(when);
+            let _ = key(wheel.insert(when, Waker::noop().clone()));
+        }
+        deadlines.sort_unstable();
+        let mut fired_at = Vec::new();
+        while let Some(next) = wheel.next_expiration() {
+            let n = fired_count(&mut wheel, next);
+            fired_at.extend(std::iter::repeat_n(next, n));
+        }
+        assert_eq!(fired_at, deadlines);
+    }
+}
