@@ -157,6 +157,11 @@ impl Handle {
     pub fn now(&self) -> Instant {
         self.inner.clock.now()
     }
+
+    /// Number of timers stored in the wheel (waiting, or fired and not yet observed).
+    pub fn timer_count(&self) -> usize {
+        self.inner.timers.borrow().len()
+    }
 }
 
 impl Reactor {
@@ -195,7 +200,7 @@ impl Reactor {
 
     /// Number of timers stored in the wheel (waiting, or fired and not yet observed).
     pub fn timer_count(&self) -> usize {
-        self.handle.inner.timers.borrow().len()
+        self.handle.timer_count()
     }
 
     /// Number of registered sockets.
