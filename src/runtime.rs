@@ -126,6 +126,11 @@ impl Runtime {
         self.reactor().timer_count()
     }
 
+    /// Threads alive in the `to_thread` pool (running a job, or idle until their keep-alive ends).
+    pub fn blocking_threads(&self) -> usize {
+        self.reactor().blocking_threads()
+    }
+
     /// Sockets registered with the reactor.
     pub fn io_source_count(&self) -> usize {
         self.reactor().io_source_count()

@@ -189,3 +189,59 @@ fn bind_errors_name_the_address() {
         assert!(error.to_string().starts_with(&format!("bind {addr}: ")), "{error}");
     });
 }
+
+#[test]
+fn a_task_that_keeps_yielding_does_not_starve_sockets() {
+    // The executor looks at the reactor every EVENT_INTERVAL polls even while tasks are runnable,
+    // so a socket's readiness reaches its task although another task never stops yielding.
+    let listener = std::net::TcpListener::bind(loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"order up").unwrap();
+    });
+    cashier::run(async move {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let served = Rc::new(std::cell::Cell::new(false));
+        let busy = spawn({
+            let served = served.clone();
+            async move {
+                let mut yields = 0u64;
+                while !served.get() {
+                    yields += 1;
+                    assert!(yields < 50_000_000, "the socket was starved by a yielding task");
+                    cashier::yield_now().await;
+                }
+            }
+        });
+        let mut buf = [0; 8];
+        stream.read_exact(&mut buf).await.unwrap();
+        served.set(true);
+        busy.await.unwrap();
+        assert_eq!(&buf, b"order up");
+    });
+    peer.join().unwrap();
+}
+
+#[cfg(feature = "futures-io")]
+#[test]
+fn futures_io_traits_read_and_write() {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    use futures_io::{AsyncRead, AsyncWrite};
+
+    cashier::run(async {
+        let listener = TcpListener::bind(loopback()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accept = spawn(async move { listener.accept().await.unwrap().0 });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let mut server = accept.await.unwrap();
+        let written = poll_fn(|cx| Pin::new(&mut client).poll_write(cx, b"io")).await.unwrap();
+        assert_eq!(written, 2);
+        poll_fn(|cx| Pin::new(&mut client).poll_close(cx)).await.unwrap();
+        let mut buf = [0; 4];
+        let n = poll_fn(|cx| Pin::new(&mut server).poll_read(cx, &mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], b"io");
+    });
+}

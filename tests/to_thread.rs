@@ -82,3 +82,24 @@ fn to_thread_outside_a_runtime_panics_with_the_fix() {
     let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(message.contains("`to_thread` needs a cashier runtime"), "{message}");
 }
+
+#[test]
+fn idle_pool_threads_exit_after_their_keep_alive() {
+    let mut runtime =
+        Runtime::builder().blocking_keep_alive(Duration::from_millis(20)).build().unwrap();
+    runtime.block_on(async {
+        let jobs: Vec<_> =
+            (0..4).map(|_| to_thread(|| std::thread::sleep(Duration::from_millis(5)))).collect();
+        for job in jobs {
+            job.await.unwrap();
+        }
+    });
+    assert!(runtime.blocking_threads() >= 1);
+    // Bounded wait (a safety net, not a timing claim): the threads exit once idle for 20 ms.
+    let mut waited = Duration::ZERO;
+    while runtime.blocking_threads() > 0 {
+        assert!(waited < Duration::from_secs(10), "idle blocking threads never exited");
+        std::thread::sleep(Duration::from_millis(10));
+        waited += Duration::from_millis(10);
+    }
+}

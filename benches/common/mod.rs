@@ -33,3 +33,9 @@ pub fn fair_allocator() {
 pub fn tokio_current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().build().expect("tokio runtime")
 }
+
+/// A tokio current-thread runtime with its I/O and time drivers, for the reactor workloads.
+#[allow(dead_code)]
+pub fn tokio_current_thread_with_drivers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+}

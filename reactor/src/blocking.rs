@@ -110,6 +110,11 @@ impl BlockingPool {
         }
     }
 
+    /// Threads alive in the pool (running a job or idle).
+    pub(crate) fn threads(&self) -> usize {
+        self.shared.lock().threads
+    }
+
     /// Whether any job is queued or running.
     pub(crate) fn is_busy(&self) -> bool {
         self.shared.in_flight.load(Ordering::Acquire) > 0
@@ -312,6 +317,15 @@ impl<T> Drop for JobGuard<T> {
 ///
 /// Dropping the returned future does not stop the job (a running thread cannot be interrupted);
 /// the result is then discarded.
+///
+/// ```
+/// cashier::run(async {
+///     let output = cashier::to_thread(|| std::process::Command::new("true").status()).await;
+///     assert!(output.unwrap().unwrap().success());
+///     let error = cashier::to_thread(|| panic!("oops")).await.unwrap_err();
+///     assert_eq!(error.to_string(), "blocking job panicked: oops");
+/// });
+/// ```
 ///
 /// # Panics
 /// If no cashier runtime is running on this thread.

@@ -203,6 +203,11 @@ impl Reactor {
         self.handle.timer_count()
     }
 
+    /// Threads alive in the blocking pool.
+    pub fn blocking_threads(&self) -> usize {
+        self.handle.inner.blocking.threads()
+    }
+
     /// Number of registered sockets.
     pub fn io_source_count(&self) -> usize {
         self.handle.inner.io.borrow().len()

@@ -14,6 +14,13 @@ use crate::blocking::to_thread;
 ///
 /// An unknown host is an `io::Error` naming it.
 ///
+/// ```
+/// cashier::run(async {
+///     let addrs = cashier::net::lookup_host("localhost", 80).await.unwrap();
+///     assert!(addrs.iter().all(|a| a.port() == 80 && a.ip().is_loopback()));
+/// });
+/// ```
+///
 /// # Panics
 /// If no cashier runtime is running on this thread.
 pub async fn lookup_host(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {

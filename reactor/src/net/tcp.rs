@@ -16,6 +16,29 @@ use crate::registration::{Direction, Registration};
 const BACKLOG: i32 = 1024;
 
 /// A TCP socket listening for connections.
+///
+/// ```
+/// use cashier::net::{TcpListener, TcpStream};
+///
+/// cashier::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+///     let addr = listener.local_addr()?;
+///     let server = cashier::spawn(async move {
+///         let (stream, _peer) = listener.accept().await?;
+///         let mut buf = [0; 5];
+///         stream.read_exact(&mut buf).await?;
+///         stream.write_all(&buf).await // echo it back
+///     });
+///     let client = TcpStream::connect(addr).await?;
+///     client.write_all(b"hello").await?;
+///     let mut reply = [0; 5];
+///     client.read_exact(&mut reply).await?;
+///     assert_eq!(&reply, b"hello");
+///     server.await??;
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
 pub struct TcpListener {
     /// Declared first: deregisters before the socket closes.
     registration: Registration,
@@ -61,7 +84,7 @@ impl TcpListener {
     }
 }
 
-/// A TCP connection.
+/// A TCP connection. See [`TcpListener`] for an example of both ends.
 pub struct TcpStream {
     /// Declared first: deregisters before the socket closes.
     registration: Registration,

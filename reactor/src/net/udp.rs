@@ -8,6 +8,21 @@ use std::os::fd::AsRawFd;
 use crate::registration::{Direction, Registration};
 
 /// A UDP socket.
+///
+/// ```
+/// use cashier::net::UdpSocket;
+///
+/// cashier::run(async {
+///     let a = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+///     let b = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+///     a.send_to(b"ping", b.local_addr()?).await?;
+///     let mut buf = [0; 8];
+///     let (n, from) = b.recv_from(&mut buf).await?;
+///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr()?));
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
 pub struct UdpSocket {
     /// Declared first: deregisters before the socket closes.
     registration: Registration,

@@ -18,6 +18,16 @@ use crate::timer::wheel::{Inserted, TimerKey};
 ///
 /// The time is the runtime's clock, virtual if the runtime started paused.
 ///
+/// ```
+/// use std::time::Duration;
+///
+/// cashier::run(async {
+///     let start = std::time::Instant::now();
+///     cashier::sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10)); // never early
+/// });
+/// ```
+///
 /// # Panics
 /// If no cashier runtime is running on this thread.
 #[track_caller]

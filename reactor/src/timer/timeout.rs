@@ -14,6 +14,18 @@ use crate::timer::sleep::{Sleep, sleep, sleep_until};
 ///
 /// The future is polled before the timer is looked at, so one that is ready at the deadline wins.
 ///
+/// ```
+/// use std::time::Duration;
+///
+/// cashier::run(async {
+///     let slow = cashier::sleep(Duration::from_secs(60));
+///     let result = cashier::timeout(Duration::from_millis(5), slow).await;
+///     assert!(result.is_err()); // Elapsed: the sleep was cancelled
+///     let quick = async { 42 };
+///     assert_eq!(cashier::timeout(Duration::from_millis(5), quick).await, Ok(42));
+/// });
+/// ```
+///
 /// # Panics
 /// If no cashier runtime is running on this thread.
 #[track_caller]

@@ -1,0 +1,114 @@
+//! `tcp_echo`: 32 loopback connections, each making 1,000 round trips of 64 bytes to an echo
+//! server running in the same runtime.
+//!
+//! Stresses the reactor turn (one `epoll_wait` delivering many events), the readiness bookkeeping
+//! and the wake path; the system calls (two reads and two writes per round trip) are the floor.
+//! Per iteration: 32,000 round trips, connection setup included. Every echo is checked.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const CONNECTIONS: usize = 32;
+const ROUND_TRIPS: usize = 1_000;
+const MESSAGE: usize = 64;
+
+fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+async fn cashier_echo() {
+    use cashier::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind(loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = cashier::spawn(async move {
+        for _ in 0..CONNECTIONS {
+            let (stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            cashier::spawn(async move {
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.read_exact(&mut buf).await.unwrap();
+                    stream.write_all(&buf).await.unwrap();
+                }
+            });
+        }
+    });
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            cashier::spawn(async move {
+                let stream = TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let message = [c as u8; MESSAGE];
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.write_all(&message).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(buf, message);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    server.await.unwrap();
+}
+
+async fn tokio_echo() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind(loopback()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        for _ in 0..CONNECTIONS {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            tokio::spawn(async move {
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.read_exact(&mut buf).await.unwrap();
+                    stream.write_all(&buf).await.unwrap();
+                }
+            });
+        }
+    });
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            tokio::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let message = [c as u8; MESSAGE];
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.write_all(&message).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(buf, message);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    server.await.unwrap();
+}
+
+fn tcp_echo(c: &mut Criterion) {
+    common::fair_allocator();
+    let mut group = c.benchmark_group("tcp_echo");
+    group.throughput(Throughput::Elements((CONNECTIONS * ROUND_TRIPS) as u64));
+    group.sample_size(20);
+
+    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    group.bench_function("cashier", |b| b.iter(|| cashier.block_on(cashier_echo())));
+
+    let tokio = common::tokio_current_thread_with_drivers();
+    group.bench_function("tokio", |b| b.iter(|| tokio.block_on(tokio_echo())));
+    group.finish();
+}
+
+criterion_group!(benches, tcp_echo);
+criterion_main!(benches);

@@ -1,0 +1,107 @@
+//! Timer workloads.
+//!
+//! - `timers_insert_cancel`: create 100,000 sleeps due in an hour, poll each once (which inserts
+//!   it into the timer structure), then drop them all (which cancels them). Stresses the timer
+//!   structure's insert and remove; nothing fires. Per iteration: 100,000 sleeps.
+//! - `timers_fire`: 1,000 tasks each sleep 1 ms once; the iteration ends when all have woken.
+//!   Wall time, so it shows how late timers fire (a 1 ms tick wheel rounds deadlines up to the
+//!   next millisecond, never down).
+//!
+//! Both runtimes store their sleeps as `Pin<Box<_>>` here so the allocation pattern is identical
+//! (tokio's `Sleep` is `!Unpin` and needs the box; cashier's is `Unpin` and would not).
+
+mod common;
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const SLEEPS: usize = 100_000;
+const SLEEPERS: usize = 1_000;
+
+/// Polls every future once (each must be pending), then drops them all.
+async fn poll_each_once_then_drop<F: Future>(mut futures: Vec<Pin<Box<F>>>) {
+    poll_fn(|cx| {
+        for future in &mut futures {
+            assert!(future.as_mut().poll(cx).is_pending());
+        }
+        Poll::Ready(())
+    })
+    .await;
+    drop(futures);
+}
+
+fn timers_insert_cancel(c: &mut Criterion) {
+    common::fair_allocator();
+    let mut group = c.benchmark_group("timers_insert_cancel");
+    group.throughput(Throughput::Elements(SLEEPS as u64));
+    let hour = Duration::from_secs(3600);
+
+    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    group.bench_function("cashier", |b| {
+        b.iter(|| {
+            cashier.block_on(async {
+                poll_each_once_then_drop(
+                    (0..SLEEPS).map(|_| Box::pin(cashier::sleep(hour))).collect(),
+                )
+                .await
+            });
+            assert_eq!(cashier.timer_count(), 0);
+        })
+    });
+
+    let tokio = common::tokio_current_thread_with_drivers();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            tokio.block_on(async {
+                poll_each_once_then_drop(
+                    (0..SLEEPS).map(|_| Box::pin(tokio::time::sleep(hour))).collect(),
+                )
+                .await
+            })
+        })
+    });
+    group.finish();
+}
+
+fn timers_fire(c: &mut Criterion) {
+    common::fair_allocator();
+    let mut group = c.benchmark_group("timers_fire");
+    group.sample_size(50);
+    let ms = Duration::from_millis(1);
+
+    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    group.bench_function("cashier", |b| {
+        b.iter(|| {
+            cashier.block_on(async {
+                let handles: Vec<_> = (0..SLEEPERS)
+                    .map(|_| cashier::spawn(async move { cashier::sleep(ms).await }))
+                    .collect();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+            })
+        })
+    });
+
+    let tokio = common::tokio_current_thread_with_drivers();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            tokio.block_on(async {
+                let handles: Vec<_> = (0..SLEEPERS)
+                    .map(|_| tokio::spawn(async move { tokio::time::sleep(ms).await }))
+                    .collect();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, timers_insert_cancel, timers_fire);
+criterion_main!(benches);
