@@ -34,6 +34,10 @@
 //! | `await asyncio.wait_for(aw, s)` | [`cashier::timeout(d, fut).await`](timeout) |
 //! | `await asyncio.to_thread(f)` | [`cashier::to_thread(f).await`](to_thread) |
 //! | `loop.run_until_complete(fut)` | [`Runtime::block_on`] |
+//! | `await asyncio.gather(*aws)` | [`cashier::gather(futs).await`](gather), [`gather!`] |
+//! | `for t in asyncio.as_completed(aws)` | [`cashier::as_completed(futs)`](as_completed) |
+//! | `async with asyncio.TaskGroup()` | [`JoinSet`], [`try_gather`] |
+//! | `asyncio.Queue`, `Semaphore`, `Event`, `Lock` | [`sync`] |
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
@@ -41,7 +45,10 @@
 
 mod runtime;
 
-pub use cashier_executor::{JoinError, JoinHandle, spawn, yield_now};
+pub use cashier_executor::{
+    AsCompleted, Either, JoinError, JoinHandle, JoinSet, as_completed, gather, race, select, spawn,
+    try_gather, yield_now,
+};
 pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
 pub use runtime::{Builder, Runtime, run};
 
@@ -53,14 +60,23 @@ pub mod time {
     };
 }
 
+/// Synchronization between tasks: channels, semaphore, event, mutex (asyncio's `Queue`,
+/// `Semaphore`, `Event`, `Lock`).
+pub mod sync {
+    pub use cashier_executor::sync::*;
+}
+
 /// Sockets: TCP and UDP on the reactor, and a resolver that runs off the loop.
 pub mod net {
     pub use cashier_reactor::net::{TcpListener, TcpStream, UdpSocket, lookup_host};
 }
 
-/// Tasks: handles, errors and the futures returned by the task functions.
+/// Tasks and combinators: handles, errors, and the futures returned by the task functions.
 pub mod task {
-    pub use cashier_executor::{JoinError, JoinHandle, YieldNow, spawn, yield_now};
+    pub use cashier_executor::{
+        AsCompleted, Either, Gather, GatherTuple, JoinError, JoinHandle, JoinSet, Race, Select,
+        TryGather, YieldNow, as_completed, gather, race, select, spawn, try_gather, yield_now,
+    };
     pub use cashier_reactor::{BlockingError, ToThread, to_thread};
 }
 

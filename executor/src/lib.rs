@@ -59,6 +59,7 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
+mod combinators;
 mod context;
 mod executor;
 mod join;
@@ -66,9 +67,14 @@ mod owned_tasks;
 mod park;
 mod run_queue;
 mod state;
+pub mod sync;
 mod task;
 mod yield_now;
 
+pub use combinators::{
+    AsCompleted, Either, FutureTuple, Gather, GatherTuple, JoinSet, MaybeDone, Race, Select,
+    TryGather, as_completed, gather, race, select, try_gather,
+};
 pub use context::in_runtime;
 pub use executor::{EVENT_INTERVAL, Executor, spawn};
 pub use join::{JoinError, JoinHandle};

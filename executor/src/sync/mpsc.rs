@@ -1,0 +1,450 @@
+//! `mpsc`: many senders, one receiver; bounded with back-pressure, or unbounded.
+//!
+//! asyncio's `asyncio.Queue(maxsize)` between tasks. A bounded channel makes senders wait while
+//! it is full. Fairness and cancellation follow `wait_list.rs`: a receive that frees a slot
+//! *reserves* it for the oldest waiting sender, and a waiting send that is dropped after being
+//! given a slot passes it on, so no slot is lost.
+//!
+//! # Ending
+//!
+//! When every sender is gone, the receiver drains what is queued and then gets `None`. When the
+//! receiver is gone (or calls [`Receiver::close`]), sends fail with [`SendError`], which hands the
+//! value back; waiting senders are woken to find out.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use super::wait_list::{WaitKey, WaitList, wake_all};
+
+/// What every end of a channel shares.
+struct Chan<T> {
+    /// Messages not yet received.
+    queue: VecDeque<T>,
+    /// Most messages queued at once (`usize::MAX`: unbounded).
+    capacity: usize,
+    /// Slots given to woken senders that have not pushed yet.
+    reserved: usize,
+    /// Senders waiting for a slot, oldest first.
+    send_waiters: WaitList,
+    /// The receiving task, while it waits.
+    receiver: Option<Waker>,
+    /// Live senders (bounded and unbounded).
+    senders: usize,
+    /// The receiver closed the channel or was dropped: no new sends.
+    closed: bool,
+}
+
+impl<T> Chan<T> {
+    fn new(capacity: usize) -> Rc<RefCell<Chan<T>>> {
+        Rc::new(RefCell::new(Chan {
+            queue: VecDeque::new(),
+            capacity,
+            reserved: 0,
+            send_waiters: WaitList::default(),
+            receiver: None,
+            senders: 1,
+            closed: false,
+        }))
+    }
+
+    /// Whether a sender arriving now may push without waiting.
+    fn has_free_slot(&self) -> bool {
+        self.send_waiters.is_empty() && self.queue.len() + self.reserved < self.capacity
+    }
+
+    /// Queues a message; returns the receiver's waker.
+    fn push(&mut self, value: T) -> Option<Waker> {
+        self.queue.push_back(value);
+        self.receiver.take()
+    }
+
+    /// A slot became free: reserve it for the oldest waiting sender; returns its waker.
+    fn release_slot(&mut self) -> Option<Waker> {
+        let waker = self.send_waiters.notify_one()?;
+        self.reserved += 1;
+        Some(waker)
+    }
+}
+
+fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+/// Creates a bounded channel holding at most `capacity` messages: asyncio's
+/// `asyncio.Queue(maxsize=capacity)`.
+///
+/// ```
+/// use cashier_executor::sync::mpsc;
+/// use cashier_executor::{Executor, spawn};
+///
+/// let mut executor = Executor::new();
+/// let received = executor.block_on(async {
+///     let (tx, mut rx) = mpsc::channel(2);
+///     spawn(async move {
+///         for order in 1..=5 {
+///             tx.send(order).await.unwrap(); // waits while 2 are queued
+///         }
+///     }); // the sender drops here: the channel ends after the last message
+///     let mut received = Vec::new();
+///     while let Some(order) = rx.recv().await {
+///         received.push(order);
+///     }
+///     received
+/// });
+/// assert_eq!(received, [1, 2, 3, 4, 5]);
+/// ```
+///
+/// # Panics
+/// If `capacity` is zero (a channel with no room can never take a message).
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(capacity > 0, "mpsc::channel needs a capacity of at least 1");
+    let chan = Chan::new(capacity);
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// Creates a channel with no bound: sends never wait (memory is the limit).
+///
+/// ```
+/// use cashier_executor::sync::mpsc;
+///
+/// let mut executor = cashier_executor::Executor::new();
+/// executor.block_on(async {
+///     let (tx, mut rx) = mpsc::unbounded_channel();
+///     tx.send("fries").unwrap();
+///     drop(tx);
+///     assert_eq!(rx.recv().await, Some("fries"));
+///     assert_eq!(rx.recv().await, None); // every sender is gone
+/// });
+/// ```
+pub fn unbounded_channel<T>() -> (UnboundedSender<T>, Receiver<T>) {
+    let chan = Chan::new(usize::MAX);
+    (UnboundedSender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// The sending end of a bounded channel; clone it for more senders.
+pub struct Sender<T> {
+    /// The channel.
+    chan: Rc<RefCell<Chan<T>>>,
+}
+
+/// The sending end of an unbounded channel; clone it for more senders.
+pub struct UnboundedSender<T> {
+    /// The channel.
+    chan: Rc<RefCell<Chan<T>>>,
+}
+
+/// The receiving end of a channel.
+pub struct Receiver<T> {
+    /// The channel.
+    chan: Rc<RefCell<Chan<T>>>,
+}
+
+/// The receiver is gone; the message is handed back.
+#[derive(PartialEq, Eq)]
+pub struct SendError<T>(pub T);
+
+/// Why [`Sender::try_send`] failed; the message is handed back.
+#[derive(PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// The channel is full.
+    Full(T),
+    /// The receiver is gone.
+    Closed(T),
+}
+
+/// Why [`Receiver::try_recv`] returned no message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing queued now; senders remain.
+    Empty,
+    /// Nothing queued and every sender is gone.
+    Disconnected,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting while the channel is full.
+    pub fn send(&self, value: T) -> Send<'_, T> {
+        Send { chan: &self.chan, value: Some(value), key: None }
+    }
+
+    /// Sends `value` if there is room right now.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let waker = {
+            let mut chan = self.chan.borrow_mut();
+            if chan.closed {
+                return Err(TrySendError::Closed(value));
+            }
+            if !chan.has_free_slot() {
+                return Err(TrySendError::Full(value));
+            }
+            chan.push(value)
+        };
+        wake(waker);
+        Ok(())
+    }
+
+    /// Whether the receiver is gone (sends would fail).
+    pub fn is_closed(&self) -> bool {
+        self.chan.borrow().closed
+    }
+}
+
+impl<T> UnboundedSender<T> {
+    /// Sends `value` at once; fails only if the receiver is gone.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let waker = {
+            let mut chan = self.chan.borrow_mut();
+            if chan.closed {
+                return Err(SendError(value));
+            }
+            chan.push(value)
+        };
+        wake(waker);
+        Ok(())
+    }
+
+    /// Whether the receiver is gone (sends would fail).
+    pub fn is_closed(&self) -> bool {
+        self.chan.borrow().closed
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The next message, or `None` once every sender is gone and the queue is drained.
+    pub async fn recv(&mut self) -> Option<T> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message (for hand-written futures).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let (message, sender) = {
+            let mut chan = self.chan.borrow_mut();
+            match chan.queue.pop_front() {
+                Some(message) => {
+                    let sender = chan.release_slot();
+                    (Some(message), sender)
+                }
+                None if chan.senders == 0 || (chan.closed && chan.reserved == 0) => {
+                    return Poll::Ready(None);
+                }
+                None => {
+                    if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        chan.receiver = Some(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        wake(sender);
+        Poll::Ready(message)
+    }
+
+    /// A message if one is queued now.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let (message, sender) = {
+            let mut chan = self.chan.borrow_mut();
+            match chan.queue.pop_front() {
+                Some(message) => {
+                    let sender = chan.release_slot();
+                    (message, sender)
+                }
+                None if chan.senders == 0 => return Err(TryRecvError::Disconnected),
+                None => return Err(TryRecvError::Empty),
+            }
+        };
+        wake(sender);
+        Ok(message)
+    }
+
+    /// Stops accepting messages: later sends fail and waiting senders are woken to fail. Messages
+    /// already queued can still be received.
+    pub fn close(&mut self) {
+        let wakers = {
+            let mut chan = self.chan.borrow_mut();
+            chan.closed = true;
+            chan.send_waiters.take_wakers()
+        };
+        wake_all(wakers);
+    }
+
+    /// Messages queued now.
+    pub fn len(&self) -> usize {
+        self.chan.borrow().queue.len()
+    }
+
+    /// Whether no message is queued now.
+    pub fn is_empty(&self) -> bool {
+        self.chan.borrow().queue.is_empty()
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.close();
+        let queued = std::mem::take(&mut self.chan.borrow_mut().queue);
+        drop(queued); // outside the borrow: a message's destructor may touch the channel
+    }
+}
+
+/// Both sender kinds count themselves in and out the same way.
+macro_rules! sender_lifecycle {
+    ($sender:ident) => {
+        impl<T> Clone for $sender<T> {
+            fn clone(&self) -> Self {
+                self.chan.borrow_mut().senders += 1;
+                $sender { chan: self.chan.clone() }
+            }
+        }
+
+        impl<T> Drop for $sender<T> {
+            fn drop(&mut self) {
+                let waker = {
+                    let mut chan = self.chan.borrow_mut();
+                    chan.senders -= 1;
+                    if chan.senders == 0 { chan.receiver.take() } else { None }
+                };
+                wake(waker); // the last sender is gone: the receiver may see the end
+            }
+        }
+
+        impl<T> fmt::Debug for $sender<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!("mpsc::", stringify!($sender)))
+            }
+        }
+    };
+}
+
+sender_lifecycle!(Sender);
+sender_lifecycle!(UnboundedSender);
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Receiver").field("queued", &self.len()).finish()
+    }
+}
+
+/// The future returned by [`Sender::send`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Send<'a, T> {
+    /// The channel.
+    chan: &'a Rc<RefCell<Chan<T>>>,
+    /// The message, until it is queued or handed back.
+    value: Option<T>,
+    /// Our place among the waiting senders, once queued.
+    key: Option<WaitKey>,
+}
+
+impl<T> Unpin for Send<'_, T> {}
+
+impl<T> Future for Send<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let receiver = {
+            let mut chan = this.chan.borrow_mut();
+            match this.key.take() {
+                // A slot was reserved for us: use it.
+                Some(key) if chan.send_waiters.is_notified(&key) => {
+                    chan.send_waiters.remove(key);
+                    chan.reserved -= 1;
+                    chan.push(this.value.take().expect("polled after completion"))
+                }
+                Some(key) if chan.closed => {
+                    chan.send_waiters.remove(key);
+                    return Poll::Ready(Err(SendError(
+                        this.value.take().expect("polled after completion"),
+                    )));
+                }
+                Some(key) => {
+                    chan.send_waiters.update_waker(&key, cx.waker());
+                    this.key = Some(key);
+                    return Poll::Pending;
+                }
+                None if chan.closed => {
+                    return Poll::Ready(Err(SendError(
+                        this.value.take().expect("polled after completion"),
+                    )));
+                }
+                None if chan.has_free_slot() => {
+                    chan.push(this.value.take().expect("polled after completion"))
+                }
+                None => {
+                    this.key = Some(chan.send_waiters.push(cx.waker()));
+                    return Poll::Pending;
+                }
+            }
+        };
+        wake(receiver);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T> Drop for Send<'_, T> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let next = {
+            let mut chan = self.chan.borrow_mut();
+            if chan.send_waiters.remove(key) {
+                chan.reserved -= 1; // we were given a slot and never used it: pass it on
+                chan.release_slot()
+            } else {
+                None
+            }
+        };
+        wake(next);
+    }
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("channel closed: the receiver is gone")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("TrySendError::Full(..)"),
+            TrySendError::Closed(_) => f.write_str("TrySendError::Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("channel full"),
+            TrySendError::Closed(_) => f.write_str("channel closed: the receiver is gone"),
+        }
+    }
+}
+
+impl<T> std::error::Error for TrySendError<T> {}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("channel empty"),
+            TryRecvError::Disconnected => f.write_str("channel closed: every sender is gone"),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}
