@@ -53,10 +53,14 @@ fn ping_pong(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ROUND_TRIPS));
 
     let mut cashier = cashier::Runtime::new().expect("cashier runtime");
-    group.bench_function("cashier", |b| b.iter(|| assert_eq!(cashier.block_on(cashier_ping_pong()), ROUND_TRIPS)));
+    group.bench_function("cashier", |b| {
+        b.iter(|| assert_eq!(cashier.block_on(cashier_ping_pong()), ROUND_TRIPS))
+    });
 
     let tokio = common::tokio_current_thread();
-    group.bench_function("tokio", |b| b.iter(|| assert_eq!(tokio.block_on(tokio_ping_pong()), ROUND_TRIPS)));
+    group.bench_function("tokio", |b| {
+        b.iter(|| assert_eq!(tokio.block_on(tokio_ping_pong()), ROUND_TRIPS))
+    });
     group.finish();
 }
 

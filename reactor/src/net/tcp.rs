@@ -213,6 +213,13 @@ impl TcpStream {
         self.stream.shutdown(how)
     }
 
+    /// Looks at incoming bytes without consuming them and without waiting: `Ok(0)` means the peer
+    /// closed its side, `WouldBlock` that nothing has arrived. A connection pool uses it to tell a
+    /// live idle connection from one the server has closed.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.peek(buf)
+    }
+
     /// Polls a read (for hand-written futures and the `futures-io` traits).
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.registration.poll_io(cx, Direction::Read, || (&self.stream).read(buf))
