@@ -1,0 +1,100 @@
+//! `HttpError`: every way a GET can fail, each with a message that says what failed and on what.
+
+use std::fmt;
+use std::io;
+
+/// Why a request produced no response.
+#[derive(Debug)]
+pub enum HttpError {
+    /// The URL could not be parsed, or has no host.
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Only `http` and `https` are spoken.
+    UnsupportedScheme(String),
+    /// The host name did not resolve.
+    Resolve {
+        /// The host.
+        host: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
+    /// No connection could be made (refused, unreachable).
+    Connect {
+        /// `host:port`.
+        target: String,
+        /// The socket error.
+        source: io::Error,
+    },
+    /// The TLS handshake failed (bad certificate, protocol error).
+    Tls {
+        /// The host.
+        host: String,
+        /// What rustls reported.
+        reason: String,
+    },
+    /// The whole request, redirects included, took longer than the client's timeout.
+    Timeout(std::time::Duration),
+    /// The response head exceeded the limit.
+    HeadTooLarge(usize),
+    /// The response body exceeded the client's limit.
+    BodyTooLarge(usize),
+    /// The peer sent something that is not HTTP/1.x.
+    Malformed(String),
+    /// The connection ended before the response was complete.
+    ClosedEarly(&'static str),
+    /// More redirects than allowed (a loop, most likely).
+    TooManyRedirects(usize),
+    /// A redirect without a usable `Location`.
+    BadRedirect(String),
+    /// Reading or writing the connection failed (reset, broken pipe).
+    Io(io::Error),
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpError::InvalidUrl { url, reason } => write!(f, "invalid URL {url:?}: {reason}"),
+            HttpError::UnsupportedScheme(scheme) => {
+                write!(f, "unsupported scheme {scheme:?}: only http and https are supported")
+            }
+            HttpError::Resolve { host, source } => write!(f, "could not resolve {host}: {source}"),
+            HttpError::Connect { target, source } => {
+                write!(f, "could not connect to {target}: {source}")
+            }
+            HttpError::Tls { host, reason } => write!(f, "TLS with {host} failed: {reason}"),
+            HttpError::Timeout(limit) => {
+                write!(f, "no complete response within {:.1} s", limit.as_secs_f64())
+            }
+            HttpError::HeadTooLarge(limit) => {
+                write!(f, "response head larger than {} KiB", limit / 1024)
+            }
+            HttpError::BodyTooLarge(limit) => write!(f, "response body larger than {limit} bytes"),
+            HttpError::Malformed(reason) => write!(f, "not an HTTP response: {reason}"),
+            HttpError::ClosedEarly(when) => write!(f, "connection closed {when}"),
+            HttpError::TooManyRedirects(limit) => write!(f, "more than {limit} redirects"),
+            HttpError::BadRedirect(reason) => write!(f, "bad redirect: {reason}"),
+            HttpError::Io(source) => write!(f, "connection error: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for HttpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HttpError::Resolve { source, .. }
+            | HttpError::Connect { source, .. }
+            | HttpError::Io(source) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for HttpError {
+    fn from(error: io::Error) -> HttpError {
+        HttpError::Io(error)
+    }
+}

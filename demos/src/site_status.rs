@@ -1,0 +1,114 @@
+//! site_status: the tutorial's second script, concurrent GETs consumed with `as_completed`.
+//!
+//! ```python
+//! async def get_status(url):
+//!     print(f"Getting status of {url}")
+//!     start = time.perf_counter()
+//!     async with aiohttp.ClientSession() as session:
+//!         async with session.get(url) as response:
+//!             print(f"{url} took {time.perf_counter() - start:.2f}s")
+//!             return url, response.status
+//!
+//! tasks = [asyncio.create_task(get_status(u)) for u in URLS]
+//! for task in asyncio.as_completed(tasks):
+//!     url, code = await task
+//!     print(f"{url}: {code}")
+//! ```
+//!
+//! Each URL gets a spawned task; the main task consumes the handles with `as_completed`, so the
+//! results print in the order the sites answer, not the order they were given. One client (one
+//! keep-alive pool, like one `ClientSession`) is shared by all tasks. A failing site prints its
+//! error and the rest go on. `--limit N` caps the requests in flight with a `Semaphore`.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use cashier::sync::Semaphore;
+
+use crate::http::server::Site;
+use crate::http::{Client, HttpError};
+use crate::output::Output;
+
+/// The tutorial's five sites.
+pub const TUTORIAL_URLS: [&str; 5] = [
+    "https://www.google.com",
+    "https://www.facebook.com",
+    "https://www.github.com",
+    "https://www.twitter.com",
+    "https://www.linkedin.com",
+];
+
+/// Five simulated sites for `--local`: different delays and statuses, so the completion order
+/// differs from the argument order, and one redirect to follow.
+pub fn local_sites() -> Vec<Site> {
+    let ms = Duration::from_millis;
+    vec![
+        Site::new("/www.google.com", 200, "search").delay(ms(400)),
+        Site::new("/www.facebook.com", 200, "friends").delay(ms(900)),
+        Site::new("/www.github.com", 301, "").delay(ms(150)).location("/github.com"),
+        Site::new("/github.com", 200, "code").delay(ms(50)),
+        Site::new("/www.twitter.com", 403, "no bots").delay(ms(250)),
+        Site::new("/www.linkedin.com", 999, "request denied").delay(ms(600)),
+    ]
+}
+
+/// The `--local` URLs for a server at `addr`, in the tutorial's order.
+pub fn local_urls(addr: std::net::SocketAddr) -> Vec<String> {
+    TUTORIAL_URLS
+        .iter()
+        .map(|url| format!("http://{addr}/{}", url.trim_start_matches("https://")))
+        .collect()
+}
+
+/// GETs one URL, printing as the tutorial does; returns the URL and its final status.
+pub async fn get_status(
+    out: Output,
+    client: Rc<Client>,
+    url: String,
+    limit: Option<Rc<Semaphore>>,
+) -> (String, Result<u16, HttpError>) {
+    let _permit = match &limit {
+        Some(semaphore) => {
+            Some(semaphore.acquire().await.expect("the limit semaphore is never closed"))
+        }
+        None => None,
+    };
+    out.line(format!("Getting status of {url}"));
+    let start = cashier::now();
+    let result = client.get(&url).await;
+    if result.is_ok() {
+        out.line(format!("{url} took {:.2}s", (cashier::now() - start).as_secs_f64()));
+    }
+    (url, result.map(|response| response.status))
+}
+
+/// Checks every URL concurrently and prints `URL: STATUS` (or `URL: error: ...`) in completion
+/// order. Returns the results in that order.
+pub async fn run(
+    out: Output,
+    client: Rc<Client>,
+    urls: Vec<String>,
+    limit: Option<usize>,
+) -> Vec<(String, Result<u16, String>)> {
+    let limit = limit.map(|n| Rc::new(Semaphore::new(n.max(1))));
+    let tasks: Vec<_> = urls
+        .iter()
+        .map(|url| {
+            cashier::spawn(get_status(out.clone(), client.clone(), url.clone(), limit.clone()))
+        })
+        .collect();
+    let mut finished = cashier::as_completed(tasks);
+    let mut results = Vec::new();
+    while let Some((index, joined)) = finished.next_with_index().await {
+        let (url, result) = match joined {
+            Ok((url, result)) => (url, result.map_err(|e| e.to_string())),
+            Err(join_error) => (urls[index].clone(), Err(join_error.to_string())),
+        };
+        match &result {
+            Ok(status) => out.line(format!("{url}: {status}")),
+            Err(error) => out.line(format!("{url}: error: {error}")),
+        }
+        results.push((url, result));
+    }
+    results
+}
