@@ -34,7 +34,7 @@
 //! | `await asyncio.wait_for(aw, s)` | [`cashier::timeout(d, fut).await`](timeout) |
 //! | `await asyncio.to_thread(f)` | [`cashier::to_thread(f).await`](to_thread) |
 //! | `loop.run_until_complete(fut)` | [`Runtime::block_on`] |
-//! | `await asyncio.gather(*aws)` | [`cashier::gather(futs).await`](gather), [`gather!`] |
+//! | `await asyncio.gather(*aws)` | [`cashier::gather(futs).await`](fn@gather), [`gather!`](macro@gather) |
 //! | `for t in asyncio.as_completed(aws)` | [`cashier::as_completed(futs)`](as_completed) |
 //! | `async with asyncio.TaskGroup()` | [`JoinSet`], [`try_gather`] |
 //! | `asyncio.Queue`, `Semaphore`, `Event`, `Lock` | [`sync`] |

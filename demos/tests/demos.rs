@@ -1,0 +1,194 @@
+//! The demos as a user meets them: the logic with captured output on the paused clock, and each
+//! binary run as a process with its output checked.
+
+use std::process::Command;
+
+use cashier_demos::{Output, names_ages, run_commands};
+
+fn paused() -> cashier::Runtime {
+    cashier::Runtime::builder().start_paused(true).build().unwrap()
+}
+
+/// The interleaving `--seed 3` produces: names and ages alternate as their random sleeps end.
+const SEED_3: [&str; 15] = [
+    "John", "20", "22", "24", "Kate", "26", "Mike", "28", "30", "32", "34", "36", "38", "Alex",
+    "Anne",
+];
+
+#[test]
+fn names_ages_with_a_seed_interleaves_exactly_and_instantly() {
+    let out = Output::capture();
+    let start = std::time::Instant::now();
+    paused().block_on(names_ages::run(out.clone(), Some(3)));
+    assert_eq!(out.lines(), SEED_3);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "virtual sleeps take no real time"
+    );
+    // Each coroutine keeps its own order whatever the interleaving.
+    let names: Vec<_> = out.lines().into_iter().filter(|l| l.parse::<u32>().is_err()).collect();
+    assert_eq!(names, names_ages::NAMES);
+}
+
+#[test]
+fn names_ages_differs_between_seeds() {
+    let run = |seed| {
+        let out = Output::capture();
+        paused().block_on(names_ages::run(out.clone(), Some(seed)));
+        out.lines()
+    };
+    let runs: std::collections::HashSet<_> = (0..8).map(run).collect();
+    assert!(runs.len() > 1, "different seeds give different interleavings");
+}
+
+fn words(command: &str) -> Vec<String> {
+    run_commands::parse_command(command).unwrap()
+}
+
+#[test]
+fn run_commands_prints_each_as_it_finishes_and_reports_a_missing_program() {
+    let out = Output::capture();
+    let succeeded = cashier::run(run_commands::run(
+        out.clone(),
+        vec![
+            words("sh -c 'sleep 0.3; echo slow'"),
+            words("sh -c 'echo fast'"),
+            words("no-such-program-here --flag"),
+        ],
+    ));
+    assert_eq!(succeeded, 2);
+    let lines = out.lines();
+    assert_eq!(
+        lines[..3],
+        [
+            "Running sh -c 'sleep 0.3; echo slow'",
+            "Running sh -c 'echo fast'",
+            "Running no-such-program-here --flag"
+        ]
+    );
+    let fast = lines
+        .iter()
+        .position(|l| l == "sh -c 'echo fast' completed:\nfast")
+        .expect("fast completed");
+    let slow = lines
+        .iter()
+        .position(|l| l == "sh -c 'sleep 0.3; echo slow' completed:\nslow")
+        .expect("slow completed");
+    assert!(fast < slow, "the fast command finished first: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with(
+            "no-such-program-here --flag failed: cannot run \"no-such-program-here\""
+        )),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn command_lines_split_like_a_shell() {
+    assert_eq!(words("echo 'a b' \"c \\\"d\\\"\" e\\ f"), ["echo", "a b", "c \"d\"", "e f"]);
+    assert_eq!(
+        run_commands::parse_command("echo 'open").unwrap_err(),
+        "\"echo 'open\": unterminated single quote"
+    );
+    assert_eq!(run_commands::parse_command("   ").unwrap_err(), "an empty command was given");
+    assert_eq!(run_commands::display_command(&words("sh -c 'a; b'")), "sh -c 'a; b'");
+}
+
+fn demo(name: &str, args: &[&str]) -> (bool, String, String) {
+    let binary = match name {
+        "names_ages" => env!("CARGO_BIN_EXE_names_ages"),
+        "site_status" => env!("CARGO_BIN_EXE_site_status"),
+        "run_commands" => env!("CARGO_BIN_EXE_run_commands"),
+        "kitchen" => env!("CARGO_BIN_EXE_kitchen"),
+        other => panic!("no demo {other}"),
+    };
+    let output = Command::new(binary).args(args).output().expect("run the demo");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.success(), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn the_names_ages_binary() {
+    let (ok, stdout, _) = demo("names_ages", &["--seed", "3", "--virtual-time"]);
+    assert!(ok);
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), SEED_3);
+}
+
+#[test]
+fn the_site_status_binary_offline() {
+    let (ok, stdout, stderr) = demo("site_status", &["--local", "--virtual-time"]);
+    assert!(ok, "{stderr}");
+    let results: Vec<_> =
+        stdout.lines().filter(|l| !l.contains(" took ") && !l.starts_with("Getting")).collect();
+    let sites: Vec<_> = results.iter().map(|l| l.rsplit('/').next().unwrap()).collect();
+    assert_eq!(
+        sites,
+        [
+            "www.github.com: 200",
+            "www.twitter.com: 403",
+            "www.google.com: 200",
+            "www.linkedin.com: 999",
+            "www.facebook.com: 200"
+        ],
+        "completion order, not the tutorial's order:\n{stdout}"
+    );
+    let (ok, _, stderr) = demo("site_status", &["--local", "--timeout=0"]);
+    assert!(!ok);
+    assert!(stderr.contains("the timeout must be a positive number of seconds"), "{stderr}");
+}
+
+#[test]
+fn the_site_status_binary_reports_a_failing_url_and_goes_on() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (ok, stdout, _) = demo("site_status", &[&format!("http://{closed}/"), "notaurl"]);
+    assert!(ok);
+    assert!(
+        stdout.contains(&format!("http://{closed}/: error: could not connect to {closed}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("notaurl: error: invalid URL \"notaurl\""), "{stdout}");
+}
+
+#[test]
+fn the_run_commands_binary() {
+    let (ok, stdout, _) = demo("run_commands", &["sh -c 'sleep 0.3; echo slow'", "echo fast"]);
+    assert!(ok);
+    assert!(
+        stdout.find("echo fast completed").unwrap() < stdout.find("echo slow' completed").unwrap(),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = demo("run_commands", &["echo still-runs", "no-such-program-here"]);
+    assert!(!ok, "a failed command makes the exit status 1");
+    assert!(stdout.contains("echo still-runs completed:\nstill-runs"), "{stdout}");
+    assert!(stdout.contains("no-such-program-here failed: cannot run"), "{stdout}");
+}
+
+#[test]
+fn the_kitchen_binary_serves_both_in_one_loop() {
+    let (ok, stdout, stderr) =
+        demo("kitchen", &["--local", "--command", "echo hi", "--command", "sh -c 'echo there'"]);
+    assert!(ok, "{stderr}");
+    for expected in [
+        "Running echo hi",
+        "echo hi completed:\nhi",
+        "www.facebook.com: 200",
+        "www.github.com: 200",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn every_demo_explains_itself_and_names_its_asyncio_original() {
+    for (name, original) in [
+        ("names_ages", "names_ages.py"),
+        ("site_status", "site_status.py"),
+        ("run_commands", "run_commands.py"),
+        ("kitchen", "site_status.py and run_commands.py"),
+    ] {
+        let (ok, stdout, _) = demo(name, &["--help"]);
+        assert!(ok, "{name} --help");
+        assert!(stdout.contains(original), "{name} --help does not name {original}:\n{stdout}");
+        assert!(stdout.contains("Usage:"), "{stdout}");
+    }
+}
