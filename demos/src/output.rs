@@ -13,21 +13,31 @@ use std::rc::Rc;
 pub struct Output {
     /// `None`: standard output; `Some`: captured lines.
     captured: Option<Rc<RefCell<Vec<String>>>>,
+    /// Lines are dropped (benchmarks).
+    discard: bool,
 }
 
 impl Output {
     /// Lines go to standard output.
     pub fn stdout() -> Output {
-        Output { captured: None }
+        Output { captured: None, discard: false }
+    }
+
+    /// Lines are dropped: for benchmarks that run a demo's code path without its printing.
+    pub fn null() -> Output {
+        Output { captured: None, discard: true }
     }
 
     /// Lines are kept, for [`Output::lines`].
     pub fn capture() -> Output {
-        Output { captured: Some(Rc::default()) }
+        Output { captured: Some(Rc::default()), discard: false }
     }
 
     /// Writes one line (which may contain newlines: it is written in one piece).
     pub fn line(&self, text: impl Display) {
+        if self.discard {
+            return;
+        }
         match &self.captured {
             Some(lines) => lines.borrow_mut().push(text.to_string()),
             None => {
