@@ -221,6 +221,24 @@ impl Registration {
         entry.readiness = entry.readiness.without(direction.mask());
     }
 
+    /// A byte-stream operation moved fewer bytes than asked: for a read, the kernel's receive
+    /// buffer is now empty; for a write, its send buffer is full. The next attempt would only say
+    /// `WouldBlock`, so forget the readiness now and save that system call (tokio does the same).
+    ///
+    /// Only the "ready" bit is cleared, not "closed": data and a FIN that arrived together are
+    /// reported by one event, and the end-of-file behind the data must still be read. A backend
+    /// that cannot report a closed read half separately (polling) keeps the extra call instead.
+    pub(crate) fn clear_after_short_transfer(&self, direction: Direction) {
+        let ready = match direction {
+            Direction::Read if crate::backend::REPORTS_READ_CLOSED => Readiness::READABLE,
+            Direction::Read => return,
+            Direction::Write => Readiness::WRITABLE,
+        };
+        let mut io = self.handle.inner.io.borrow_mut();
+        let entry = &mut io.entries[self.index as usize];
+        entry.readiness = entry.readiness.without(ready);
+    }
+
     /// Runs `operation` when the socket is ready for `direction`, clearing the readiness and
     /// waiting again each time it says `WouldBlock`.
     pub(crate) fn poll_io<R>(

@@ -40,8 +40,9 @@ use wire::{Head, ResponseReader};
 pub const HEAD_LIMIT: usize = 64 * 1024;
 /// Redirects followed by default (aiohttp's default too).
 pub const DEFAULT_MAX_REDIRECTS: usize = 10;
-/// Idle connections kept per host.
-const IDLE_PER_HOST: usize = 16;
+/// Idle connections kept per host: aiohttp's default connector allows 100 connections in all.
+/// Fewer than the requests in flight would make the pool close and reopen connections.
+const IDLE_PER_HOST: usize = 100;
 
 /// A response: the final status after redirects, its headers and body.
 #[derive(Debug, Clone)]
@@ -345,7 +346,11 @@ impl Client {
             ServerName::try_from(target.host.clone()).map_err(|e| tls_error(e.to_string()))?;
         let conn = rustls::ClientConnection::new(self.tls.clone(), name)
             .map_err(|e| tls_error(e.to_string()))?;
-        let stream = TlsStream::handshake(tcp, conn).await.map_err(|e| tls_error(e.to_string()))?;
+        // Boxed: the handshake's state (a whole rustls connection) would otherwise sit inside
+        // every request's future, TLS or not.
+        let stream = Box::pin(TlsStream::handshake(tcp, conn))
+            .await
+            .map_err(|e| tls_error(e.to_string()))?;
         Ok(Transport::Tls(Box::new(stream)))
     }
 

@@ -23,6 +23,9 @@ pub struct TlsStream<C> {
     conn: C,
     /// Ciphertext waiting to be written.
     outgoing: Vec<u8>,
+    /// Ciphertext just read. On the heap: an array here would live inside every future that
+    /// awaits a read, making each request's task 16 KiB larger.
+    incoming: Vec<u8>,
     /// The socket reached end-of-file.
     eof: bool,
 }
@@ -34,7 +37,13 @@ where
 {
     /// Wraps `tcp` and runs the handshake to completion.
     pub async fn handshake(tcp: TcpStream, conn: C) -> io::Result<TlsStream<C>> {
-        let mut stream = TlsStream { tcp, conn, outgoing: Vec::new(), eof: false };
+        let mut stream = TlsStream {
+            tcp,
+            conn,
+            outgoing: Vec::new(),
+            incoming: vec![0; READ_CHUNK],
+            eof: false,
+        };
         while stream.conn.is_handshaking() {
             stream.flush_tls().await?;
             if stream.conn.is_handshaking() && stream.conn.wants_read() {
@@ -89,16 +98,17 @@ where
 
     /// Feeds one socket read into rustls and processes it.
     async fn read_tls(&mut self) -> io::Result<()> {
-        let mut chunk = [0; READ_CHUNK];
-        let n = self.tcp.read(&mut chunk).await?;
+        let n = self.tcp.read(&mut self.incoming).await?;
         if n == 0 {
             self.eof = true;
             self.conn.read_tls(&mut &[][..])?; // tells rustls the transport ended
         }
-        let mut pending = &chunk[..n];
+        let mut pending = &self.incoming[..n];
         while !pending.is_empty() {
             self.conn.read_tls(&mut pending)?;
-            self.process()?;
+            self.conn
+                .process_new_packets()
+                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
         }
         if n == 0 {
             self.process()?;

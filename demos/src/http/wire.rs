@@ -39,6 +39,32 @@ impl Head {
     }
 }
 
+/// Parses a complete response head at the start of `bytes`: the head and its length, or `None`
+/// if more bytes are needed. A plain function, not part of an `async fn`, so that httparse's
+/// header array (4 KiB) lives on the stack for the call, not inside every request's future.
+fn parse_head(bytes: &[u8]) -> Result<Option<(Head, usize)>, HttpError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(bytes) {
+        Ok(httparse::Status::Complete(length)) => {
+            let head = Head {
+                status: response.code.unwrap_or_default(),
+                minor_version: response.version.unwrap_or(1),
+                headers: response
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned())
+                    })
+                    .collect(),
+            };
+            Ok(Some((head, length)))
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(error) => Err(HttpError::Malformed(error.to_string())),
+    }
+}
+
 /// Formats a GET request.
 pub(crate) fn get_request(path: &str, host_header: &str, user_agent: &str) -> Vec<u8> {
     format!(
@@ -55,6 +81,8 @@ pub(crate) struct ResponseReader<'a> {
     buf: Vec<u8>,
     /// Start of the unconsumed bytes.
     pos: usize,
+    /// Where each read lands before it is appended to `buf`.
+    scratch: Vec<u8>,
     /// Whether any byte of the response has arrived (a reused connection that fails before that
     /// was simply stale, and the request can be retried).
     pub(crate) received_any: bool,
@@ -62,7 +90,13 @@ pub(crate) struct ResponseReader<'a> {
 
 impl<'a> ResponseReader<'a> {
     pub(crate) fn new(transport: &'a mut Transport) -> ResponseReader<'a> {
-        ResponseReader { transport, buf: Vec::new(), pos: 0, received_any: false }
+        ResponseReader {
+            transport,
+            buf: Vec::new(),
+            pos: 0,
+            scratch: Vec::new(),
+            received_any: false,
+        }
     }
 
     /// Reads more bytes; returns how many (0 at end-of-file).
@@ -71,12 +105,11 @@ impl<'a> ResponseReader<'a> {
             self.buf.clear();
             self.pos = 0;
         }
-        let filled = self.buf.len();
-        self.buf.resize(filled + READ_CHUNK, 0);
-        let read = self.transport.read(&mut self.buf[filled..]).await;
-        let n = *read.as_ref().unwrap_or(&0);
-        self.buf.truncate(filled + n);
-        let n = read?;
+        if self.scratch.is_empty() {
+            self.scratch = vec![0; READ_CHUNK]; // zeroed once per response, not once per read
+        }
+        let n = self.transport.read(&mut self.scratch).await?;
+        self.buf.extend_from_slice(&self.scratch[..n]);
         self.received_any |= n > 0;
         Ok(n)
     }
@@ -94,29 +127,9 @@ impl<'a> ResponseReader<'a> {
 
     async fn read_one_head(&mut self, limit: usize) -> Result<Head, HttpError> {
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(&self.buf[self.pos..]) {
-                Ok(httparse::Status::Complete(length)) => {
-                    let head = Head {
-                        status: response.code.unwrap_or_default(),
-                        minor_version: response.version.unwrap_or(1),
-                        headers: response
-                            .headers
-                            .iter()
-                            .map(|h| {
-                                (
-                                    h.name.to_ascii_lowercase(),
-                                    String::from_utf8_lossy(h.value).into_owned(),
-                                )
-                            })
-                            .collect(),
-                    };
-                    self.pos += length;
-                    return Ok(head);
-                }
-                Ok(httparse::Status::Partial) => {}
-                Err(error) => return Err(HttpError::Malformed(error.to_string())),
+            if let Some((head, length)) = parse_head(&self.buf[self.pos..])? {
+                self.pos += length;
+                return Ok(head);
             }
             if self.buf.len() - self.pos > limit {
                 return Err(HttpError::HeadTooLarge(limit));

@@ -32,6 +32,11 @@ mod polling;
 #[cfg(feature = "backend-polling")]
 pub(crate) use self::polling::{OsWaker, Poller};
 
+/// Whether the backend reports a closed read half (`EPOLLRDHUP`) apart from readability. mio
+/// does; the polling crate folds a hang-up into "readable". `registration.rs` relies on it to skip
+/// a system call after a short read.
+pub(crate) const REPORTS_READ_CLOSED: bool = !cfg!(feature = "backend-polling");
+
 /// The name of the backend compiled in, for diagnostics and benchmark reports.
 pub const BACKEND: &str = if cfg!(feature = "backend-polling") { "polling" } else { "mio" };
 

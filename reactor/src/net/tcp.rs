@@ -222,12 +222,31 @@ impl TcpStream {
 
     /// Polls a read (for hand-written futures and the `futures-io` traits).
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.registration.poll_io(cx, Direction::Read, || (&self.stream).read(buf))
+        let len = buf.len();
+        let read = std::task::ready!(
+            self.registration.poll_io(cx, Direction::Read, || (&self.stream).read(buf))
+        );
+        if let Ok(n) = read
+            && n > 0
+            && n < len
+        {
+            self.registration.clear_after_short_transfer(Direction::Read);
+        }
+        Poll::Ready(read)
     }
 
     /// Polls a write (for hand-written futures and the `futures-io` traits).
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.registration.poll_io(cx, Direction::Write, || (&self.stream).write(buf))
+        let len = buf.len();
+        let written = std::task::ready!(
+            self.registration.poll_io(cx, Direction::Write, || (&self.stream).write(buf))
+        );
+        if let Ok(n) = written
+            && n < len
+        {
+            self.registration.clear_after_short_transfer(Direction::Write);
+        }
+        Poll::Ready(written)
     }
 
     /// Disables (`true`) or enables Nagle's algorithm: with it disabled, small writes go out at
