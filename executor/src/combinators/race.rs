@@ -18,7 +18,8 @@ pub enum Either<A, B> {
 }
 
 /// Waits for the first of two futures (of any types) to finish; the other is dropped with the
-/// `Select`. If both are ready on the same poll, the first wins.
+/// `Select`. If both are ready on the same poll, the first wins. asyncio's
+/// `asyncio.wait({a, b}, return_when=FIRST_COMPLETED)` followed by cancelling the other.
 ///
 /// ```
 /// use cashier_executor::{Either, Executor, select};
@@ -58,7 +59,8 @@ impl<A: Future, B: Future> Future for Select<A, B> {
 }
 
 /// Waits for the first of many futures of one type to finish and returns its index and output;
-/// the others are dropped. Each is polled with its own waker, so a wake re-polls only its future.
+/// the others are dropped: asyncio's `asyncio.wait(aws, return_when=FIRST_COMPLETED)` plus
+/// cancelling the rest. Each is polled with its own waker, so a wake re-polls only its future.
 ///
 /// # Panics
 /// The returned future panics if `futures` is empty: a race with no runner has no winner.

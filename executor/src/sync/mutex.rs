@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 
 use super::semaphore::{Permit, Semaphore};
 
-/// An async mutex: [`Mutex::lock`] waits (instead of blocking the thread) while another task holds
+/// An async mutex, asyncio's `asyncio.Lock` holding the data it protects: [`Mutex::lock`] waits (instead of blocking the thread) while another task holds
 /// the lock, and the guard may be held across `.await`.
 ///
 /// ```

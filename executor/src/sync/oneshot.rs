@@ -20,7 +20,7 @@ struct Shared<T> {
 }
 
 /// Creates a one-shot channel: the [`Sender`] sends one value, the [`Receiver`] is a future that
-/// resolves to it.
+/// resolves to it. asyncio's `loop.create_future()` with `fut.set_result(value)` on the other side.
 ///
 /// ```
 /// use cashier_executor::sync::oneshot;

@@ -14,7 +14,8 @@ use std::task::{Context, Poll};
 
 use super::wait_list::{WaitKey, WaitList};
 
-/// A counting semaphore for tasks on one runtime.
+/// A counting semaphore for tasks on one runtime: asyncio's `asyncio.Semaphore`, with
+/// `async with sem:` written as `let _permit = sem.acquire().await?;`.
 ///
 /// ```
 /// use std::rc::Rc;
