@@ -1,4 +1,5 @@
-//! `ping_pong`: two tasks bounce a counter 10,000 times over each runtime's own bounded channels.
+//! `ping_pong`: two tasks bounce a counter 10,000 times over each runtime's own bounded channels
+//! (cashier's `sync::mpsc`, tokio's `sync::mpsc`, smol's `async-channel`).
 //!
 //! Every round trip is two sends, two receives and two task switches: it stresses the channel's
 //! wake path and the executor's local wake, with no I/O. Per iteration: 10,000 round trips.
@@ -47,6 +48,24 @@ async fn tokio_ping_pong() -> u64 {
     n
 }
 
+async fn smol_ping_pong(executor: &smol::LocalExecutor<'_>) -> u64 {
+    let (to_pong, pong_inbox) = smol::channel::bounded::<u64>(1);
+    let (to_ping, ping_inbox) = smol::channel::bounded::<u64>(1);
+    let pong = executor.spawn(async move {
+        while let Ok(n) = pong_inbox.recv().await {
+            to_ping.send(n + 1).await.unwrap();
+        }
+    });
+    let mut n = 0;
+    for _ in 0..ROUND_TRIPS {
+        to_pong.send(n).await.unwrap();
+        n = ping_inbox.recv().await.unwrap();
+    }
+    drop(to_pong);
+    pong.await;
+    n
+}
+
 fn ping_pong(c: &mut Criterion) {
     common::fair_allocator();
     let mut group = c.benchmark_group("ping_pong");
@@ -60,6 +79,11 @@ fn ping_pong(c: &mut Criterion) {
     let tokio = common::tokio_current_thread();
     group.bench_function("tokio", |b| {
         b.iter(|| assert_eq!(tokio.block_on(tokio_ping_pong()), ROUND_TRIPS))
+    });
+
+    let smol = smol::LocalExecutor::new();
+    group.bench_function("smol", |b| {
+        b.iter(|| assert_eq!(common::smol_block_on(&smol, smol_ping_pong(&smol)), ROUND_TRIPS))
     });
     group.finish();
 }

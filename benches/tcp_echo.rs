@@ -96,6 +96,121 @@ async fn tokio_echo() {
     server.await.unwrap();
 }
 
+async fn smol_echo(executor: &'static smol::LocalExecutor<'static>) {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    use smol::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind(loopback()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = executor.spawn(async move {
+        for _ in 0..CONNECTIONS {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            executor
+                .spawn(async move {
+                    let mut buf = [0; MESSAGE];
+                    for _ in 0..ROUND_TRIPS {
+                        stream.read_exact(&mut buf).await.unwrap();
+                        stream.write_all(&buf).await.unwrap();
+                    }
+                })
+                .detach();
+        }
+    });
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            executor.spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let message = [c as u8; MESSAGE];
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.write_all(&message).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(buf, message);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await;
+    }
+    server.await;
+}
+
+/// The floor: the same round trips with plain blocking sockets, one thread per end of each
+/// connection (64 threads), so each round trip is exactly four system calls (two `write`s, two
+/// `read`s) plus the kernel's thread wake-ups. An event loop cannot do fewer system calls per
+/// round trip; it can only do them with fewer threads.
+fn blocking_echo() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let echoes: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                let (mut stream, _) = listener.accept().unwrap();
+                stream.set_nodelay(true).unwrap();
+                std::thread::spawn(move || {
+                    let mut buf = [0; MESSAGE];
+                    for _ in 0..ROUND_TRIPS {
+                        stream.read_exact(&mut buf).unwrap();
+                        stream.write_all(&buf).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for echo in echoes {
+            echo.join().unwrap();
+        }
+    });
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                stream.set_nodelay(true).unwrap();
+                let message = [c as u8; MESSAGE];
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.write_all(&message).unwrap();
+                    stream.read_exact(&mut buf).unwrap();
+                    assert_eq!(buf, message);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    server.join().unwrap();
+}
+
+/// The floor for one connection at a time: one client and one server thread, round trips in
+/// sequence. Each costs four system calls and two thread wake-ups: the latency limit.
+fn blocking_echo_sequential() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let total = CONNECTIONS * ROUND_TRIPS;
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut buf = [0; MESSAGE];
+        for _ in 0..total {
+            stream.read_exact(&mut buf).unwrap();
+            stream.write_all(&buf).unwrap();
+        }
+    });
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let message = [7; MESSAGE];
+    let mut buf = [0; MESSAGE];
+    for _ in 0..total {
+        stream.write_all(&message).unwrap();
+        stream.read_exact(&mut buf).unwrap();
+    }
+    server.join().unwrap();
+}
+
 fn tcp_echo(c: &mut Criterion) {
     common::fair_allocator();
     let mut group = c.benchmark_group("tcp_echo");
@@ -107,6 +222,13 @@ fn tcp_echo(c: &mut Criterion) {
 
     let tokio = common::tokio_current_thread_with_drivers();
     group.bench_function("tokio", |b| b.iter(|| tokio.block_on(tokio_echo())));
+
+    let smol: &'static smol::LocalExecutor<'static> =
+        Box::leak(Box::new(smol::LocalExecutor::new()));
+    group.bench_function("smol", |b| b.iter(|| common::smol_block_on(smol, smol_echo(smol))));
+
+    group.bench_function("floor_blocking_threads", |b| b.iter(blocking_echo));
+    group.bench_function("floor_blocking_sequential", |b| b.iter(blocking_echo_sequential));
     group.finish();
 }
 

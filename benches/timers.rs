@@ -7,8 +7,8 @@
 //!   Wall time, so it shows how late timers fire (a 1 ms tick wheel rounds deadlines up to the
 //!   next millisecond, never down).
 //!
-//! Both runtimes store their sleeps as `Pin<Box<_>>` here so the allocation pattern is identical
-//! (tokio's `Sleep` is `!Unpin` and needs the box; cashier's is `Unpin` and would not).
+//! Every runtime stores its sleeps as `Pin<Box<_>>` here so the allocation pattern is identical
+//! (tokio's `Sleep` is `!Unpin` and needs the box; cashier's `Sleep` and smol's `Timer` would not).
 
 mod common;
 
@@ -64,6 +64,18 @@ fn timers_insert_cancel(c: &mut Criterion) {
             })
         })
     });
+
+    let smol = smol::LocalExecutor::new();
+    group.bench_function("smol", |b| {
+        b.iter(|| {
+            common::smol_block_on(&smol, async {
+                poll_each_once_then_drop(
+                    (0..SLEEPS).map(|_| Box::pin(smol::Timer::after(hour))).collect(),
+                )
+                .await
+            })
+        })
+    });
     group.finish();
 }
 
@@ -96,6 +108,19 @@ fn timers_fire(c: &mut Criterion) {
                     .collect();
                 for handle in handles {
                     handle.await.unwrap();
+                }
+            })
+        })
+    });
+
+    let smol = smol::LocalExecutor::new();
+    group.bench_function("smol", |b| {
+        b.iter(|| {
+            common::smol_block_on(&smol, async {
+                let tasks: Vec<_> =
+                    (0..SLEEPERS).map(|_| smol.spawn(smol::Timer::after(ms))).collect();
+                for task in tasks {
+                    task.await;
                 }
             })
         })

@@ -39,3 +39,13 @@ pub fn tokio_current_thread() -> tokio::runtime::Runtime {
 pub fn tokio_current_thread_with_drivers() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
 }
+
+/// Runs `future` on smol's single-threaded executor the way the issue prescribes:
+/// `async_executor::LocalExecutor` driven by `async_io::block_on` (re-exported by smol).
+#[allow(dead_code)]
+pub fn smol_block_on<'a, T>(
+    executor: &smol::LocalExecutor<'a>,
+    future: impl std::future::Future<Output = T>,
+) -> T {
+    smol::block_on(executor.run(future))
+}
