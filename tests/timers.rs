@@ -46,14 +46,29 @@ fn ten_thousand_sleeps_fire_in_deadline_order_and_none_early() {
 }
 
 #[test]
-fn sub_millisecond_deadlines_round_up_never_early() {
+fn sub_millisecond_deadlines_fire_exactly_never_early() {
     let mut runtime = paused();
     runtime.block_on(async {
         let start = now();
         sleep(Duration::from_micros(1500)).await;
-        let slept = now() - start;
-        assert!(slept >= Duration::from_micros(1500), "not early: {slept:?}");
-        assert_eq!(slept, Duration::from_millis(2), "the next whole tick");
+        assert_eq!(
+            now() - start,
+            Duration::from_micros(1500),
+            "to the nanosecond, not the next tick"
+        );
+        let start = now();
+        let (a, b) = cashier::gather!(
+            async {
+                sleep(Duration::from_nanos(300)).await;
+                now() - start
+            },
+            async {
+                sleep(Duration::from_nanos(200)).await;
+                now() - start
+            },
+        )
+        .await;
+        assert_eq!((a, b), (Duration::from_nanos(300), Duration::from_nanos(200)));
     });
 }
 

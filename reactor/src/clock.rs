@@ -1,31 +1,36 @@
 //! The reactor's clock: real time, or a paused virtual time that only moves when the runtime has
 //! nothing else to do.
 //!
-//! Timers count *ticks* of one millisecond from the clock's `origin`. A deadline is rounded *up*
-//! to a tick ([`Clock::deadline_tick`]) and the current time *down* ([`Clock::now_tick`]), so a
-//! timer that fires at tick `t` fires at a time `>= its deadline`: never early, up to a tick late.
+//! Times are counted in nanoseconds from the clock's `origin` (a `u64` covers 584 years). The
+//! timing wheel buckets them into one-millisecond *ticks* ([`TICK_NS`]); a timer still fires at
+//! its exact nanosecond, never before (see `timer/wheel.rs`).
 //!
 //! # The paused clock
 //!
 //! With `start_paused`, `now()` is `origin + offset` and `offset` only grows when the reactor
-//! advances it: to the next timer's tick, when the runtime is idle (see `driver.rs` for the exact
-//! rule), or by [`Clock::advance`] from a test. Time-based tests then run instantly and give the
-//! same result on every machine.
+//! advances it: to the next timer's deadline, when the runtime is idle (see `driver.rs` for the
+//! exact rule), or by [`Clock::advance`] from a test. Time-based tests then run instantly and give
+//! the same result on every machine.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-/// One tick of the timing wheel.
-pub(crate) const TICK: Duration = Duration::from_millis(1);
+/// One tick of the timing wheel, in nanoseconds.
+pub(crate) const TICK_NS: u64 = 1_000_000;
 
 /// Real or virtual time, for one reactor.
 pub(crate) struct Clock {
-    /// Tick 0.
+    /// Time 0.
     origin: Instant,
     /// Whether time is virtual.
     paused: bool,
     /// Virtual time elapsed since `origin` (used only when paused).
     offset: Cell<Duration>,
+}
+
+/// Nanoseconds in a `Duration`, saturating at `u64::MAX` (584 years).
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Clock {
@@ -43,29 +48,26 @@ impl Clock {
         if self.paused { self.origin + self.offset.get() } else { Instant::now() }
     }
 
-    /// The tick at which a timer for `deadline` may fire: rounded up, so never early.
-    pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.origin);
-        let ticks = since.as_nanos().div_ceil(TICK.as_nanos());
-        u64::try_from(ticks).unwrap_or(u64::MAX)
+    /// `instant` in nanoseconds since the origin (0 if before it).
+    pub(crate) fn to_nanos(&self, instant: Instant) -> u64 {
+        nanos(instant.saturating_duration_since(self.origin))
     }
 
-    /// The last tick that has fully begun: rounded down.
-    pub(crate) fn now_tick(&self) -> u64 {
-        let since = self.now().saturating_duration_since(self.origin);
-        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    /// The current time in nanoseconds since the origin.
+    pub(crate) fn now_nanos(&self) -> u64 {
+        self.to_nanos(self.now())
     }
 
-    /// Real time left until `tick` begins (zero if it has), for the OS wait's timeout.
-    pub(crate) fn until_tick(&self, tick: u64) -> Duration {
-        let at = self.origin + Duration::from_millis(tick);
-        at.saturating_duration_since(Instant::now())
+    /// Real time left until `at` (nanoseconds since the origin), zero if it has passed: the OS
+    /// wait's timeout.
+    pub(crate) fn until(&self, at: u64) -> Duration {
+        (self.origin + Duration::from_nanos(at)).saturating_duration_since(Instant::now())
     }
 
-    /// Moves virtual time forward to the start of `tick` (never backwards).
-    pub(crate) fn advance_to_tick(&self, tick: u64) {
+    /// Moves virtual time forward to `at` (never backwards).
+    pub(crate) fn advance_to(&self, at: u64) {
         debug_assert!(self.paused, "only a paused clock is advanced");
-        let at = Duration::from_millis(tick);
+        let at = Duration::from_nanos(at);
         if at > self.offset.get() {
             self.offset.set(at);
         }
@@ -83,18 +85,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deadlines_round_up_and_now_rounds_down() {
+    fn a_paused_clock_moves_only_forward_and_only_when_told() {
         let clock = Clock::new(true);
         let origin = clock.now();
-        assert_eq!(clock.deadline_tick(origin), 0);
-        assert_eq!(clock.deadline_tick(origin + Duration::from_micros(1)), 1);
-        assert_eq!(clock.deadline_tick(origin + Duration::from_millis(5)), 5);
+        assert_eq!(clock.now_nanos(), 0);
+        assert_eq!(clock.to_nanos(origin + Duration::from_micros(1500)), 1_500_000);
         clock.advance(Duration::from_micros(4_999));
-        assert_eq!(clock.now_tick(), 4, "4.999 ms is still tick 4");
-        clock.advance_to_tick(5);
-        assert_eq!(clock.now_tick(), 5);
+        assert_eq!(clock.now_nanos(), 4_999_000);
+        clock.advance_to(5_000_000);
         assert_eq!(clock.now(), origin + Duration::from_millis(5));
-        clock.advance_to_tick(3);
-        assert_eq!(clock.now_tick(), 5, "never backwards");
+        clock.advance_to(3_000_000);
+        assert_eq!(clock.now_nanos(), 5_000_000, "never backwards");
+        assert_eq!(clock.to_nanos(origin - Duration::from_secs(1)), 0, "before the origin is 0");
     }
 }

@@ -235,7 +235,7 @@ impl Reactor {
             let may_jump = idle && next_timer.is_some() && !inner.blocking.is_busy();
             if !idle || may_jump { Some(Duration::ZERO) } else { None }
         } else {
-            let until_timer = next_timer.map(|tick| inner.clock.until_tick(tick));
+            let until_timer = next_timer.map(|at| inner.clock.until(at));
             match (max_wait, until_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -254,13 +254,13 @@ impl Reactor {
         let quiet = idle && events == 0 && !unparked && !inner.blocking.is_busy();
         if inner.clock.is_paused()
             && quiet
-            && let Some(tick) = next_timer
+            && let Some(at) = next_timer
         {
-            inner.clock.advance_to_tick(tick);
+            inner.clock.advance_to(at);
             stats.clock_jumps += 1;
         }
         let before = wakers.len();
-        inner.timers.borrow_mut().process(inner.clock.now_tick(), &mut wakers);
+        inner.timers.borrow_mut().process(inner.clock.now_nanos(), &mut wakers);
         stats.turns += 1;
         stats.io_events += events;
         stats.timers_fired += (wakers.len() - before) as u64;

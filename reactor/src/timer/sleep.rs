@@ -2,7 +2,7 @@
 //!
 //! A [`Sleep`] registers in the timing wheel on its first poll (creating one costs nothing in
 //! the wheel) and cancels its entry when dropped, so a sleep that loses a race leaves nothing
-//! behind. It completes only once its timer has fired, which the wheel does at the first tick at
+//! behind. It completes only once its timer has fired, which the wheel does at the first turn at
 //! or after the deadline: never early.
 
 use std::fmt;
@@ -81,9 +81,9 @@ impl Sleep {
         self.deadline = deadline;
         self.done = false;
         if let Some(key) = &self.key {
-            let tick = self.handle.inner.clock.deadline_tick(deadline);
-            // If the tick has passed, the entry is left fired and the next poll completes.
-            let _pending = self.handle.inner.timers.borrow_mut().reset(key, tick);
+            let at = self.handle.inner.clock.to_nanos(deadline);
+            // If that time has passed, the entry is left fired and the next poll completes.
+            let _pending = self.handle.inner.timers.borrow_mut().reset(key, at);
         }
     }
 
@@ -118,14 +118,14 @@ impl Sleep {
                     self.done = true;
                     return Poll::Ready(());
                 }
-                let tick = inner.clock.deadline_tick(self.deadline);
-                match timers.insert(tick, cx.waker().clone()) {
+                let at = inner.clock.to_nanos(self.deadline);
+                match timers.insert(at, cx.waker().clone()) {
                     Inserted::Pending(key) => {
                         self.key = Some(key);
                         Poll::Pending
                     }
                     Inserted::Expired => {
-                        // The wheel has already processed that tick, so the deadline is behind
+                        // The wheel has already processed that time, so the deadline is behind
                         // the last turn's time even if the clock read above was just before it.
                         self.done = true;
                         Poll::Ready(())

@@ -1,7 +1,8 @@
 //! The hierarchical timing wheel: where sleeping tasks' wakers wait for their deadline.
 //!
 //! Varghese & Lauck, "Hashed and Hierarchical Timing Wheels" (SOSP 1987), as the Linux kernel and
-//! tokio use it. Time is counted in *ticks* of one millisecond since the clock's origin. The wheel
+//! tokio use it. Deadlines are nanoseconds since the clock's origin; the wheel files them by
+//! *tick*, the millisecond they fall in (`deadline / TICK_NS`). The wheel
 //! has [`LEVELS`] levels of [`SLOTS`] slots each: a slot of level 0 spans one tick, a slot of level
 //! 1 spans 64 ticks, of level 2 4,096 ticks, and so on, up to about 2.2 years at level 5.
 //!
@@ -27,10 +28,21 @@
 //!   rare clamped timer further than the wheel's span, handled at the top level), and every slot
 //!   whose start is `<= elapsed` has been processed. That is why the first non-empty level holds
 //!   the earliest deadline.
-//! - A timer never fires before its deadline tick: [`Wheel::process`] fires an entry only when its
-//!   own `when <= now`; a slot being due only means its entries must be looked at.
+//! - A timer never fires before its deadline: [`Wheel::process`] fires an entry only when its own
+//!   nanosecond `deadline <= now`; a slot being due only means its entries must be looked at.
+//!
+//! # The current millisecond
+//!
+//! A tick is a millisecond wide, but a timer should wake at its deadline, not up to a millisecond
+//! later. So when a slot comes due, its timers that are due *later within the current tick* move
+//! to the short `near` list, kept with their exact deadlines, and [`Wheel::next_expiration`]
+//! reports the earliest of those to the nanosecond (the reactor then waits on a `timerfd`, which
+//! is that precise). A timer inserted for the current tick goes there directly. The list only ever
+//! holds timers due within one millisecond, so scanning it is cheap.
 
 use std::task::Waker;
+
+use crate::clock::TICK_NS;
 
 /// Bits of a tick that index one level's slots.
 const SLOT_BITS: u32 = 6;
@@ -64,14 +76,18 @@ enum Place {
     Free { next_free: u32 },
     /// Waiting in `levels[level].slots[slot]`.
     Slot { level: u8, slot: u8 },
+    /// Waiting in the `near` list: due within the current tick.
+    Near,
     /// Fired; kept until its owner removes it, so the key stays valid.
     Fired,
 }
 
 /// One timer.
 struct Entry {
-    /// Deadline tick.
+    /// Deadline tick: the millisecond `deadline` falls in.
     when: u64,
+    /// Deadline, in nanoseconds since the clock's origin.
+    deadline: u64,
     /// Woken when the timer fires.
     waker: Option<Waker>,
     /// Previous entry in the slot's list.
@@ -94,6 +110,10 @@ struct Level {
 pub(crate) struct Wheel {
     /// The tick up to which time has been processed.
     elapsed: u64,
+    /// The time (nanoseconds) of the last `process`: deadlines up to it have fired.
+    processed: u64,
+    /// Timers due within the current tick, by exact deadline (see the module doc).
+    near: Vec<u32>,
     /// The levels, finest first.
     levels: [Level; LEVELS],
     /// The slab of timers.
@@ -108,6 +128,8 @@ impl Wheel {
     pub(crate) fn new() -> Wheel {
         Wheel {
             elapsed: 0,
+            processed: 0,
+            near: Vec::new(),
             levels: std::array::from_fn(|_| Level { occupied: 0, heads: [NIL; SLOTS] }),
             entries: Vec::new(),
             free_head: NIL,
@@ -120,19 +142,21 @@ impl Wheel {
         self.live
     }
 
-    /// Stores a timer due at tick `when` that wakes `waker`.
-    pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Inserted {
-        if when <= self.elapsed {
+    /// Stores a timer due at `deadline` (nanoseconds) that wakes `waker`.
+    pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> Inserted {
+        if deadline <= self.processed {
             return Inserted::Expired;
         }
-        let index = self.allocate(Entry {
-            when,
+        let entry = Entry {
+            when: deadline / TICK_NS,
+            deadline,
             waker: Some(waker),
             prev: NIL,
             next: NIL,
             place: Place::Fired,
-        });
-        self.link(index);
+        };
+        let index = self.allocate(entry);
+        self.place(index);
         Inserted::Pending(TimerKey(index))
     }
 
@@ -150,15 +174,17 @@ impl Wheel {
     }
 
     /// Moves a timer (waiting or fired) to a new deadline, keeping its waker. Returns `false`,
-    /// leaving it fired, if `when` has already passed.
-    pub(crate) fn reset(&mut self, key: &TimerKey, when: u64) -> bool {
+    /// leaving it fired, if `deadline` has already passed.
+    pub(crate) fn reset(&mut self, key: &TimerKey, deadline: u64) -> bool {
         let index = key.0;
         self.unlink(index);
-        self.entries[index as usize].when = when;
-        if when <= self.elapsed {
+        let entry = &mut self.entries[index as usize];
+        entry.deadline = deadline;
+        entry.when = deadline / TICK_NS;
+        if deadline <= self.processed {
             return false; // `unlink` left it `Fired`
         }
-        self.link(index);
+        self.place(index);
         true
     }
 
@@ -173,35 +199,54 @@ impl Wheel {
         self.live -= 1;
     }
 
-    /// The earliest tick at which [`Wheel::process`] has work: a slot's start, which may be before
-    /// the deadline of any timer in it (those are then cascaded, not fired).
+    /// The earliest time (nanoseconds) at which [`Wheel::process`] has work: the exact deadline
+    /// of the nearest timer due in the current tick, or the start of the next non-empty slot
+    /// (whose timers may then be cascaded rather than fired).
     pub(crate) fn next_expiration(&self) -> Option<u64> {
-        self.next_slot().map(|(_, _, deadline)| deadline)
+        let near = self.near.iter().map(|&i| self.entries[i as usize].deadline).min();
+        let slot = self.next_slot().map(|(_, _, start)| start.saturating_mul(TICK_NS));
+        match (near, slot) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Advances time to tick `now`, pushing the wakers of every timer due by then onto `fired`.
+    /// Advances time to `now` (nanoseconds), pushing the wakers of every timer due by then onto
+    /// `fired`.
     pub(crate) fn process(&mut self, now: u64, fired: &mut Vec<Waker>) {
-        while let Some((level, slot, deadline)) = self.next_slot() {
-            if deadline > now {
+        let now_tick = now / TICK_NS;
+        while let Some((level, slot, start)) = self.next_slot() {
+            if start > now_tick {
                 break;
             }
-            self.elapsed = deadline;
+            self.elapsed = start;
             let head = &mut self.levels[level].heads[slot];
             let mut index = std::mem::replace(head, NIL);
             self.levels[level].occupied &= !(1 << slot);
             while index != NIL {
                 let entry = &mut self.entries[index as usize];
                 let next = entry.next;
-                if entry.when <= now {
+                if entry.deadline <= now {
                     entry.place = Place::Fired;
                     fired.extend(entry.waker.take());
                 } else {
-                    self.link(index); // cascade: relative to the new `elapsed`, a lower level
+                    self.place(index); // cascade, or into `near` if due in the current tick
                 }
                 index = next;
             }
         }
-        self.elapsed = self.elapsed.max(now);
+        self.elapsed = self.elapsed.max(now_tick);
+        self.processed = self.processed.max(now);
+        let entries = &mut self.entries;
+        self.near.retain(|&index| {
+            let entry = &mut entries[index as usize];
+            if entry.deadline > now {
+                return true;
+            }
+            entry.place = Place::Fired;
+            fired.extend(entry.waker.take());
+            false
+        });
     }
 
     /// The first non-empty slot at or after `elapsed`: `(level, slot, start tick)`.
@@ -226,9 +271,16 @@ impl Wheel {
         None
     }
 
-    /// Puts entry `index` into the slot its deadline maps to, relative to `elapsed`.
-    fn link(&mut self, index: u32) {
-        let (level, slot) = position(self.elapsed, self.entries[index as usize].when);
+    /// Files entry `index`: in the `near` list if it is due within the processed tick, else in
+    /// the slot its tick maps to, relative to `elapsed`.
+    fn place(&mut self, index: u32) {
+        let when = self.entries[index as usize].when;
+        if when <= self.elapsed {
+            self.entries[index as usize].place = Place::Near;
+            self.near.push(index);
+            return;
+        }
+        let (level, slot) = position(self.elapsed, when);
         let head = self.levels[level].heads[slot];
         {
             let entry = &mut self.entries[index as usize];
@@ -246,6 +298,13 @@ impl Wheel {
     /// Takes entry `index` out of its slot, if it is in one.
     fn unlink(&mut self, index: u32) {
         let entry = &self.entries[index as usize];
+        if entry.place == Place::Near {
+            let position =
+                self.near.iter().position(|&i| i == index).expect("a near timer is in the list");
+            self.near.swap_remove(position);
+            self.entries[index as usize].place = Place::Fired;
+            return;
+        }
         let Place::Slot { level, slot } = entry.place else { return };
         let (level, slot, prev, next) = (level as usize, slot as usize, entry.prev, entry.next);
         if prev == NIL {
@@ -294,6 +353,11 @@ fn position(elapsed: u64, when: u64) -> (usize, usize) {
 mod tests {
     use super::*;
 
+    /// `t` milliseconds, in the wheel's nanoseconds.
+    fn ms(t: u64) -> u64 {
+        t * TICK_NS
+    }
+
     fn fired_count(wheel: &mut Wheel, now: u64) -> usize {
         let mut fired = Vec::new();
         wheel.process(now, &mut fired);
@@ -319,14 +383,24 @@ mod tests {
     }
 
     #[test]
-    fn timers_fire_at_their_tick_never_before() {
+    fn timers_fire_at_their_deadline_never_before() {
         let mut wheel = Wheel::new();
-        for when in [1, 5, 63, 64, 65, 700, 4096, 5000, 300_000] {
-            let key = key(wheel.insert(when, Waker::noop().clone()));
-            assert_eq!(fired_count(&mut wheel, when - 1), 0, "not before {when}");
+        for deadline in [
+            ms(1),
+            ms(5),
+            ms(63),
+            ms(64),
+            ms(65),
+            ms(700),
+            ms(4096),
+            ms(5000) + 1,
+            ms(300_000) + 999_999,
+        ] {
+            let key = key(wheel.insert(deadline, Waker::noop().clone()));
+            assert_eq!(fired_count(&mut wheel, deadline - 1), 0, "not 1 ns before {deadline}");
             assert!(!wheel.is_fired(&key));
-            assert_eq!(wheel.next_expiration().map(|t| t <= when), Some(true));
-            assert_eq!(fired_count(&mut wheel, when), 1, "at {when}");
+            assert_eq!(wheel.next_expiration(), Some(deadline), "the next expiration is exact");
+            assert_eq!(fired_count(&mut wheel, deadline), 1, "at {deadline}");
             assert!(wheel.is_fired(&key));
             wheel.remove(key);
         }
@@ -334,11 +408,29 @@ mod tests {
     }
 
     #[test]
+    fn sub_millisecond_deadlines_wait_in_the_near_list() {
+        let mut wheel = Wheel::new();
+        let a = key(wheel.insert(1_500_000, Waker::noop().clone())); // 1.5 ms
+        let b = key(wheel.insert(1_200_000, Waker::noop().clone())); // 1.2 ms
+        assert_eq!(fired_count(&mut wheel, 1_000_000), 0, "tick 1 begins: both move near");
+        assert_eq!(wheel.next_expiration(), Some(1_200_000));
+        assert_eq!(fired_count(&mut wheel, 1_200_000), 1);
+        assert!(wheel.is_fired(&b) && !wheel.is_fired(&a));
+        assert_eq!(wheel.next_expiration(), Some(1_500_000));
+        let c = key(wheel.insert(1_300_000, Waker::noop().clone())); // inserted into the current tick
+        wheel.remove(c); // cancelled from the near list
+        assert_eq!(fired_count(&mut wheel, 1_500_000), 1);
+        wheel.remove(a);
+        wheel.remove(b);
+        assert_eq!((wheel.len(), wheel.next_expiration()), (0, None));
+    }
+
+    #[test]
     fn a_deadline_in_the_past_is_expired_at_once() {
         let mut wheel = Wheel::new();
-        wheel.process(10, &mut Vec::new());
-        assert!(matches!(wheel.insert(10, Waker::noop().clone()), Inserted::Expired));
-        assert!(matches!(wheel.insert(3, Waker::noop().clone()), Inserted::Expired));
+        wheel.process(ms(10), &mut Vec::new());
+        assert!(matches!(wheel.insert(ms(10), Waker::noop().clone()), Inserted::Expired));
+        assert!(matches!(wheel.insert(ms(3), Waker::noop().clone()), Inserted::Expired));
         assert_eq!(wheel.len(), 0);
     }
 
@@ -346,7 +438,7 @@ mod tests {
     fn cancelled_timers_free_their_entries_for_reuse() {
         let mut wheel = Wheel::new();
         let keys: Vec<_> =
-            (1..=1000).map(|t| key(wheel.insert(t * 37, Waker::noop().clone()))).collect();
+            (1..=1000).map(|t| key(wheel.insert(ms(t * 37), Waker::noop().clone()))).collect();
         assert_eq!(wheel.len(), 1000);
         for key in keys {
             wheel.remove(key);
@@ -354,15 +446,15 @@ mod tests {
         assert_eq!(wheel.len(), 0);
         assert_eq!(wheel.next_expiration(), None);
         assert!(wheel.levels.iter().all(|l| l.occupied == 0 && l.heads.iter().all(|&h| h == NIL)));
-        let reused = key(wheel.insert(5, Waker::noop().clone()));
+        let reused = key(wheel.insert(ms(5), Waker::noop().clone()));
         assert!(reused.0 < 1000, "a free entry was reused");
     }
 
     #[test]
     fn a_deadline_beyond_the_span_waits_at_the_top_and_still_fires_on_time() {
         let mut wheel = Wheel::new();
-        let when = SPAN + 12_345;
-        let key = key(wheel.insert(when, Waker::noop().clone()));
+        let deadline = ms(SPAN + 12_345) + 7;
+        let key = key(wheel.insert(deadline, Waker::noop().clone()));
         let mut now = 0;
         while let Some(next) = wheel.next_expiration() {
             assert!(next > now, "time moves forward");
@@ -371,21 +463,21 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(now, when);
+        assert_eq!(now, deadline);
         assert!(wheel.is_fired(&key));
     }
 
     #[test]
     fn reset_moves_a_timer() {
         let mut wheel = Wheel::new();
-        let key = key(wheel.insert(100, Waker::noop().clone()));
-        assert!(wheel.reset(&key, 10));
-        assert_eq!(fired_count(&mut wheel, 10), 1);
-        assert!(wheel.reset(&key, 50), "a fired timer can be re-armed");
+        let key = key(wheel.insert(ms(100), Waker::noop().clone()));
+        assert!(wheel.reset(&key, ms(10)));
+        assert_eq!(fired_count(&mut wheel, ms(10)), 1);
+        assert!(wheel.reset(&key, ms(50)), "a fired timer can be re-armed");
         wheel.update_waker(&key, Waker::noop()); // firing took the waker; the owner's next poll gives one
-        assert_eq!(fired_count(&mut wheel, 49), 0);
-        assert_eq!(fired_count(&mut wheel, 50), 1);
-        assert!(!wheel.reset(&key, 20), "the past fires at once");
+        assert_eq!(fired_count(&mut wheel, ms(50) - 1), 0);
+        assert_eq!(fired_count(&mut wheel, ms(50)), 1);
+        assert!(!wheel.reset(&key, ms(20)), "the past fires at once");
         assert!(wheel.is_fired(&key));
         wheel.remove(key);
         assert_eq!(wheel.len(), 0);
@@ -393,15 +485,16 @@ mod tests {
 
     #[test]
     fn stepping_through_next_expiration_fires_everything_in_order() {
-        // Pseudo-random deadlines (a fixed LCG), stepped the way a paused clock steps.
+        // Pseudo-random deadlines to the nanosecond (a fixed LCG), stepped the way a paused clock
+        // steps: every timer fires exactly at its deadline, in deadline order.
         let mut wheel = Wheel::new();
         let mut state = 12345u64;
         let mut deadlines = Vec::new();
         for _ in 0..5000 {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let when = 1 + (state >> 33) % 1_000_000;
-            deadlines.push(when);
-            let _ = key(wheel.insert(when, Waker::noop().clone()));
+            let deadline = 1 + (state >> 20) % ms(1_000_000);
+            deadlines.push(deadline);
+            let _ = key(wheel.insert(deadline, Waker::noop().clone()));
         }
         deadlines.sort_unstable();
         let mut fired_at = Vec::new();
