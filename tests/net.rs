@@ -245,3 +245,37 @@ fn futures_io_traits_read_and_write() {
         assert_eq!(&buf[..n], b"io");
     });
 }
+
+#[test]
+fn small_reads_hand_out_bytes_read_ahead_in_order() {
+    // A read fills the caller's buffer and reads a little further (to learn the socket is
+    // drained); the extra bytes must come out first, in order, and peeking must see them.
+    cashier::run(async {
+        let listener = TcpListener::bind(loopback()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let payload: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        let server = spawn({
+            let payload = payload.clone();
+            async move {
+                let (stream, _) = listener.accept().await.unwrap();
+                stream.write_all(&payload).await.unwrap();
+            } // closes: data and end-of-file may arrive together
+        });
+        let stream = TcpStream::connect(addr).await.unwrap();
+        server.await.unwrap();
+        let mut first = [0; 7];
+        stream.read_exact(&mut first).await.unwrap();
+        let mut peeked = [0; 3];
+        assert_eq!(stream.try_peek(&mut peeked).unwrap(), 3);
+        assert_eq!(peeked, payload[7..10], "peeking sees the bytes read ahead");
+        let mut received = first.to_vec();
+        let mut chunk = [0; 13];
+        loop {
+            match stream.read(&mut chunk).await.unwrap() {
+                0 => break,
+                n => received.extend_from_slice(&chunk[..n]),
+            }
+        }
+        assert!(received == payload, "every byte once, in order, then end-of-file");
+    });
+}

@@ -8,6 +8,7 @@
 //! `Rc`, or by borrowing it into two futures). Each direction keeps one waiting task: two tasks
 //! reading the same socket at once would take turns overwriting each other's waker, so don't.
 
+mod read_ahead;
 mod resolve;
 mod tcp;
 mod udp;

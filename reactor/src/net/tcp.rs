@@ -1,7 +1,8 @@
 //! TCP: a listener that accepts, and a stream that connects, reads and writes.
 
+use std::cell::RefCell;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSliceMut, Read, Write};
 use std::net::{self, Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
@@ -9,6 +10,7 @@ use std::task::{Context, Poll};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::net::lookup_host;
+use crate::net::read_ahead::{ReadAhead, SPARE};
 use crate::registration::{Direction, Registration};
 
 /// How many pending connections the kernel may queue for `accept` (Linux caps it at
@@ -90,6 +92,8 @@ pub struct TcpStream {
     registration: Registration,
     /// The non-blocking socket.
     stream: net::TcpStream,
+    /// Bytes read past the last read's buffer (see `read_ahead.rs`).
+    ahead: RefCell<ReadAhead>,
 }
 
 impl TcpStream {
@@ -140,7 +144,11 @@ impl TcpStream {
     /// current runtime's reactor.
     pub fn from_std(stream: net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
-        Ok(TcpStream { registration: Registration::new(stream.as_raw_fd())?, stream })
+        Ok(TcpStream {
+            registration: Registration::new(stream.as_raw_fd())?,
+            stream,
+            ahead: RefCell::default(),
+        })
     }
 
     /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side (or `buf` is empty).
@@ -217,22 +225,36 @@ impl TcpStream {
     /// closed its side, `WouldBlock` that nothing has arrived. A connection pool uses it to tell a
     /// live idle connection from one the server has closed.
     pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let ahead = self.ahead.borrow();
+        if !ahead.is_empty() {
+            return Ok(ahead.peek_into(buf));
+        }
         self.stream.peek(buf)
     }
 
     /// Polls a read (for hand-written futures and the `futures-io` traits).
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut ahead = self.ahead.borrow_mut();
+        if buf.is_empty() || !ahead.is_empty() {
+            return Poll::Ready(Ok(ahead.take_into(buf)));
+        }
         let len = buf.len();
-        let read = std::task::ready!(
-            self.registration.poll_io(cx, Direction::Read, || (&self.stream).read(buf))
-        );
-        if let Ok(n) = read
-            && n > 0
-            && n < len
-        {
+        let read = std::task::ready!(self.registration.poll_io(cx, Direction::Read, || {
+            let mut slices = [IoSliceMut::new(buf), IoSliceMut::new(ahead.spare())];
+            (&self.stream).read_vectored(&mut slices)
+        }));
+        let n = match read {
+            Ok(n) => n,
+            Err(error) => return Poll::Ready(Err(error)),
+        };
+        if n > 0 && n < len + SPARE {
+            // Neither buffer filled: the socket is drained, no need to hear it from `EAGAIN`.
             self.registration.clear_after_short_transfer(Direction::Read);
         }
-        Poll::Ready(read)
+        if n > len {
+            ahead.filled(n - len);
+        }
+        Poll::Ready(Ok(n.min(len)))
     }
 
     /// Polls a write (for hand-written futures and the `futures-io` traits).
