@@ -33,6 +33,7 @@ WORKLOADS = [
     ("timers_fire", "batch of 1,000", "cashier", [("tokio", "tokio"), ("smol", "smol")]),
     ("tcp_echo", "round trip", "cashier", [("tokio", "tokio"), ("smol", "smol"),
                                             ("floor, 64 blocking threads", "floor_blocking_threads"),
+                                            ("floor, 64 threads on one core", "floor_blocking_one_core"),
                                             ("floor, 1 connection", "floor_blocking_sequential")]),
     ("gather_100k", "future", "cashier_gather", [("futures join_all", "futures_join_all"),
                                                  ("tokio JoinSet", "tokio_joinset")]),

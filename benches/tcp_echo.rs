@@ -140,17 +140,26 @@ async fn smol_echo(executor: &'static smol::LocalExecutor<'static>) {
 /// The floor: the same round trips with plain blocking sockets, one thread per end of each
 /// connection (64 threads), so each round trip is exactly four system calls (two `write`s, two
 /// `read`s) plus the kernel's thread wake-ups. An event loop cannot do fewer system calls per
-/// round trip; it can only do them with fewer threads.
-fn blocking_echo() {
+/// round trip; it can only do them with fewer threads. With `one_core`, every thread is pinned to
+/// the CPU the benchmark runs on, as a single-threaded runtime is: the kernel's TCP work is then
+/// not spread over both cores either.
+fn blocking_echo(one_core: bool) {
     use std::io::{Read, Write};
+    let pin = move || {
+        if one_core {
+            pin_to_cpu(0);
+        }
+    };
     let listener = std::net::TcpListener::bind(loopback()).unwrap();
     let addr = listener.local_addr().unwrap();
     let server = std::thread::spawn(move || {
+        pin();
         let echoes: Vec<_> = (0..CONNECTIONS)
             .map(|_| {
                 let (mut stream, _) = listener.accept().unwrap();
                 stream.set_nodelay(true).unwrap();
                 std::thread::spawn(move || {
+                    pin();
                     let mut buf = [0; MESSAGE];
                     for _ in 0..ROUND_TRIPS {
                         stream.read_exact(&mut buf).unwrap();
@@ -166,6 +175,7 @@ fn blocking_echo() {
     let clients: Vec<_> = (0..CONNECTIONS)
         .map(|c| {
             std::thread::spawn(move || {
+                pin();
                 let mut stream = std::net::TcpStream::connect(addr).unwrap();
                 stream.set_nodelay(true).unwrap();
                 let message = [c as u8; MESSAGE];
@@ -182,6 +192,18 @@ fn blocking_echo() {
         client.join().unwrap();
     }
     server.join().unwrap();
+}
+
+/// Pins the calling thread to `cpu`.
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: `cpu_set_t` is plain data, valid when zeroed; `CPU_SET` writes within it; and
+    // `sched_setaffinity(0, ..)` only changes the calling thread's affinity mask.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        let result = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        assert_eq!(result, 0, "sched_setaffinity: {}", std::io::Error::last_os_error());
+    }
 }
 
 /// The floor for one connection at a time: one client and one server thread, round trips in
@@ -227,7 +249,8 @@ fn tcp_echo(c: &mut Criterion) {
         Box::leak(Box::new(smol::LocalExecutor::new()));
     group.bench_function("smol", |b| b.iter(|| common::smol_block_on(smol, smol_echo(smol))));
 
-    group.bench_function("floor_blocking_threads", |b| b.iter(blocking_echo));
+    group.bench_function("floor_blocking_threads", |b| b.iter(|| blocking_echo(false)));
+    group.bench_function("floor_blocking_one_core", |b| b.iter(|| blocking_echo(true)));
     group.bench_function("floor_blocking_sequential", |b| b.iter(blocking_echo_sequential));
     group.finish();
 }
