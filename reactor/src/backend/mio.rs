@@ -6,8 +6,8 @@
 //!
 //! mio's wait takes its timeout in whole milliseconds (rounded up), which would wake a timer due
 //! in 1.2 ms at 2 ms. So a wait whose timeout is not a whole number of milliseconds is timed by a
-//! `timerfd` instead, armed to the nanosecond and registered like any socket: the polling crate
-//! does the same inside its epoll backend.
+//! `timerfd` instead, armed to the nanosecond and registered like any socket (the polling crate
+//! does the same inside its epoll backend), when the wait is short enough for that to matter.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -22,6 +22,12 @@ use super::{Readiness, Unparker};
 const WAKE_TOKEN: Token = Token(usize::MAX);
 /// The token reserved for the timerfd.
 const TIMER_TOKEN: Token = Token(usize::MAX - 1);
+
+/// Waits shorter than this that end between two milliseconds use the timerfd. A longer wait
+/// ends at a timing-wheel slot boundary, where timers are only cascaded; the last, short wait
+/// before a deadline is the one that needs the nanoseconds. (Arming the timerfd costs a system
+/// call, which a busy server parking with a far timeout pending would pay on every wait.)
+const PRECISE_BELOW: Duration = Duration::from_secs(1);
 
 /// How many events one wait can return; the rest wait for the next turn.
 const EVENT_CAPACITY: usize = 1024;
@@ -79,7 +85,7 @@ impl Poller {
         mut on_event: impl FnMut(usize, Readiness),
     ) -> io::Result<()> {
         let timeout = match timeout {
-            Some(wait) if !wait.is_zero() && wait.subsec_nanos() % 1_000_000 != 0 => {
+            Some(wait) if wait < PRECISE_BELOW && wait.subsec_nanos() % 1_000_000 != 0 => {
                 self.timer.arm(wait)?;
                 None // the timerfd ends the wait, to the nanosecond
             }
