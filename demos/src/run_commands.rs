@@ -72,6 +72,15 @@ pub fn parse_command(line: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
+/// The commands a binary was given (each argument one command line), or the tutorial's when
+/// none were.
+pub fn commands_from_args(args: &[String]) -> Result<Vec<Vec<String>>, String> {
+    if args.is_empty() {
+        return Ok(tutorial_commands());
+    }
+    args.iter().map(|line| parse_command(line)).collect()
+}
+
 /// A command as a shell would need it typed: words with spaces or quotes are single-quoted.
 pub fn display_command(command: &[String]) -> String {
     let quote = |word: &String| {

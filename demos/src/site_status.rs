@@ -60,6 +60,20 @@ pub fn local_urls(addr: std::net::SocketAddr) -> Vec<String> {
         .collect()
 }
 
+/// The URLs a binary checks: the simulated sites (their server started on the current runtime)
+/// with `local`, else the ones given, else the tutorial's five.
+pub fn urls_to_check(local: bool, given: Vec<String>) -> Result<Vec<String>, String> {
+    if local {
+        let addr = crate::http::server::spawn_local(local_sites())
+            .map_err(|error| format!("cannot start the local sites: {error}"))?;
+        return Ok(local_urls(addr));
+    }
+    if given.is_empty() {
+        return Ok(TUTORIAL_URLS.iter().map(|url| url.to_string()).collect());
+    }
+    Ok(given)
+}
+
 /// GETs one URL, printing as the tutorial does; returns the URL and its final status.
 pub async fn get_status(
     out: Output,

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cashier_demos::http::{Client, server};
+use cashier_demos::http::Client;
 use cashier_demos::{Output, parse_seconds, run_commands, runtime, site_status};
 use clap::Parser;
 
@@ -34,20 +34,11 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let commands = if args.commands.is_empty() {
-        run_commands::tutorial_commands()
-    } else {
-        match args
-            .commands
-            .iter()
-            .map(|c| run_commands::parse_command(c))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(commands) => commands,
-            Err(error) => {
-                eprintln!("kitchen: {error}");
-                return ExitCode::FAILURE;
-            }
+    let commands = match run_commands::commands_from_args(&args.commands) {
+        Ok(commands) => commands,
+        Err(error) => {
+            eprintln!("kitchen: {error}");
+            return ExitCode::FAILURE;
         }
     };
     let setup = runtime(false).and_then(|runtime| {
@@ -62,15 +53,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async move {
-        let urls = if args.local {
-            let addr = server::spawn_local(site_status::local_sites())
-                .map_err(|error| format!("cannot start the local sites: {error}"))?;
-            site_status::local_urls(addr)
-        } else if args.urls.is_empty() {
-            site_status::TUTORIAL_URLS.iter().map(|u| u.to_string()).collect()
-        } else {
-            args.urls
-        };
+        let urls = site_status::urls_to_check(args.local, args.urls)?;
         let out = Output::stdout();
         cashier::gather!(
             site_status::run(out.clone(), client, urls, None),

@@ -21,20 +21,11 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let commands = if args.commands.is_empty() {
-        run_commands::tutorial_commands()
-    } else {
-        match args
-            .commands
-            .iter()
-            .map(|c| run_commands::parse_command(c))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(commands) => commands,
-            Err(error) => {
-                eprintln!("run_commands: {error}");
-                return ExitCode::FAILURE;
-            }
+    let commands = match run_commands::commands_from_args(&args.commands) {
+        Ok(commands) => commands,
+        Err(error) => {
+            eprintln!("run_commands: {error}");
+            return ExitCode::FAILURE;
         }
     };
     let total = commands.len();

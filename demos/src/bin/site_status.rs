@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cashier_demos::http::{Client, server};
+use cashier_demos::http::Client;
 use cashier_demos::{Output, parse_seconds, runtime, site_status};
 use clap::Parser;
 
@@ -59,15 +59,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async move {
-        let urls = if args.local {
-            let addr = server::spawn_local(site_status::local_sites())
-                .map_err(|error| format!("cannot start the local sites: {error}"))?;
-            site_status::local_urls(addr)
-        } else if args.urls.is_empty() {
-            site_status::TUTORIAL_URLS.iter().map(|u| u.to_string()).collect()
-        } else {
-            args.urls
-        };
+        let urls = site_status::urls_to_check(args.local, args.urls)?;
         site_status::run(Output::stdout(), client, urls, args.limit.map(|n| n as usize)).await;
         Ok::<(), String>(())
     });
