@@ -314,3 +314,64 @@ fn children_woken_from_other_threads_are_never_lost() {
         assert!(totals.iter().all(|&t| t == WAKES));
     });
 }
+
+/// A child that is ready once its gate is opened; it parks its waker until then.
+struct Gate {
+    open: Rc<Cell<bool>>,
+    waker: Rc<std::cell::RefCell<Option<Waker>>>,
+}
+
+impl Future for Gate {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.open.get() {
+            return Poll::Ready(());
+        }
+        *self.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// Counts how often the combinator's own task is woken.
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn as_completed_finds_a_child_woken_while_others_wait_in_its_list() {
+    // Found in review: `as_completed` returns as soon as one child finishes, leaving other woken
+    // children queued; a child woken after that must still be found, or nothing wakes us again.
+    let gates: Vec<_> = (0..3).map(|_| (Rc::new(Cell::new(false)), Rc::default())).collect();
+    let mut finished = as_completed(
+        gates.iter().map(|(open, waker)| Gate { open: open.clone(), waker: Rc::clone(waker) }),
+    );
+    let counter = Arc::new(CountingWaker(std::sync::atomic::AtomicUsize::new(0)));
+    let waker = Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    let wake_child = |k: usize| gates[k].1.borrow_mut().take().expect("parked").wake();
+
+    assert!(finished.poll_next_with_index(&mut cx).is_pending()); // all three wait
+    gates[0].0.set(true);
+    wake_child(0); // A is ready
+    wake_child(1); // B is woken but not ready
+    assert!(matches!(finished.poll_next_with_index(&mut cx), Poll::Ready(Some((0, ()))))); // B stays queued
+    gates[2].0.set(true);
+    let wakes_before = counter.0.load(std::sync::atomic::Ordering::SeqCst);
+    wake_child(2); // C is ready
+    assert!(
+        counter.0.load(std::sync::atomic::Ordering::SeqCst) > wakes_before,
+        "C's wake reached us"
+    );
+    assert!(
+        matches!(finished.poll_next_with_index(&mut cx), Poll::Ready(Some((2, ())))),
+        "C was found"
+    );
+    gates[1].0.set(true);
+    wake_child(1);
+    assert!(matches!(finished.poll_next_with_index(&mut cx), Poll::Ready(Some((1, ())))));
+    assert!(matches!(finished.poll_next_with_index(&mut cx), Poll::Ready(None)));
+}

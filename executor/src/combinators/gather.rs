@@ -57,7 +57,8 @@ impl<F: Future> Children<F> {
     ) {
         self.ready.register(cx.waker());
         // Refill once per call: a child that wakes itself during its poll is polled again on the
-        // next call, not in a loop here, so one busy child cannot monopolise the combinator.
+        // next call (its push re-wakes us), not in a loop here, so one busy child cannot
+        // monopolise the combinator.
         self.ready.refill(&mut self.cursor);
         while let Some(index) = self.ready.pop(&mut self.cursor) {
             let slot = &mut self.slots[index];

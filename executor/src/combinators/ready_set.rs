@@ -56,6 +56,8 @@ pub(crate) struct Node {
 pub(crate) struct Cursor {
     /// First node to hand out, or null.
     head: *const Node,
+    /// Last node, where a refill appends; null when empty.
+    tail: *const Node,
 }
 
 impl ReadySet {
@@ -78,7 +80,8 @@ impl ReadySet {
             pair[0].next.store(ptr::from_ref(&pair[1]).cast_mut(), Ordering::Relaxed);
         }
         let head = set.nodes.first().map_or(ptr::null(), ptr::from_ref);
-        (set, Cursor { head })
+        let tail = set.nodes.last().map_or(ptr::null(), ptr::from_ref);
+        (set, Cursor { head, tail })
     }
 
     /// Registers the combinator task's waker; call at the start of each poll.
@@ -86,12 +89,17 @@ impl ReadySet {
         self.parent.register(waker);
     }
 
-    /// If the cursor is empty, moves every woken node into it, in wake order.
+    /// Moves every node woken since the last refill to the end of the cursor, in wake order.
+    ///
+    /// It must append even when the cursor still holds nodes (a combinator that returned early,
+    /// like `as_completed`, leaves some there): a node left on the stack would never wake the
+    /// combinator again, because only a push onto an *empty* stack does.
     pub(crate) fn refill(&self, cursor: &mut Cursor) {
-        if !cursor.head.is_null() || self.woken.load(Ordering::Relaxed).is_null() {
+        if self.woken.load(Ordering::Relaxed).is_null() {
             return;
         }
         let mut node = self.woken.swap(ptr::null_mut(), Ordering::Acquire).cast_const();
+        let last = node; // newest first: after reversing, the old head is the new tail
         let mut reversed: *const Node = ptr::null();
         while !node.is_null() {
             // SAFETY: nodes live as long as the set, which the consumer holds an `Arc` to.
@@ -100,7 +108,13 @@ impl ReadySet {
             current.next.store(reversed.cast_mut(), Ordering::Relaxed);
             reversed = current;
         }
-        cursor.head = reversed;
+        if cursor.tail.is_null() {
+            cursor.head = reversed;
+        } else {
+            // SAFETY: the cursor only holds live nodes of this set.
+            unsafe { &*cursor.tail }.next.store(reversed.cast_mut(), Ordering::Relaxed);
+        }
+        cursor.tail = last;
     }
 
     /// Takes the next woken child from the cursor and clears its `queued` flag (so a wake during
@@ -112,6 +126,9 @@ impl ReadySet {
         // SAFETY: the cursor only holds nodes of this set, alive while the set is.
         let node = unsafe { &*cursor.head };
         cursor.head = node.next.load(Ordering::Relaxed);
+        if cursor.head.is_null() {
+            cursor.tail = ptr::null();
+        }
         node.queued.store(false, Ordering::Release);
         Some(node.index)
     }
