@@ -4,8 +4,8 @@
 //!   it into the timer structure), then drop them all (which cancels them). Stresses the timer
 //!   structure's insert and remove; nothing fires. Per iteration: 100,000 sleeps.
 //! - `timers_fire`: 1,000 tasks each sleep 1 ms once; the iteration ends when all have woken.
-//!   Wall time, so it shows how late timers fire (a 1 ms tick wheel rounds deadlines up to the
-//!   next millisecond, never down).
+//!   Wall time, so it shows how late timers fire: tokio rounds deadlines up to its 1 ms tick;
+//!   cashier and smol wake at the exact deadline (never before it).
 //!
 //! Every runtime stores its sleeps as `Pin<Box<_>>` here so the allocation pattern is identical
 //! (tokio's `Sleep` is `!Unpin` and needs the box; cashier's `Sleep` and smol's `Timer` would not).

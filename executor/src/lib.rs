@@ -36,7 +36,9 @@
 //! function returning a `#[must_use]` outcome, and the caller performs the effects. The rest are
 //! one job per file: `run_queue.rs` (the intrusive local and remote queues), `owned_tasks.rs`
 //! (what shutdown cancels), `context.rs` (the thread-local current executor), `park.rs` (the seam
-//! to the reactor) and `yield_now.rs`.
+//! to the reactor) and `yield_now.rs`. On top of the task machinery, `combinators/` holds asyncio's
+//! `gather` / `as_completed` family (each child polled with its own waker) and `sync/` the
+//! channels, semaphore, event and mutex.
 //!
 //! ## What each operation costs
 //!
