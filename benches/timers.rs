@@ -6,6 +6,10 @@
 //! - `timers_fire`: 1,000 tasks each sleep 1 ms once; the iteration ends when all have woken.
 //!   Wall time, so it shows how late timers fire: tokio rounds deadlines up to its 1 ms tick;
 //!   cashier and smol wake at the exact deadline (never before it).
+//! - `timers_same_millisecond`: cashier alone, on its paused clock. 40,000 sleeps due within one
+//!   millisecond (1 ns apart, so they wait in the wheel's near heap) against 40,000 spread over
+//!   40 s (1 ms apart, in the wheel's slots): insert and cancel them all, or let them all fire in
+//!   deadline order. The two must cost about the same per timer: no path of the wheel is linear.
 //!
 //! Every runtime stores its sleeps as `Pin<Box<_>>` here so the allocation pattern is identical
 //! (tokio's `Sleep` is `!Unpin` and needs the box; cashier's `Sleep` and smol's `Timer` would not).
@@ -128,5 +132,49 @@ fn timers_fire(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, timers_insert_cancel, timers_fire);
+/// Timers in the same-millisecond workload.
+const SAME_MS: u64 = 40_000;
+
+fn timers_same_millisecond(c: &mut Criterion) {
+    common::fair_allocator();
+    let mut group = c.benchmark_group("timers_same_millisecond");
+    group.throughput(Throughput::Elements(SAME_MS));
+    group.sample_size(20);
+    let paused = || cashier::Runtime::builder().start_paused(true).build().expect("runtime");
+    for (name, gap) in [("same_ms", Duration::from_nanos(1)), ("spread", Duration::from_millis(1))]
+    {
+        group.bench_function(format!("cashier_insert_cancel_{name}"), |b| {
+            b.iter_batched(
+                paused,
+                |mut runtime| {
+                    runtime.block_on(poll_each_once_then_drop(
+                        (1..=SAME_MS as u32).map(|i| Box::pin(cashier::sleep(gap * i))).collect(),
+                    ));
+                    runtime
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(format!("cashier_fire_{name}"), |b| {
+            b.iter_batched(
+                paused,
+                |mut runtime| {
+                    runtime.block_on(async {
+                        let handles: Vec<_> = (1..=SAME_MS as u32)
+                            .map(|i| cashier::spawn(cashier::sleep(gap * i)))
+                            .collect();
+                        for handle in handles {
+                            handle.await.unwrap();
+                        }
+                    });
+                    runtime
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, timers_insert_cancel, timers_fire, timers_same_millisecond);
 criterion_main!(benches);

@@ -244,3 +244,177 @@ fn timers_outside_a_runtime_panic_with_the_fix() {
     assert!(message.contains("`sleep` needs a cashier runtime"), "{message}");
     assert!(message.contains("cashier::run"), "{message}");
 }
+
+/// 2^30 milliseconds: the span of one slot of the timing wheel's top level (12.4 days).
+const TOP_SLOT: Duration = Duration::from_millis(1 << 30);
+
+#[test]
+fn a_forever_sleep_does_not_delay_a_ten_second_one_near_a_top_slot_boundary() {
+    // A `sleep(Duration::MAX)` is filed in the wheel's top level at the current position (once
+    // the clock is past 0); the search for the next slot must not let it hide the slot that a
+    // later 10 s sleep lands in, across the boundary.
+    let mut runtime = paused();
+    runtime.block_on(async {
+        sleep(Duration::from_millis(1)).await;
+        let forever = spawn(sleep(Duration::MAX));
+        cashier::yield_now().await; // it registers its timer
+        sleep(TOP_SLOT - Duration::from_secs(5) - Duration::from_millis(1)).await;
+        let before = now();
+        sleep(Duration::from_secs(10)).await;
+        assert_eq!(now() - before, Duration::from_secs(10), "not a wheel rotation later");
+        assert!(!forever.is_finished());
+        forever.abort();
+    });
+}
+
+#[test]
+fn a_forever_sleep_does_not_delay_a_thirteen_day_one() {
+    let mut runtime = paused();
+    runtime.block_on(async {
+        sleep(Duration::from_millis(1)).await;
+        let forever = spawn(sleep(Duration::MAX));
+        cashier::yield_now().await;
+        let before = now();
+        sleep(Duration::from_secs(13 * 86_400)).await;
+        assert_eq!(now() - before, Duration::from_secs(13 * 86_400), "not 808 days");
+        forever.abort();
+    });
+}
+
+#[test]
+fn sleep_and_timeout_of_duration_max_never_end_even_on_a_clock_forty_years_on() {
+    // The deadline of a `Duration::MAX` sleep is taken on the runtime's clock, saturating 584
+    // years on; it once was "real now + 30 years", which a paused clock can pass.
+    let mut runtime = paused();
+    runtime.block_on(async {
+        let start = now();
+        let forever = spawn(sleep(Duration::MAX));
+        let timed = spawn(timeout(Duration::MAX, std::future::pending::<()>()));
+        let probe = sleep(Duration::MAX);
+        cashier::yield_now().await;
+        sleep(Duration::from_secs(40 * 365 * 86_400)).await;
+        cashier::yield_now().await;
+        assert!(!forever.is_finished(), "sleep(Duration::MAX) completed after 40 years");
+        assert!(!timed.is_finished(), "timeout(Duration::MAX, pending()) elapsed after 40 years");
+        assert!(!probe.is_elapsed());
+        assert!(probe.deadline() - start > Duration::from_secs(500 * 365 * 86_400));
+        forever.abort();
+        timed.abort();
+    });
+}
+
+#[test]
+fn a_duration_max_sleep_on_the_real_clock_lets_the_reactor_wait_for_others() {
+    // The reactor's wait is computed from a deadline 584 years away without overflow, and a
+    // nearer timer still ends it.
+    cashier::run(async {
+        let winner = cashier::race(vec![
+            Box::pin(sleep(Duration::MAX)) as Pin<Box<dyn std::future::Future<Output = ()>>>,
+            Box::pin(sleep(Duration::from_millis(1))),
+        ])
+        .await;
+        assert_eq!(winner.0, 1);
+        assert_eq!(timeout(Duration::MAX, async { 7 }).await, Ok(7));
+    });
+}
+
+#[test]
+fn a_job_that_ends_before_its_future_is_polled_does_not_hang_the_paused_clock() {
+    // The job is still running when the reactor decides to wait for it (it sleeps 50 ms for
+    // real); it ends while its `ToThread` future has never been polled, so no task waker exists:
+    // the pool itself must end the reactor's wait.
+    let elapsed = within_a_watchdog(|| {
+        let mut runtime = paused();
+        runtime.block_on(async {
+            let job = to_thread(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                5
+            });
+            let start = now();
+            sleep(Duration::from_millis(10)).await;
+            let elapsed = now() - start;
+            assert_eq!(job.await.unwrap(), 5);
+            elapsed
+        })
+    });
+    assert_eq!(elapsed, Duration::from_millis(10), "virtual time waited for the job, then jumped");
+}
+
+#[test]
+fn a_job_whose_future_was_dropped_does_not_hang_the_paused_clock() {
+    let elapsed = within_a_watchdog(|| {
+        let mut runtime = paused();
+        runtime.block_on(async {
+            drop(to_thread(|| std::thread::sleep(Duration::from_millis(50))));
+            let start = now();
+            sleep(Duration::from_millis(10)).await;
+            now() - start
+        })
+    });
+    assert_eq!(elapsed, Duration::from_millis(10));
+}
+
+/// Runs `f` on its own thread and fails the test, naming the hang, if it has not returned within
+/// 60 s of real time. Only a hang can take that long: the bound is never part of the assertion.
+fn within_a_watchdog<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("hang: the runtime never returned (the paused clock waited forever)"),
+    }
+}
+
+/// Where the last panic on this thread was raised, recorded by a hook installed once.
+fn panic_location_of(f: impl FnOnce()) -> (String, String) {
+    use std::cell::RefCell;
+    use std::sync::Once;
+    thread_local! {
+        static LAST: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let recorded = LAST.with(|last| {
+                let mut last = last.borrow_mut();
+                if last.is_some() {
+                    *last = info.location().map(|l| l.file().to_owned());
+                    true
+                } else {
+                    false
+                }
+            });
+            if !recorded {
+                previous(info);
+            }
+        }));
+    });
+    LAST.with(|last| *last.borrow_mut() = Some(String::new()));
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
+    let file = LAST.with(|last| last.borrow_mut().take()).unwrap_or_default();
+    let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    (file, message)
+}
+
+#[test]
+fn misuse_outside_a_runtime_panics_at_the_callers_line_naming_the_call() {
+    let far = Instant::now() + Duration::from_secs(1);
+    let cases: Vec<(&str, Box<dyn FnOnce()>)> = vec![
+        ("sleep", Box::new(|| drop(sleep(Duration::from_secs(1))))),
+        ("sleep_until", Box::new(move || drop(sleep_until(far)))),
+        ("timeout", Box::new(|| drop(timeout(Duration::from_secs(1), async {})))),
+        ("timeout_at", Box::new(move || drop(cashier::time::timeout_at(far, async {})))),
+        ("interval", Box::new(|| drop(interval(Duration::from_secs(1))))),
+        ("to_thread", Box::new(|| drop(to_thread(|| ())))),
+        ("now", Box::new(|| drop(now()))),
+    ];
+    for (name, call) in cases {
+        let (file, message) = panic_location_of(call);
+        assert!(message.contains(&format!("`{name}` needs a cashier runtime")), "{message}");
+        assert!(file.ends_with("timers.rs"), "`{name}` panicked at {file}, not at the caller");
+    }
+}

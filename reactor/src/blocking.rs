@@ -9,7 +9,9 @@
 //! The job and its result slot share an `Arc`. The pool thread runs the job (a panic is caught and
 //! becomes [`BlockingError::Panicked`]), stores the result, and wakes the waker the awaiting task
 //! left in the slot. That waker belongs to the executor, which sees a wake from a foreign thread:
-//! it pushes the task on its remote queue and unparks the reactor. Nothing polls in a loop.
+//! it pushes the task on its remote queue and unparks the reactor. Nothing polls in a loop. Then
+//! the job's guard lowers the in-flight count and unparks the reactor itself: a paused clock
+//! waits for in-flight jobs, and must learn that one ended even if no task awaits its result.
 //!
 //! # Sizing
 //!
@@ -41,6 +43,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
+use crate::backend::Unparker;
 use crate::driver::Handle;
 
 /// Default upper bound on pool threads (see the module doc).
@@ -65,6 +68,8 @@ struct PoolShared {
     work: Condvar,
     /// Jobs submitted and not yet finished (run or dropped); read by the paused clock's rule.
     in_flight: AtomicUsize,
+    /// Ends the reactor's wait when a job finishes (see [`JobGuard`]'s `Drop`).
+    unparker: Unparker,
     /// Thread limit.
     max_threads: usize,
     /// Idle time before a thread exits.
@@ -90,7 +95,11 @@ struct PoolState {
 }
 
 impl BlockingPool {
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        unparker: Unparker,
+    ) -> BlockingPool {
         BlockingPool {
             shared: Arc::new(PoolShared {
                 state: Mutex::new(PoolState {
@@ -104,6 +113,7 @@ impl BlockingPool {
                 }),
                 work: Condvar::new(),
                 in_flight: AtomicUsize::new(0),
+                unparker,
                 max_threads: max_threads.max(1),
                 keep_alive,
             }),
@@ -307,8 +317,13 @@ impl<T> Drop for JobGuard<T> {
         if !self.done {
             self.slot.complete(Err(BlockingError::Cancelled));
         }
-        // After the wake: the reactor sees the unpark before it sees the pool idle.
         self.pool.in_flight.fetch_sub(1, Ordering::Release);
+        // A paused clock does not jump while a job is in flight: the reactor blocks in its OS
+        // wait instead (`driver.rs`). The task's waker cannot be relied on to end that wait: the
+        // `ToThread` future may not have been polled yet, or may have been dropped. So the pool
+        // ends it itself, after the count went down, so that the reactor's next turn sees the
+        // pool idle. (Usually the wake above has unparked already and this costs no system call.)
+        self.pool.unparker.unpark();
     }
 }
 

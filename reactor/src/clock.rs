@@ -29,7 +29,7 @@ pub(crate) struct Clock {
 }
 
 /// Nanoseconds in a `Duration`, saturating at `u64::MAX` (584 years).
-fn nanos(duration: Duration) -> u64 {
+pub(crate) fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
@@ -58,10 +58,23 @@ impl Clock {
         self.to_nanos(self.now())
     }
 
+    /// The instant `at` nanoseconds after the origin. On Linux an `Instant` reaches any `u64` of
+    /// nanoseconds ahead; where a platform's cannot, this halves the distance until it fits,
+    /// which still lies centuries ahead for the saturated deadlines that get there.
+    pub(crate) fn instant_at(&self, at: u64) -> Instant {
+        let mut after = Duration::from_nanos(at);
+        loop {
+            if let Some(instant) = self.origin.checked_add(after) {
+                return instant;
+            }
+            after /= 2;
+        }
+    }
+
     /// Real time left until `at` (nanoseconds since the origin), zero if it has passed: the OS
     /// wait's timeout.
     pub(crate) fn until(&self, at: u64) -> Duration {
-        (self.origin + Duration::from_nanos(at)).saturating_duration_since(Instant::now())
+        self.instant_at(at).saturating_duration_since(Instant::now())
     }
 
     /// Moves virtual time forward to `at` (never backwards).

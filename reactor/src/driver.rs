@@ -25,7 +25,8 @@
 //! queue found no event and no unpark; and no `to_thread` job is in flight. A job in flight is
 //! real work whose result may change what the tasks do next (tokio-rs/tokio#4614 is the bug where
 //! a paused clock fired a timeout while `spawn_blocking` work ran), so instead the turn blocks in
-//! the OS wait until the pool's wake-up arrives. I/O from a peer *outside* the runtime (another
+//! the OS wait, and the pool unparks the reactor when the job ends (`blocking.rs`, `JobGuard`),
+//! whether or not a task is still waiting for its result. I/O from a peer *outside* the runtime (another
 //! thread or process) is not waited for: only what has already arrived is seen. Tests on a paused
 //! clock should therefore keep their peers on the same runtime, or run them through `to_thread`.
 
@@ -139,12 +140,15 @@ impl Handle {
     /// Outside a runtime, with a message naming `what` and the fix.
     #[track_caller]
     pub fn current(what: &str) -> Handle {
-        Handle::try_current().unwrap_or_else(|| {
-            panic!(
+        // A `match`, not `unwrap_or_else`: `#[track_caller]` does not reach into a closure, and
+        // the panic must point at the user's call, not at this file.
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!(
                 "`{what}` needs a cashier runtime, but none is running on this thread: call it \
                  from inside a future run by `Runtime::block_on` or `cashier::run`"
-            )
-        })
+            ),
+        }
     }
 
     /// Makes this reactor the current one until the guard is dropped.
@@ -168,7 +172,11 @@ impl Reactor {
     /// Creates the OS event queue, the timer wheel and the (empty) blocking pool.
     pub fn new(config: ReactorConfig) -> io::Result<Reactor> {
         let (poller, unparker) = Poller::new()?;
-        let blocking = BlockingPool::new(config.max_blocking_threads, config.blocking_keep_alive);
+        let blocking = BlockingPool::new(
+            config.max_blocking_threads,
+            config.blocking_keep_alive,
+            unparker.clone(),
+        );
         let inner = Inner {
             poller: RefCell::new(poller),
             unparker,

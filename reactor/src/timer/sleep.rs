@@ -11,12 +11,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::clock::nanos;
 use crate::driver::Handle;
 use crate::timer::wheel::{Inserted, TimerKey};
 
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(seconds)`.
 ///
-/// The time is the runtime's clock, virtual if the runtime started paused.
+/// The time is the runtime's clock, virtual if the runtime started paused. A duration too long
+/// for the clock (`Duration::MAX`) saturates at the clock's end, 584 years on: a sleep that
+/// never ends in practice, on the real and the paused clock alike.
 ///
 /// ```
 /// use std::time::Duration;
@@ -32,9 +35,7 @@ use crate::timer::wheel::{Inserted, TimerKey};
 /// If no cashier runtime is running on this thread.
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let handle = Handle::current("sleep");
-    let deadline = handle.now().checked_add(duration).unwrap_or_else(far_future);
-    Sleep { handle, deadline, key: None, done: false }
+    Sleep::after(Handle::current("sleep"), duration)
 }
 
 /// Waits until `deadline` (an instant of the runtime's clock, see [`now`](crate::now)).
@@ -43,12 +44,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// If no cashier runtime is running on this thread.
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { handle: Handle::current("sleep_until"), deadline, key: None, done: false }
-}
-
-/// An instant about thirty years ahead: "never", for durations too large to add.
-pub(crate) fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    Sleep::until(Handle::current("sleep_until"), deadline)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -56,7 +52,9 @@ pub(crate) fn far_future() -> Instant {
 pub struct Sleep {
     /// The reactor whose wheel holds the timer.
     handle: Handle,
-    /// When the sleep ends.
+    /// When the sleep ends, in nanoseconds of the reactor's clock (saturated: see [`sleep`]).
+    at: u64,
+    /// When the sleep ends, as the caller sees time.
     deadline: Instant,
     /// The wheel entry, from the first pending poll until completion or drop.
     key: Option<TimerKey>,
@@ -65,6 +63,20 @@ pub struct Sleep {
 }
 
 impl Sleep {
+    /// A sleep of `duration` from now on `handle`'s clock.
+    pub(crate) fn after(handle: Handle, duration: Duration) -> Sleep {
+        let clock = &handle.inner.clock;
+        let at = clock.now_nanos().saturating_add(nanos(duration));
+        let deadline = clock.instant_at(at);
+        Sleep { handle, at, deadline, key: None, done: false }
+    }
+
+    /// A sleep until `deadline` on `handle`'s clock.
+    pub(crate) fn until(handle: Handle, deadline: Instant) -> Sleep {
+        let at = handle.inner.clock.to_nanos(deadline);
+        Sleep { handle, at, deadline, key: None, done: false }
+    }
+
     /// When the sleep ends.
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -72,18 +84,18 @@ impl Sleep {
 
     /// Whether the deadline has been reached (the sleep completed or would complete if polled).
     pub fn is_elapsed(&self) -> bool {
-        self.done || self.handle.now() >= self.deadline
+        self.done || self.handle.inner.clock.now_nanos() >= self.at
     }
 
     /// Moves the deadline, keeping the wheel entry if there is one: what an interval does on
     /// each tick. The sleep is pending again until the new deadline.
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
+        self.at = self.handle.inner.clock.to_nanos(deadline);
         self.done = false;
         if let Some(key) = &self.key {
-            let at = self.handle.inner.clock.to_nanos(deadline);
             // If that time has passed, the entry is left fired and the next poll completes.
-            let _pending = self.handle.inner.timers.borrow_mut().reset(key, at);
+            let _pending = self.handle.inner.timers.borrow_mut().reset(key, self.at);
         }
     }
 
@@ -114,12 +126,11 @@ impl Sleep {
                 Poll::Pending
             }
             None => {
-                if inner.clock.now() >= self.deadline {
+                if inner.clock.now_nanos() >= self.at {
                     self.done = true;
                     return Poll::Ready(());
                 }
-                let at = inner.clock.to_nanos(self.deadline);
-                match timers.insert(at, cx.waker().clone()) {
+                match timers.insert(self.at, cx.waker().clone()) {
                     Inserted::Pending(key) => {
                         self.key = Some(key);
                         Poll::Pending

@@ -7,7 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::timer::sleep::{Sleep, sleep, sleep_until};
+use crate::driver::Handle;
+use crate::timer::sleep::Sleep;
 
 /// Runs `future` for at most `duration`: `Ok(output)` if it finishes in time, `Err(Elapsed)` if
 /// the deadline comes first, in which case `future` is dropped (cancelled) with the `Timeout`.
@@ -30,7 +31,7 @@ use crate::timer::sleep::{Sleep, sleep, sleep_until};
 /// If no cashier runtime is running on this thread.
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep(duration) }
+    Timeout { future, sleep: Sleep::after(Handle::current("timeout"), duration) }
 }
 
 /// Like [`timeout`], with an absolute deadline.
@@ -39,7 +40,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// If no cashier runtime is running on this thread.
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep_until(deadline) }
+    Timeout { future, sleep: Sleep::until(Handle::current("timeout_at"), deadline) }
 }
 
 /// The future returned by [`timeout`].

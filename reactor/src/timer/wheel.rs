@@ -4,7 +4,8 @@
 //! tokio use it. Deadlines are nanoseconds since the clock's origin; the wheel files them by
 //! *tick*, the millisecond they fall in (`deadline / TICK_NS`). The wheel
 //! has [`LEVELS`] levels of [`SLOTS`] slots each: a slot of level 0 spans one tick, a slot of level
-//! 1 spans 64 ticks, of level 2 4,096 ticks, and so on, up to about 2.2 years at level 5.
+//! 1 spans 64 ticks, of level 2 4,096 ticks, and so on; a slot of level 5 spans 2^30 ticks (12.4
+//! days) and the whole top level, one *rotation*, 2^36 ticks (about 2.2 years).
 //!
 //! A timer goes into the level chosen by the highest bit in which its deadline differs from the
 //! current time (`elapsed`), and into the slot given by its deadline's digit at that level. So a
@@ -24,10 +25,17 @@
 //!
 //! - A [`TimerKey`] is owned by exactly one `Sleep`; it stays valid until that owner calls
 //!   [`Wheel::remove`], also after the timer fired. So a key is never reused under its owner.
-//! - Every timer in a slot of level `L` has the same digits above `L` as `elapsed` (except the
-//!   rare clamped timer further than the wheel's span, handled at the top level), and every slot
-//!   whose start is `<= elapsed` has been processed. That is why the first non-empty level holds
-//!   the earliest deadline.
+//! - Every timer in a slot of level `L < 5` has the same digits above `L` as `elapsed`, and a digit
+//!   at `L` greater than `elapsed`'s: it is due later in the current slot of level `L + 1`. Every
+//!   slot whose start is `<= elapsed` has been processed. So the first non-empty level holds the
+//!   earliest slot, and below the top level the slot at the current position is always empty.
+//! - The top level is a ring. A top-level slot after the current position starts in this
+//!   rotation; a slot before it, *or at it*, starts in the next one. A timer further away than
+//!   the wheel spans (`sleep(Duration::MAX)` is 584 years) is filed as if due at the end of the
+//!   span, which lands at the current position or just before it: it is looked at once a
+//!   rotation and cascaded again, never fired early. That is why [`Wheel::next_expiration`]
+//!   searches each level starting *after* the current position: a timer of the next rotation
+//!   must never hide an earlier slot of this one.
 //! - A timer never fires before its deadline: [`Wheel::process`] fires an entry only when its own
 //!   nanosecond `deadline <= now`; a slot being due only means its entries must be looked at.
 //!
@@ -35,14 +43,22 @@
 //!
 //! A tick is a millisecond wide, but a timer should wake at its deadline, not up to a millisecond
 //! later. So when a slot comes due, its timers that are due *later within the current tick* move
-//! to the short `near` list, kept with their exact deadlines, and [`Wheel::next_expiration`]
-//! reports the earliest of those to the nanosecond (the reactor then waits on a `timerfd`, which
-//! is that precise). A timer inserted for the current tick goes there directly. The list only ever
-//! holds timers due within one millisecond, so scanning it is cheap.
+//! to the `near` heap (`near.rs`), ordered by their exact deadlines, and
+//! [`Wheel::next_expiration`] reports the earliest of those to the nanosecond (the reactor then
+//! waits on a `timerfd`, which is that precise). A timer inserted for the current tick goes there
+//! directly. The heap makes the earliest one O(1) to find and any one O(log n) to fire or cancel,
+//! however many timers share the millisecond.
+//!
+//! # How this is checked
+//!
+//! Besides the unit tests below, `wheel_model.rs` drives this wheel and a `BTreeMap` of
+//! deadlines with the same random inserts, cancels, resets and clock advances over the whole
+//! `Duration` range, and compares what fires and when.
 
 use std::task::Waker;
 
 use crate::clock::TICK_NS;
+use crate::timer::near::NearHeap;
 
 /// Bits of a tick that index one level's slots.
 const SLOT_BITS: u32 = 6;
@@ -50,7 +66,8 @@ const SLOT_BITS: u32 = 6;
 pub(crate) const SLOTS: usize = 1 << SLOT_BITS;
 /// Number of levels.
 pub(crate) const LEVELS: usize = 6;
-/// Ticks the wheel spans; later deadlines wait at the top level and are re-inserted when reached.
+/// Ticks the wheel spans (one rotation of the top level); later deadlines are filed as if due at
+/// the end of the span and cascaded again when it is reached.
 const SPAN: u64 = 1 << (SLOT_BITS * LEVELS as u32);
 /// The "no entry" index.
 const NIL: u32 = u32::MAX;
@@ -76,16 +93,14 @@ enum Place {
     Free { next_free: u32 },
     /// Waiting in `levels[level].slots[slot]`.
     Slot { level: u8, slot: u8 },
-    /// Waiting in the `near` list: due within the current tick.
-    Near,
+    /// Waiting in the `near` heap, at this position: due within the current tick.
+    Near { position: u32 },
     /// Fired; kept until its owner removes it, so the key stays valid.
     Fired,
 }
 
 /// One timer.
 struct Entry {
-    /// Deadline tick: the millisecond `deadline` falls in.
-    when: u64,
     /// Deadline, in nanoseconds since the clock's origin.
     deadline: u64,
     /// Woken when the timer fires.
@@ -96,6 +111,13 @@ struct Entry {
     next: u32,
     /// Where the entry is.
     place: Place,
+}
+
+impl Entry {
+    /// The tick (millisecond) the deadline falls in.
+    fn tick(&self) -> u64 {
+        self.deadline / TICK_NS
+    }
 }
 
 /// One level: 64 slot lists and a mask of the non-empty ones.
@@ -113,7 +135,7 @@ pub(crate) struct Wheel {
     /// The time (nanoseconds) of the last `process`: deadlines up to it have fired.
     processed: u64,
     /// Timers due within the current tick, by exact deadline (see the module doc).
-    near: Vec<u32>,
+    near: NearHeap,
     /// The levels, finest first.
     levels: [Level; LEVELS],
     /// The slab of timers.
@@ -129,7 +151,7 @@ impl Wheel {
         Wheel {
             elapsed: 0,
             processed: 0,
-            near: Vec::new(),
+            near: NearHeap::default(),
             levels: std::array::from_fn(|_| Level { occupied: 0, heads: [NIL; SLOTS] }),
             entries: Vec::new(),
             free_head: NIL,
@@ -147,14 +169,8 @@ impl Wheel {
         if deadline <= self.processed {
             return Inserted::Expired;
         }
-        let entry = Entry {
-            when: deadline / TICK_NS,
-            deadline,
-            waker: Some(waker),
-            prev: NIL,
-            next: NIL,
-            place: Place::Fired,
-        };
+        let entry =
+            Entry { deadline, waker: Some(waker), prev: NIL, next: NIL, place: Place::Fired };
         let index = self.allocate(entry);
         self.place(index);
         Inserted::Pending(TimerKey(index))
@@ -178,9 +194,7 @@ impl Wheel {
     pub(crate) fn reset(&mut self, key: &TimerKey, deadline: u64) -> bool {
         let index = key.0;
         self.unlink(index);
-        let entry = &mut self.entries[index as usize];
-        entry.deadline = deadline;
-        entry.when = deadline / TICK_NS;
+        self.entries[index as usize].deadline = deadline;
         if deadline <= self.processed {
             return false; // `unlink` left it `Fired`
         }
@@ -201,9 +215,10 @@ impl Wheel {
 
     /// The earliest time (nanoseconds) at which [`Wheel::process`] has work: the exact deadline
     /// of the nearest timer due in the current tick, or the start of the next non-empty slot
-    /// (whose timers may then be cascaded rather than fired).
+    /// (whose timers may then be cascaded rather than fired). Never later than the earliest
+    /// deadline stored, and always after the last processed time.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
-        let near = self.near.iter().map(|&i| self.entries[i as usize].deadline).min();
+        let near = self.near.peek().map(|(deadline, _)| deadline);
         let slot = self.next_slot().map(|(_, _, start)| start.saturating_mul(TICK_NS));
         match (near, slot) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -212,7 +227,7 @@ impl Wheel {
     }
 
     /// Advances time to `now` (nanoseconds), pushing the wakers of every timer due by then onto
-    /// `fired`.
+    /// `fired`, in the order the slots and the near heap give them up.
     pub(crate) fn process(&mut self, now: u64, fired: &mut Vec<Waker>) {
         let now_tick = now / TICK_NS;
         while let Some((level, slot, start)) = self.next_slot() {
@@ -237,19 +252,24 @@ impl Wheel {
         }
         self.elapsed = self.elapsed.max(now_tick);
         self.processed = self.processed.max(now);
-        let entries = &mut self.entries;
-        self.near.retain(|&index| {
-            let entry = &mut entries[index as usize];
-            if entry.deadline > now {
-                return true;
+        while let Some((deadline, index)) = self.near.peek() {
+            if deadline > now {
+                break;
             }
+            let entries = &mut self.entries;
+            self.near
+                .pop(|moved, position| entries[moved as usize].place = Place::Near { position });
+            let entry = &mut self.entries[index as usize];
             entry.place = Place::Fired;
             fired.extend(entry.waker.take());
-            false
-        });
+        }
     }
 
-    /// The first non-empty slot at or after `elapsed`: `(level, slot, start tick)`.
+    /// The earliest non-empty slot: `(level, slot, start tick)`.
+    ///
+    /// Each level is searched from the slot *after* the current position round to the current
+    /// position itself, which comes last: below the top level it is always empty, and at the top
+    /// it can only hold timers of the next rotation (see the module doc's invariants).
     fn next_slot(&self) -> Option<(usize, usize, u64)> {
         for (level, state) in self.levels.iter().enumerate() {
             if state.occupied == 0 {
@@ -257,13 +277,15 @@ impl Wheel {
             }
             let shift = SLOT_BITS * level as u32;
             let position = ((self.elapsed >> shift) as usize) % SLOTS;
-            let distance = state.occupied.rotate_right(position as u32).trailing_zeros() as usize;
-            let slot = (position + distance) % SLOTS;
+            let after = (position + 1) % SLOTS;
+            let distance = state.occupied.rotate_right(after as u32).trailing_zeros() as usize;
+            let slot = (after + distance) % SLOTS;
             let level_span = 1u64 << (shift + SLOT_BITS);
             let level_start = self.elapsed & !(level_span - 1);
             let mut start = level_start + ((slot as u64) << shift);
-            if start <= self.elapsed && level > 0 {
-                // Only a clamped timer beyond the span wraps around the top level.
+            if slot <= position {
+                // Only the top level wraps: this slot's turn comes in the next rotation.
+                debug_assert_eq!(level, LEVELS - 1, "a lower level never wraps");
                 start += level_span;
             }
             return Some((level, slot, start));
@@ -271,16 +293,19 @@ impl Wheel {
         None
     }
 
-    /// Files entry `index`: in the `near` list if it is due within the processed tick, else in
+    /// Files entry `index`: in the `near` heap if it is due within the processed tick, else in
     /// the slot its tick maps to, relative to `elapsed`.
     fn place(&mut self, index: u32) {
-        let when = self.entries[index as usize].when;
-        if when <= self.elapsed {
-            self.entries[index as usize].place = Place::Near;
-            self.near.push(index);
+        let entry = &self.entries[index as usize];
+        let (tick, deadline) = (entry.tick(), entry.deadline);
+        if tick <= self.elapsed {
+            let entries = &mut self.entries;
+            self.near.push((deadline, index), |moved, position| {
+                entries[moved as usize].place = Place::Near { position }
+            });
             return;
         }
-        let (level, slot) = position(self.elapsed, when);
+        let (level, slot) = position(self.elapsed, tick);
         let head = self.levels[level].heads[slot];
         {
             let entry = &mut self.entries[index as usize];
@@ -295,28 +320,33 @@ impl Wheel {
         self.levels[level].occupied |= 1 << slot;
     }
 
-    /// Takes entry `index` out of its slot, if it is in one.
+    /// Takes entry `index` out of its slot or the near heap, if it is in one, leaving it `Fired`.
     fn unlink(&mut self, index: u32) {
-        let entry = &self.entries[index as usize];
-        if entry.place == Place::Near {
-            let position =
-                self.near.iter().position(|&i| i == index).expect("a near timer is in the list");
-            self.near.swap_remove(position);
-            self.entries[index as usize].place = Place::Fired;
-            return;
-        }
-        let Place::Slot { level, slot } = entry.place else { return };
-        let (level, slot, prev, next) = (level as usize, slot as usize, entry.prev, entry.next);
-        if prev == NIL {
-            self.levels[level].heads[slot] = next;
-            if next == NIL {
-                self.levels[level].occupied &= !(1 << slot);
+        match self.entries[index as usize].place {
+            Place::Near { position } => {
+                let entries = &mut self.entries;
+                let (_, removed) = self.near.remove(position, |moved, position| {
+                    entries[moved as usize].place = Place::Near { position }
+                });
+                debug_assert_eq!(removed, index, "the near heap's positions are kept current");
             }
-        } else {
-            self.entries[prev as usize].next = next;
-        }
-        if next != NIL {
-            self.entries[next as usize].prev = prev;
+            Place::Slot { level, slot } => {
+                let (level, slot) = (level as usize, slot as usize);
+                let (prev, next) =
+                    (self.entries[index as usize].prev, self.entries[index as usize].next);
+                if prev == NIL {
+                    self.levels[level].heads[slot] = next;
+                    if next == NIL {
+                        self.levels[level].occupied &= !(1 << slot);
+                    }
+                } else {
+                    self.entries[prev as usize].next = next;
+                }
+                if next != NIL {
+                    self.entries[next as usize].prev = prev;
+                }
+            }
+            Place::Fired | Place::Free { .. } => return,
         }
         self.entries[index as usize].place = Place::Fired;
     }
@@ -339,7 +369,8 @@ impl Wheel {
     }
 }
 
-/// The level and slot for a timer due at `when`, seen from tick `elapsed`.
+/// The level and slot for a timer due at tick `when`, seen from tick `elapsed`. A tick further
+/// than the wheel spans is filed as the last tick it spans (see the module doc).
 fn position(elapsed: u64, when: u64) -> (usize, usize) {
     let when = when.min(elapsed + SPAN - 1);
     let differing = (elapsed ^ when) | (SLOTS as u64 - 1);
@@ -465,6 +496,45 @@ mod tests {
         }
         assert_eq!(now, deadline);
         assert!(wheel.is_fired(&key));
+    }
+
+    #[test]
+    fn a_timer_beyond_the_span_does_not_hide_an_earlier_top_level_slot() {
+        // The shrunk case: a 25.5-day timer in top-level slot 2, then a 16-year timer, filed at
+        // the end of the span, which lands in the slot at the current position. The search must
+        // not stop at the far one (distance 0) and leave slot 2 for the next rotation.
+        let mut wheel = Wheel::new();
+        let day = ms(86_400_000);
+        let near = key(wheel.insert(day * 51 / 2, Waker::noop().clone()));
+        assert_eq!(fired_count(&mut wheel, ms(1_200)), 0);
+        let far = key(wheel.insert(day * 365 * 16, Waker::noop().clone()));
+        assert_eq!(fired_count(&mut wheel, ms(1_200)), 0);
+        let next = wheel.next_expiration().expect("two timers wait");
+        assert!(next <= day * 51 / 2, "next expiration {next} is after the 25.5-day deadline");
+        let mut now = ms(1_200);
+        while !wheel.is_fired(&near) {
+            now = wheel.next_expiration().expect("the near timer waits");
+            fired_count(&mut wheel, now);
+        }
+        assert_eq!(now, day * 51 / 2, "fired at its deadline, not a rotation later");
+        assert!(!wheel.is_fired(&far));
+        wheel.remove(near);
+        wheel.remove(far);
+    }
+
+    #[test]
+    fn a_duration_max_deadline_is_looked_at_once_a_rotation_and_never_fires() {
+        let mut wheel = Wheel::new();
+        let forever = key(wheel.insert(u64::MAX, Waker::noop().clone()));
+        let mut now = 0;
+        for _ in 0..3 {
+            let next = wheel.next_expiration().expect("it waits");
+            assert!(next > now && next - now <= ms(SPAN), "at most one rotation ahead");
+            now = next;
+            assert_eq!(fired_count(&mut wheel, now), 0);
+        }
+        assert!(!wheel.is_fired(&forever));
+        wheel.remove(forever);
     }
 
     #[test]
