@@ -1,12 +1,16 @@
 //! Channels, semaphore, mutex: fairness, back-pressure, closing, and cancellation without leaks.
 
+#[path = "support/mpsc_model.rs"]
+mod mpsc_model;
 mod support;
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 
 use cashier_executor::sync::{AcquireError, Mutex, Semaphore, TryAcquireError, mpsc, oneshot};
 use cashier_executor::{Executor, spawn, yield_now};
@@ -14,7 +18,51 @@ use support::{Trace, yield_times};
 
 /// Polls a future once with a no-op waker.
 fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Awaits `future` for at most `turns` turns of the executor, polling it only when its own waker
+/// fired: a lost wake-up fails the test, naming `what`, instead of hanging it.
+async fn within_turns<F: Future>(what: &str, turns: usize, future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut watch: Option<(Arc<WokenFlag>, Waker)> = None;
+    let mut turns_left = turns;
+    poll_fn(|cx| {
+        let (flag, waker) = watch.get_or_insert_with(|| {
+            let flag =
+                Arc::new(WokenFlag { woken: AtomicBool::new(true), outer: cx.waker().clone() });
+            (flag.clone(), Waker::from(flag))
+        });
+        if flag.woken.swap(false, Ordering::SeqCst)
+            && let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(waker))
+        {
+            return Poll::Ready(output);
+        }
+        assert!(turns_left > 0, "{what}: not done after {turns} turns; a wake-up was lost");
+        turns_left -= 1;
+        cx.waker().wake_by_ref(); // come back next turn, to count it
+        Poll::Pending
+    })
+    .await
+}
+
+/// The waker `within_turns` gives its future: notes the wake, then wakes the awaiting task.
+struct WokenFlag {
+    /// Set by a wake, cleared by the poll it asks for.
+    woken: AtomicBool,
+    /// The task awaiting `within_turns`.
+    outer: Waker,
+}
+
+impl Wake for WokenFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.outer.wake_by_ref();
+    }
 }
 
 #[test]
@@ -183,6 +231,90 @@ fn the_last_sender_leaving_wakes_a_waiting_receiver() {
         drop(tx);
         assert_eq!(receiver.await.unwrap(), None);
     });
+}
+
+#[test]
+fn close_then_drain_fails_a_waiting_sender() {
+    Executor::new().block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.try_send("queued").unwrap();
+        let waiting = spawn({
+            let tx = tx.clone();
+            async move { tx.send("waits").await.map_err(|e| e.0) }
+        });
+        yield_now().await; // the channel is full: the sender waits
+        rx.close(); // the waiting sender is woken to find the channel closed...
+        assert_eq!(rx.recv().await, Some("queued")); // ...but before it runs, a slot frees up
+        let sent = within_turns("the woken sender", 10, waiting).await;
+        assert_eq!(sent.map_err(|e| e.is_panic()), Ok(Err("waits")), "no slot after a close");
+        assert_eq!(within_turns("recv on the drained channel", 10, rx.recv()).await, None);
+    });
+}
+
+#[test]
+fn close_then_drain_then_cancel_two_waiting_senders() {
+    Executor::new().block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.try_send(0).unwrap();
+        let mut first = tx.send(1);
+        let mut second = tx.send(2);
+        assert!(poll_once(&mut first).is_pending()); // full: both wait, in order
+        assert!(poll_once(&mut second).is_pending());
+        rx.close(); // both are woken to find the channel closed
+        assert_eq!(rx.recv().await, Some(0)); // the slot this frees goes to nobody
+        drop(first); // cancelled before running: it held no slot, so it passes none on
+        drop(second);
+        assert_eq!(within_turns("recv on the drained channel", 10, rx.recv()).await, None);
+        assert!(tx.is_closed());
+    });
+}
+
+#[test]
+fn recv_after_close_ends_although_a_granted_sender_is_aborted() {
+    Executor::new().block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.try_send("queued").unwrap();
+        let granted = spawn({
+            let tx = tx.clone();
+            async move { tx.send("granted").await.map_err(|e| e.0) }
+        });
+        yield_now().await; // the channel is full: the sender waits
+        let receiver = spawn(async move {
+            let first = rx.recv().await; // frees the slot, reserved for the waiting sender
+            rx.close();
+            let end = rx.recv().await; // the sender has not run yet
+            (first, end)
+        });
+        let aborter = spawn(async move {
+            granted.abort(); // runs once the receiver waits, before the sender has run
+            granted.await
+        });
+        let received = within_turns("the receiver", 10, receiver).await.unwrap();
+        assert_eq!(received, (Some("queued"), None), "the aborted sender must not strand it");
+        assert!(aborter.await.unwrap().unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn a_sender_granted_a_slot_fails_if_the_receiver_drops_first() {
+    Executor::new().block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.try_send("queued").unwrap();
+        let granted = spawn({
+            let tx = tx.clone();
+            async move { tx.send("granted").await.map_err(|e| e.0) }
+        });
+        yield_now().await; // the channel is full: the sender waits
+        assert_eq!(rx.recv().await, Some("queued")); // the freed slot is reserved for it...
+        drop(rx); // ...but the receiver leaves before the sender runs
+        let sent = within_turns("the granted sender", 10, granted).await.unwrap();
+        assert_eq!(sent, Err("granted"), "nobody will receive it: the value comes back");
+    });
+}
+
+#[test]
+fn bounded_mpsc_behaves_like_its_model() {
+    mpsc_model::check(mpsc_model::cases_from_env(500), 200);
 }
 
 #[test]

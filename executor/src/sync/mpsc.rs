@@ -5,11 +5,32 @@
 //! *reserves* it for the oldest waiting sender, and a waiting send that is dropped after being
 //! given a slot passes it on, so no slot is lost.
 //!
+//! The count of reserved slots (`Chan::reserved`) is the number of waiting senders notified and
+//! not yet removed from the wait list, by construction: `release_slot` adds one exactly when
+//! `notify_one` notified someone, and `remove_waiter` subtracts one exactly when the waiter it
+//! removes had been notified. Queued messages plus reserved slots never exceed the capacity.
+//!
 //! # Ending
 //!
-//! When every sender is gone, the receiver drains what is queued and then gets `None`. When the
-//! receiver is gone (or calls [`Receiver::close`]), sends fail with [`SendError`], which hands the
-//! value back; waiting senders are woken to find out.
+//! Two events end a channel:
+//!
+//! - **Every sender is gone.** The receiver drains what is queued, then gets `None` (`try_recv`:
+//!   [`TryRecvError::Disconnected`]). No send can be pending by then: a [`Send`] borrows its
+//!   `Sender`. The last sender to go wakes a waiting receiver.
+//! - **The receiver calls [`Receiver::close`] or is dropped.** From then on every send that has
+//!   not completed fails with [`SendError`] (`try_send`: [`TrySendError::Closed`]), which hands
+//!   the value back: a send begun later, a sender waiting for a slot (the close wakes it to find
+//!   out), and a sender granted a slot that it has not used yet. *Closed wins over granted*:
+//!   that slot is returned unused, and nobody takes it over (the close dismissed every waiting
+//!   sender, and later sends fail before they would wait). So no message enters the queue after
+//!   a close: `recv` returns what was queued before it, then `None` at once, waiting for nobody.
+//!   A dropped receiver drops the messages still queued.
+//!
+//! So a send returns `Ok` exactly when its message entered the queue, and the receiver gets it,
+//! in order, unless the receiver is dropped first.
+//!
+//! Tokio's bounded channel draws the line elsewhere: a `Permit` obtained from `reserve` before
+//! the close may still send. cashier has no such permits, so only a send that completed counts.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -27,7 +48,8 @@ struct Chan<T> {
     queue: VecDeque<T>,
     /// Most messages queued at once (`usize::MAX`: unbounded).
     capacity: usize,
-    /// Slots given to woken senders that have not pushed yet.
+    /// Slots given to woken senders that have not pushed yet: the notified entries of
+    /// `send_waiters`. Changed only by `release_slot` (up) and `remove_waiter` (down).
     reserved: usize,
     /// Senders waiting for a slot, oldest first.
     send_waiters: WaitList,
@@ -35,7 +57,8 @@ struct Chan<T> {
     receiver: Option<Waker>,
     /// Live senders (bounded and unbounded).
     senders: usize,
-    /// The receiver closed the channel or was dropped: no new sends.
+    /// The receiver closed the channel or was dropped: every pending send fails, and nobody
+    /// waits in `send_waiters`.
     closed: bool,
 }
 
@@ -57,17 +80,35 @@ impl<T> Chan<T> {
         self.send_waiters.is_empty() && self.queue.len() + self.reserved < self.capacity
     }
 
+    /// Whether no more messages can be queued: every sender is gone, or the channel is closed
+    /// (after a close, no pending send pushes).
+    fn is_ended(&self) -> bool {
+        self.senders == 0 || self.closed
+    }
+
     /// Queues a message; returns the receiver's waker.
     fn push(&mut self, value: T) -> Option<Waker> {
         self.queue.push_back(value);
         self.receiver.take()
     }
 
-    /// A slot became free: reserve it for the oldest waiting sender; returns its waker.
+    /// A slot became free: reserve it for the oldest waiting sender; returns its waker. `None`
+    /// if nobody waits (always the case once closed): the slot is simply free.
     fn release_slot(&mut self) -> Option<Waker> {
         let waker = self.send_waiters.notify_one()?;
         self.reserved += 1;
         Some(waker)
+    }
+
+    /// Takes a sender off the wait list (it is done, failing or dropped). Returns whether a slot
+    /// had been reserved for it; that reservation ends here, and the caller fills the slot or
+    /// passes it on.
+    fn remove_waiter(&mut self, key: WaitKey) -> bool {
+        let granted = self.send_waiters.remove(key);
+        if granted {
+            self.reserved -= 1;
+        }
+        granted
     }
 }
 
@@ -146,7 +187,7 @@ pub struct Receiver<T> {
     chan: Rc<RefCell<Chan<T>>>,
 }
 
-/// The receiver is gone; the message is handed back.
+/// The channel is closed (the receiver closed it or is gone); the message is handed back.
 #[derive(PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
@@ -155,16 +196,16 @@ pub struct SendError<T>(pub T);
 pub enum TrySendError<T> {
     /// The channel is full.
     Full(T),
-    /// The receiver is gone.
+    /// The channel is closed (the receiver closed it or is gone).
     Closed(T),
 }
 
 /// Why [`Receiver::try_recv`] returned no message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
-    /// Nothing queued now; senders remain.
+    /// Nothing queued now; senders remain and the channel is open.
     Empty,
-    /// Nothing queued and every sender is gone.
+    /// Nothing queued and nothing can come: every sender is gone, or the channel is closed.
     Disconnected,
 }
 
@@ -190,14 +231,14 @@ impl<T> Sender<T> {
         Ok(())
     }
 
-    /// Whether the receiver is gone (sends would fail).
+    /// Whether the channel is closed (the receiver closed it or is gone): sends would fail.
     pub fn is_closed(&self) -> bool {
         self.chan.borrow().closed
     }
 }
 
 impl<T> UnboundedSender<T> {
-    /// Sends `value` at once; fails only if the receiver is gone.
+    /// Sends `value` at once; fails only if the channel is closed.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let waker = {
             let mut chan = self.chan.borrow_mut();
@@ -210,14 +251,15 @@ impl<T> UnboundedSender<T> {
         Ok(())
     }
 
-    /// Whether the receiver is gone (sends would fail).
+    /// Whether the channel is closed (the receiver closed it or is gone): sends would fail.
     pub fn is_closed(&self) -> bool {
         self.chan.borrow().closed
     }
 }
 
 impl<T> Receiver<T> {
-    /// The next message, or `None` once every sender is gone and the queue is drained.
+    /// The next message, or `None` once the queue is drained and every sender is gone or the
+    /// channel is closed.
     pub async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
@@ -231,9 +273,7 @@ impl<T> Receiver<T> {
                     let sender = chan.release_slot();
                     (Some(message), sender)
                 }
-                None if chan.senders == 0 || (chan.closed && chan.reserved == 0) => {
-                    return Poll::Ready(None);
-                }
+                None if chan.is_ended() => return Poll::Ready(None),
                 None => {
                     if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                         chan.receiver = Some(cx.waker().clone());
@@ -255,7 +295,7 @@ impl<T> Receiver<T> {
                     let sender = chan.release_slot();
                     (message, sender)
                 }
-                None if chan.senders == 0 => return Err(TryRecvError::Disconnected),
+                None if chan.is_ended() => return Err(TryRecvError::Disconnected),
                 None => return Err(TryRecvError::Empty),
             }
         };
@@ -263,13 +303,14 @@ impl<T> Receiver<T> {
         Ok(message)
     }
 
-    /// Stops accepting messages: later sends fail and waiting senders are woken to fail. Messages
-    /// already queued can still be received.
+    /// Stops accepting messages: every send still pending fails, including one granted a slot it
+    /// has not used yet, and senders waiting for a slot are woken to find out. Messages already
+    /// queued can still be received.
     pub fn close(&mut self) {
         let wakers = {
             let mut chan = self.chan.borrow_mut();
             chan.closed = true;
-            chan.send_waiters.take_wakers()
+            chan.send_waiters.take_wakers() // dismissed: nobody is left waiting for a slot
         };
         wake_all(wakers);
     }
@@ -351,28 +392,25 @@ impl<T> Future for Send<'_, T> {
         let this = &mut *self;
         let receiver = {
             let mut chan = this.chan.borrow_mut();
-            match this.key.take() {
-                // A slot was reserved for us: use it.
-                Some(key) if chan.send_waiters.is_notified(&key) => {
-                    chan.send_waiters.remove(key);
-                    chan.reserved -= 1;
-                    chan.push(this.value.take().expect("polled after completion"))
+            if chan.closed {
+                // Closed wins, even over a slot reserved for us: the receiver takes no more. The
+                // reservation ends unused; nobody waits on a closed channel to take it over.
+                if let Some(key) = this.key.take() {
+                    chan.remove_waiter(key);
                 }
-                Some(key) if chan.closed => {
-                    chan.send_waiters.remove(key);
-                    return Poll::Ready(Err(SendError(
-                        this.value.take().expect("polled after completion"),
-                    )));
+                let value = this.value.take().expect("polled after completion");
+                return Poll::Ready(Err(SendError(value)));
+            }
+            match this.key.take() {
+                // A slot was reserved for us: fill it.
+                Some(key) if chan.send_waiters.is_notified(&key) => {
+                    chan.remove_waiter(key);
+                    chan.push(this.value.take().expect("polled after completion"))
                 }
                 Some(key) => {
                     chan.send_waiters.update_waker(&key, cx.waker());
                     this.key = Some(key);
                     return Poll::Pending;
-                }
-                None if chan.closed => {
-                    return Poll::Ready(Err(SendError(
-                        this.value.take().expect("polled after completion"),
-                    )));
                 }
                 None if chan.has_free_slot() => {
                     chan.push(this.value.take().expect("polled after completion"))
@@ -393,12 +431,9 @@ impl<T> Drop for Send<'_, T> {
         let Some(key) = self.key.take() else { return };
         let next = {
             let mut chan = self.chan.borrow_mut();
-            if chan.send_waiters.remove(key) {
-                chan.reserved -= 1; // we were given a slot and never used it: pass it on
-                chan.release_slot()
-            } else {
-                None
-            }
+            // If we were given a slot and never used it, it passes to the next waiting sender. The
+            // receiver needs no wake: neither the queue nor whether the channel ended changed.
+            if chan.remove_waiter(key) { chan.release_slot() } else { None }
         };
         wake(next);
     }
@@ -442,7 +477,9 @@ impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TryRecvError::Empty => f.write_str("channel empty"),
-            TryRecvError::Disconnected => f.write_str("channel closed: every sender is gone"),
+            TryRecvError::Disconnected => {
+                f.write_str("channel empty and ended (no sender left, or closed)")
+            }
         }
     }
 }

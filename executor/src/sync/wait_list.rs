@@ -2,7 +2,8 @@
 //!
 //! Every primitive here (semaphore, channel senders, event) parks waiting futures in one of
 //! these. A waiter is an entry in a slab, linked into a doubly linked FIFO, and owned by its
-//! future through a [`WaitKey`]. Three things make the primitives correct under cancellation:
+//! future through a [`WaitKey`]. Four things make the primitives correct under cancellation and
+//! closing:
 //!
 //! - **Notification is an assignment.** `notify_one` unlinks the first waiter and marks it
 //!   *notified*: whatever it waited for (a permit, a channel slot) now belongs to it, even before
@@ -10,8 +11,13 @@
 //! - **Removal tells what was owned.** A waiting future that is dropped calls `remove`, which
 //!   says whether it had been notified. If so, the primitive passes the assignment on to the next
 //!   waiter: a cancelled acquirer never keeps a permit.
-//! - **Wakers are returned, not called.** `notify_*` hand the wakers back so the primitive can
-//!   release its `RefCell` borrow before waking.
+//! - **Dismissal empties the queue.** Closing a primitive calls `take_wakers`, which unlinks
+//!   every waiter *without* notifying it: nothing is assigned to it, and nobody is left queued to
+//!   be notified later. Being queued and holding a waker are one state (`Stage::Queued`), so
+//!   `notify_one` returns `None` exactly when nobody was notified, and a primitive that counts
+//!   its assignments (the channel's reserved slots) can count on that.
+//! - **Wakers are returned, not called.** `notify_*` and `take_wakers` hand the wakers back so
+//!   the primitive can release its `RefCell` borrow before waking.
 //!
 //! Runtime thread only (`RefCell` in the primitives); the wakers stored are ordinary `Waker`s.
 
@@ -24,17 +30,26 @@ const NIL: u32 = u32::MAX;
 #[derive(Debug)]
 pub(crate) struct WaitKey(u32);
 
-/// One waiter.
+/// Where a waiter stands. Only `Queued` entries are in the queue, and every one of them holds a
+/// waker: there is no way to be queued but unwakeable.
+enum Stage {
+    /// In the queue, oldest at `head`; its waker is handed out when it is notified or dismissed.
+    Queued(Waker),
+    /// Taken out of the queue by `notify_one`: what it waited for is assigned to it.
+    Notified,
+    /// Taken out of the queue by `take_wakers` (the primitive closed): nothing is assigned.
+    Dismissed,
+    /// Not in use; `next` links the free entries.
+    Free,
+}
+
+/// One entry of the slab.
 struct Waiter {
-    /// Woken when notified.
-    waker: Option<Waker>,
-    /// In the queue (false once notified, or while free).
-    linked: bool,
-    /// Notified: what it waited for is assigned to it.
-    notified: bool,
-    /// Neighbours in the queue, or the next free entry.
+    /// Where it stands.
+    stage: Stage,
+    /// Previous in the queue while `Queued` (`NIL` for the oldest, and when not queued).
     prev: u32,
-    /// Next in the queue, or the next free entry.
+    /// Next in the queue while `Queued`, next free entry while `Free` (`NIL` for the last).
     next: u32,
 }
 
@@ -61,13 +76,7 @@ impl WaitList {
 
     /// Queues a waiter at the back.
     pub(crate) fn push(&mut self, waker: &Waker) -> WaitKey {
-        let waiter = Waiter {
-            waker: Some(waker.clone()),
-            linked: true,
-            notified: false,
-            prev: NIL,
-            next: NIL,
-        };
+        let waiter = Waiter { stage: Stage::Queued(waker.clone()), prev: NIL, next: NIL };
         let index = match self.free {
             Some(index) => {
                 self.free = (self.entries[index as usize].next != NIL)
@@ -94,14 +103,20 @@ impl WaitList {
 
     /// Whether the waiter has been notified.
     pub(crate) fn is_notified(&self, key: &WaitKey) -> bool {
-        self.entries[key.0 as usize].notified
+        matches!(self.entries[key.0 as usize].stage, Stage::Notified)
     }
 
-    /// Replaces the waiter's waker if it would not wake the same task.
+    /// Replaces a queued waiter's waker if it would not wake the same task.
+    ///
+    /// Only for a waiter still queued: one that was notified or dismissed has already been woken
+    /// and must act on that (the primitive checks `is_notified` and its own closed flag first).
     pub(crate) fn update_waker(&mut self, key: &WaitKey, waker: &Waker) {
-        let entry = &mut self.entries[key.0 as usize];
-        if !entry.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            entry.waker = Some(waker.clone());
+        let stage = &mut self.entries[key.0 as usize].stage;
+        debug_assert!(matches!(stage, Stage::Queued(_)), "update_waker on a waiter not queued");
+        if let Stage::Queued(current) = stage
+            && !current.will_wake(waker)
+        {
+            *current = waker.clone();
         }
     }
 
@@ -109,54 +124,54 @@ impl WaitList {
     /// in which case the caller owns what was assigned to it.
     pub(crate) fn remove(&mut self, key: WaitKey) -> bool {
         let index = key.0;
-        if self.entries[index as usize].linked {
+        if matches!(self.entries[index as usize].stage, Stage::Queued(_)) {
             self.unlink(index);
         }
         let entry = &mut self.entries[index as usize];
-        let notified = entry.notified;
-        entry.waker = None;
-        entry.notified = false;
+        let notified = matches!(entry.stage, Stage::Notified);
+        entry.stage = Stage::Free;
         entry.next = self.free.unwrap_or(NIL);
         self.free = Some(index);
         notified
     }
 
     /// Notifies the oldest waiter; returns its waker for the caller to wake after releasing its
-    /// borrow, or `None` if nobody waits.
+    /// borrow. `None` means nobody is queued, so nobody was notified.
     pub(crate) fn notify_one(&mut self) -> Option<Waker> {
-        let index = self.head?;
-        self.unlink(index);
-        let entry = &mut self.entries[index as usize];
-        entry.notified = true;
-        entry.waker.take()
+        self.take_head(Stage::Notified)
     }
 
     /// Notifies every waiter; returns their wakers.
     pub(crate) fn notify_all(&mut self) -> Vec<Waker> {
         let mut wakers = Vec::with_capacity(self.queued);
-        while let Some(waker) = self.notify_one() {
-            wakers.push(waker);
-        }
+        wakers.extend(std::iter::from_fn(|| self.notify_one()));
         wakers
     }
 
-    /// Takes every queued waiter's waker without notifying anyone: for closing a primitive, where
-    /// the waiters must wake up and find it closed, not find something assigned to them.
+    /// Dismisses every waiter: unlinks it without notifying it and returns its waker. For closing
+    /// a primitive, where the waiters must wake up and find it closed, not find something
+    /// assigned to them. The queue is empty afterwards.
     pub(crate) fn take_wakers(&mut self) -> Vec<Waker> {
         let mut wakers = Vec::with_capacity(self.queued);
-        let mut index = self.head;
-        while let Some(current) = index {
-            let entry = &mut self.entries[current as usize];
-            wakers.extend(entry.waker.take());
-            index = (entry.next != NIL).then_some(entry.next);
-        }
+        wakers.extend(std::iter::from_fn(|| self.take_head(Stage::Dismissed)));
         wakers
     }
 
+    /// Unlinks the oldest waiter, leaving it in `stage`; returns its waker, or `None` if nobody
+    /// is queued.
+    fn take_head(&mut self, stage: Stage) -> Option<Waker> {
+        let index = self.head?;
+        self.unlink(index);
+        match std::mem::replace(&mut self.entries[index as usize].stage, stage) {
+            Stage::Queued(waker) => Some(waker),
+            _ => unreachable!("only queued waiters are linked"),
+        }
+    }
+
+    /// Takes a queued waiter out of the queue (its stage is the caller's to set).
     fn unlink(&mut self, index: u32) {
         let (prev, next) = {
-            let entry = &mut self.entries[index as usize];
-            entry.linked = false;
+            let entry = &self.entries[index as usize];
             (entry.prev, entry.next)
         };
         match prev {
@@ -203,5 +218,21 @@ mod tests {
         assert!(list.is_empty());
         let d = list.push(Waker::noop());
         assert!(d.0 < 3, "entries are reused");
+    }
+
+    #[test]
+    fn dismissed_waiters_leave_the_queue_unassigned() {
+        let mut list = WaitList::default();
+        let a = list.push(Waker::noop());
+        let b = list.push(Waker::noop());
+        assert_eq!(list.take_wakers().len(), 2, "both are woken");
+        assert!(list.is_empty(), "and nobody is left queued");
+        assert!(list.notify_one().is_none(), "so a later notification assigns nothing");
+        assert!(!list.is_notified(&a));
+        assert!(!list.remove(a), "a dismissed waiter owned nothing");
+        assert!(!list.remove(b));
+        let c = list.push(Waker::noop());
+        assert!(list.notify_one().is_some(), "a waiter queued after the dismissal is served");
+        assert!(list.remove(c));
     }
 }
