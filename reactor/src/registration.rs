@@ -129,8 +129,10 @@ impl IoSlab {
     pub(crate) fn dispatch(&mut self, token: usize, readiness: Readiness, wakers: &mut Vec<Waker>) {
         let (index, generation) = ((token & 0xffff_ffff) as u32, (token >> 32) as u32);
         let Some(entry) = self.entries.get_mut(index as usize) else { return };
-        if entry.generation != generation || entry.next_free.is_some() {
-            return; // a stale event for a slot that was freed (and maybe reused) since
+        if entry.generation != generation {
+            // A stale event for a slot freed since: `remove` bumped the generation, so the old
+            // token matches neither the free slot nor its next owner.
+            return;
         }
         entry.readiness = entry.readiness.union(readiness);
         if readiness.intersects(Direction::Read.mask()) {
