@@ -17,9 +17,20 @@ use std::ptr;
 
 use crate::executor::Core;
 
+// Every access below goes through `with`, the only accessor loom's thread-local has; `std`'s `Cell`
+// accessors on a `LocalKey` are the same `with` calls.
+#[cfg(not(loom))]
 thread_local! {
     /// The executor running on this thread, or null.
     static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+
+// Loom runs its threads on one OS thread, so it keeps thread-locals itself. Its macro takes no
+// `const` initializer.
+#[cfg(loom)]
+::loom::thread_local! {
+    /// The executor running on this (loom) thread, or null.
+    static CURRENT: Cell<*const Core> = Cell::new(ptr::null());
 }
 
 /// Restores the previous `CURRENT` when dropped (also when unwinding from a panic).
@@ -30,7 +41,7 @@ pub(crate) struct Enter {
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        CURRENT.set(self.previous);
+        CURRENT.with(|current| current.set(self.previous));
     }
 }
 
@@ -39,26 +50,26 @@ impl Drop for Enter {
 /// # Panics
 /// If an executor's `block_on` is already running on this thread.
 pub(crate) fn enter_block_on(core: &Core) -> Enter {
-    if !CURRENT.get().is_null() {
+    if !CURRENT.with(Cell::get).is_null() {
         panic!(
             "`block_on` called from inside a running cashier runtime: that would block the thread \
              every task runs on. Spawn the future with `cashier::spawn` and `.await` its \
              JoinHandle instead"
         );
     }
-    CURRENT.set(core);
+    CURRENT.with(|current| current.set(core));
     Enter { previous: ptr::null() }
 }
 
 /// Marks `core` as current while it shuts down, which may happen inside another executor's
 /// `block_on` (a runtime created and dropped inside a task); the outer one is restored after.
 pub(crate) fn enter_shutdown(core: &Core) -> Enter {
-    Enter { previous: CURRENT.replace(core) }
+    Enter { previous: CURRENT.with(|current| current.replace(core)) }
 }
 
 /// Runs `f` with the executor running on this thread, if any.
 pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    let core = CURRENT.get();
+    let core = CURRENT.with(Cell::get);
     // SAFETY: non-null only while an `Enter` guard for a live, borrowed `Core` exists (module
     // invariant).
     (!core.is_null()).then(|| f(unsafe { &*core }))
@@ -66,5 +77,5 @@ pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
 
 /// Whether an executor is running on this thread.
 pub fn in_runtime() -> bool {
-    !CURRENT.get().is_null()
+    !CURRENT.with(Cell::get).is_null()
 }

@@ -33,13 +33,14 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
+// `std`'s `Arc` even under loom: `Waker::from` needs it (see `loom.rs`).
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::context;
 use crate::join::JoinHandle;
+use crate::loom::{AtomicBool, Ordering};
 use crate::owned_tasks::OwnedTasks;
 use crate::park::{Park, ThreadPark, Unpark};
 use crate::run_queue::{LocalQueue, RemotePush, RemoteQueue};
@@ -282,6 +283,15 @@ impl<P: Park> Executor<P> {
             }
             shared.remote.drain_into(&self.core.local);
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+impl<P: Park> Executor<P> {
+    /// The cross-thread half, weakly: the loom models check that it is freed once the executor is
+    /// dropped and their threads are joined, which needs every task freed (each holds a count).
+    pub(crate) fn shared_weak(&self) -> std::sync::Weak<Shared> {
+        Arc::downgrade(&self.core.shared)
     }
 }
 

@@ -80,6 +80,12 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// The task, for the loom models that push it on a queue by hand. Adds no reference.
+    #[cfg(all(test, loom))]
+    pub(crate) fn task_ref(&self) -> TaskRef {
+        self.task
+    }
+
     /// Whether the task has finished (completed, panicked or been cancelled). Does not block.
     pub fn is_finished(&self) -> bool {
         self.task.header().state.load().is_complete()
@@ -102,18 +108,20 @@ impl<T> Future for JoinHandle<T> {
         // Register the caller's waker. The slot is only ever borrowed for a single expression:
         // dropping the previous waker runs foreign code, which may even drive the executor and
         // complete the task, so no borrow of the slot may live across it.
-        let slot = header.join_waker.get();
-        // SAFETY: runtime thread; `will_wake` only compares pointers, it runs no foreign code.
-        let registered = unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(cx.waker())) };
+        let slot = &header.join_waker;
+        let registered = slot.with(|slot| {
+            // SAFETY: runtime thread; `will_wake` only compares pointers, it runs no foreign code.
+            unsafe { (*slot).as_ref().is_some_and(|w| w.will_wake(cx.waker())) }
+        });
         if !registered {
             let waker = cx.waker().clone();
             // SAFETY: runtime thread; the borrow ends with the `replace`.
-            let previous = unsafe { (*slot).replace(waker) };
+            let previous = slot.with_mut(|slot| unsafe { (*slot).replace(waker) });
             drop(previous);
             if header.state.load().is_complete() {
                 // The drop above completed the task: nobody will wake us, so take the result now.
                 // SAFETY: runtime thread; single-expression borrow.
-                drop(unsafe { (*slot).take() });
+                drop(slot.with_mut(|slot| unsafe { (*slot).take() }));
                 return self.poll(cx);
             }
         }
@@ -130,7 +138,7 @@ impl<T> Drop for JoinHandle<T> {
             DropJoinHandle::Detached => {
                 // The task will drop its own output; our waker must not be woken any more.
                 // SAFETY: runtime thread; the slot is not borrowed elsewhere.
-                let waker = unsafe { (*header.join_waker.get()).take() };
+                let waker = header.join_waker.with_mut(|slot| unsafe { (*slot).take() });
                 drop(waker);
             }
         }

@@ -65,6 +65,9 @@ mod combinators;
 mod context;
 mod executor;
 mod join;
+mod loom;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod owned_tasks;
 mod park;
 mod run_queue;

@@ -23,8 +23,8 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::loom::{AtomicPtr, Ordering};
 use crate::task::{Header, TaskRef};
 
 /// FIFO of tasks woken on the runtime thread.
@@ -102,7 +102,7 @@ fn closed() -> *mut Header {
 }
 
 impl RemoteQueue {
-    pub(crate) const fn new() -> RemoteQueue {
+    pub(crate) fn new() -> RemoteQueue {
         RemoteQueue { head: AtomicPtr::new(ptr::null_mut()) }
     }
 

@@ -23,8 +23,8 @@
 //! `std::sync::Arc`: increments are `Relaxed`, decrements `AcqRel`, so the thread that frees the
 //! task has seen every other holder's last access.
 
+use crate::loom::{AtomicUsize, Ordering};
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The task sits in a run queue, or was woken while running and must be queued again after its
 /// poll. Set by `Waker::wake` (any thread) and by `JoinHandle::abort`; cleared by the executor when

@@ -62,18 +62,19 @@
 //! task is freed there, but by then its stage holds neither the future nor an output (see
 //! [`TaskRef::drop_ref`]), so no `!Send` value is dropped off its thread.
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::future::Future;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
+// `std`'s `Arc` even under loom: `Shared` is shared with `Waker::from` (see `loom.rs`).
 use std::sync::Arc;
-use std::sync::atomic::AtomicPtr;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::executor::{self, Core, Shared};
 use crate::join::JoinError;
+use crate::loom::{AtomicPtr, UnsafeCell};
 use crate::state::{State, ToComplete, ToIdle, ToRunning, ToScheduled};
 
 /// The type-independent part of every task; the first field of `Task<F>`.
@@ -229,8 +230,10 @@ impl TaskRef {
     fn complete(self, core: &Core) {
         let header = self.header();
         let joiner = match header.state.transition_to_complete() {
-            // SAFETY: runtime thread; the slot is only borrowed for this `take`.
-            ToComplete::NotifyJoiner => unsafe { (*header.join_waker.get()).take() },
+            ToComplete::NotifyJoiner => {
+                // SAFETY: runtime thread; the slot is only borrowed for this `take`.
+                header.join_waker.with_mut(|slot| unsafe { (*slot).take() })
+            }
             ToComplete::DropOutput => {
                 // SAFETY: runtime thread; the task is complete and nobody holds a JoinHandle, so
                 // nothing else will read the stage.
@@ -301,47 +304,51 @@ impl<F: Future> Task<F> {
         dealloc: Self::dealloc,
     };
 
-    /// The stage of the task `task` points to.
+    /// Runs `f` with a pointer to the stage of the task `task` points to. The pointer must not
+    /// escape `f`: under loom, the access is checked against other threads' for as long as `f` runs.
     ///
     /// # Safety
     /// `task` must be a task of this `F`, and the caller on the runtime thread with the right to
     /// touch the stage (the `RUNNING` claim, or a complete task and its `JoinHandle`).
-    unsafe fn stage(task: TaskRef) -> *mut Stage<F> {
+    unsafe fn with_stage<R>(task: TaskRef, f: impl FnOnce(*mut Stage<F>) -> R) -> R {
         // SAFETY: `Task<F>` is `repr(C)` with the header first, and the caller guarantees the type.
         let task = unsafe { task.0.cast::<Task<F>>().as_ref() };
-        task.stage.get()
+        task.stage.with_mut(f)
     }
 
     /// # Safety
-    /// As [`Task::stage`], with the `RUNNING` claim; the stage holds the future.
+    /// As [`Task::with_stage`], with the `RUNNING` claim; the stage holds the future.
     unsafe fn poll(task: TaskRef, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: forwarded from the caller's contract.
-        let stage = unsafe { Self::stage(task) };
-        // A panic is contained here and becomes the task's result; the run loop goes on.
-        let polled = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: we have exclusive access to the stage (caller's contract).
-            let Stage::Running(future) = (unsafe { &mut *stage }) else {
-                unreachable!("a task without a future was polled");
+        let poll_stage = |stage: *mut Stage<F>| {
+            // A panic is contained here and becomes the task's result; the run loop goes on.
+            let polled = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: we have exclusive access to the stage (caller's contract).
+                let Stage::Running(future) = (unsafe { &mut *stage }) else {
+                    unreachable!("a task without a future was polled");
+                };
+                // SAFETY: the future lives in the task's heap allocation and is never moved: it
+                // is dropped in place by `finish`. That is the pinning guarantee.
+                unsafe { Pin::new_unchecked(future) }.poll(cx)
+            }));
+            let result = match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(output)) => Ok(output),
+                Err(payload) => Err(JoinError::panicked(payload)),
             };
-            // SAFETY: the future lives in the task's heap allocation and is never moved: it is
-            // dropped in place by `finish`. That is the pinning guarantee.
-            unsafe { Pin::new_unchecked(future) }.poll(cx)
-        }));
-        let result = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => Ok(output),
-            Err(payload) => Err(JoinError::panicked(payload)),
+            // SAFETY: exclusive access (caller's contract); the stage holds the future.
+            unsafe { Self::finish(stage, result) };
+            Poll::Ready(())
         };
-        // SAFETY: exclusive access (caller's contract); the stage holds the future.
-        unsafe { Self::finish(stage, result) };
-        Poll::Ready(())
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { Self::with_stage(task, poll_stage) }
     }
 
     /// # Safety
     /// As [`Task::poll`].
     unsafe fn cancel(task: TaskRef) {
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { Self::finish(Self::stage(task), Err(JoinError::cancelled())) }
+        // SAFETY: `finish` needs exclusive access to a stage holding the future: the caller's
+        // contract (the `RUNNING` claim) gives both, and `with_stage` is called under it.
+        unsafe { Self::with_stage(task, |stage| Self::finish(stage, Err(JoinError::cancelled()))) }
     }
 
     /// Drops the future in place and stores `result`. If the future's destructor panics, the
@@ -370,24 +377,33 @@ impl<F: Future> Task<F> {
     }
 
     /// # Safety
-    /// As [`Task::stage`] for a complete task; `dst` is a `*mut Poll<Result<F::Output, JoinError>>`.
+    /// As [`Task::with_stage`] for a complete task; `dst` is a
+    /// `*mut Poll<Result<F::Output, JoinError>>`.
     unsafe fn read_output(task: TaskRef, dst: *mut ()) {
-        // SAFETY: exclusive access to the complete task's stage (caller's contract).
-        let stage = unsafe { &mut *Self::stage(task) };
-        let Stage::Finished(_) = stage else {
-            panic!("`JoinHandle` polled after it returned the task's result");
+        let take_result = |stage: *mut Stage<F>| {
+            // SAFETY: exclusive access to the complete task's stage (caller's contract).
+            let stage = unsafe { &mut *stage };
+            let Stage::Finished(_) = stage else {
+                panic!("`JoinHandle` polled after it returned the task's result");
+            };
+            let Stage::Finished(result) = mem::replace(stage, Stage::Consumed) else {
+                unreachable!()
+            };
+            result
         };
-        let Stage::Finished(result) = mem::replace(stage, Stage::Consumed) else { unreachable!() };
+        // SAFETY: forwarded from the caller's contract.
+        let result = unsafe { Self::with_stage(task, take_result) };
         // SAFETY: the caller guarantees the pointee type; it is initialised (a `Poll::Pending`).
         unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
     }
 
     /// # Safety
-    /// As [`Task::stage`] for a complete task.
+    /// As [`Task::with_stage`] for a complete task.
     unsafe fn drop_output(task: TaskRef) {
-        // SAFETY: exclusive access to the complete task's stage (caller's contract).
-        let stage = unsafe { &mut *Self::stage(task) };
-        let result = mem::replace(stage, Stage::Consumed);
+        // SAFETY: the caller's contract is `with_stage`'s, which gives exclusive access to the
+        // stage for the `replace`.
+        let result =
+            unsafe { Self::with_stage(task, |stage| mem::replace(&mut *stage, Stage::Consumed)) };
         // An output whose destructor panics must not unwind into the run loop or a `drop`.
         contain_panic(move || drop(result));
     }

@@ -17,9 +17,9 @@
 //! while it owns `WAKING` taken from `WAITING`. Those two states are mutually exclusive, so the
 //! `UnsafeCell` is never accessed concurrently.
 
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Waker;
+
+use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 
 /// Nobody is touching the slot.
 const WAITING: usize = 0;
@@ -44,7 +44,7 @@ unsafe impl Sync for AtomicWaker {}
 unsafe impl Send for AtomicWaker {}
 
 impl AtomicWaker {
-    pub(crate) const fn new() -> AtomicWaker {
+    pub(crate) fn new() -> AtomicWaker {
         AtomicWaker { state: AtomicUsize::new(WAITING), waker: UnsafeCell::new(None) }
     }
 
@@ -60,13 +60,13 @@ impl AtomicWaker {
             Ok(_) => {
                 // SAFETY: we own `REGISTERING`, so nobody else touches the slot; the borrow ends
                 // in this statement.
-                let replaced = unsafe {
-                    let slot = &mut *self.waker.get();
+                let replaced = self.waker.with_mut(|slot| unsafe {
+                    let slot = &mut *slot;
                     match slot {
                         Some(current) if current.will_wake(waker) => None,
                         _ => slot.replace(waker.clone()),
                     }
-                };
+                });
                 match self.state.compare_exchange(
                     REGISTERING,
                     WAITING,
@@ -78,7 +78,7 @@ impl AtomicWaker {
                         // A wake arrived meanwhile (state is REGISTERING | WAKING) and left the
                         // slot to us: take the waker back, release the state, and wake.
                         // SAFETY: we still own the slot: `take` backs off while REGISTERING is set.
-                        let woken = unsafe { (*self.waker.get()).take() };
+                        let woken = self.waker.with_mut(|slot| unsafe { (*slot).take() });
                         self.state.swap(WAITING, Ordering::AcqRel);
                         drop(replaced);
                         if let Some(woken) = woken {
@@ -106,7 +106,7 @@ impl AtomicWaker {
         match self.state.fetch_or(WAKING, Ordering::AcqRel) {
             WAITING => {
                 // SAFETY: we moved the state from WAITING to WAKING, so we own the slot.
-                let waker = unsafe { (*self.waker.get()).take() };
+                let waker = self.waker.with_mut(|slot| unsafe { (*slot).take() });
                 self.state.fetch_and(!WAKING, Ordering::Release);
                 waker
             }
@@ -115,3 +115,7 @@ impl AtomicWaker {
         }
     }
 }
+
+#[cfg(all(test, loom))]
+#[path = "../loom_tests/atomic_waker.rs"]
+mod loom_tests;

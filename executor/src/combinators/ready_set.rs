@@ -24,11 +24,12 @@
 
 use std::mem::ManuallyDrop;
 use std::ptr;
+// `std`'s `Arc` even under loom: loom's has no `new_cyclic` (see `loom.rs`).
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::atomic_waker::AtomicWaker;
+use crate::loom::{AtomicBool, AtomicPtr, Ordering};
 
 /// The shared half of a combinator: its task's waker, the woken stack, one node per child.
 pub(crate) struct ReadySet {
@@ -129,7 +130,14 @@ impl ReadySet {
         if cursor.head.is_null() {
             cursor.tail = ptr::null();
         }
-        node.queued.store(false, Ordering::Release);
+        // A swap, not a store: a wake that finds `queued` still set pushes nothing, and counts on
+        // the poll that follows this pop to see what it wrote before waking. This acquiring
+        // read-modify-write either reads that wake's `true`, which makes its writes visible, or
+        // comes before it, and then the wake finds `false` and pushes the node again. After a
+        // plain store the poll could read stale data and the wake would be lost (the loom model
+        // in `loom_tests/ready_set.rs` found it).
+        let was_queued = node.queued.swap(false, Ordering::AcqRel);
+        debug_assert!(was_queued, "a node in the cursor is queued");
         Some(node.index)
     }
 
@@ -202,3 +210,7 @@ unsafe fn drop_node(data: *const ()) {
 unsafe impl Send for Node {}
 // SAFETY: as above.
 unsafe impl Sync for Node {}
+
+#[cfg(all(test, loom))]
+#[path = "../loom_tests/ready_set.rs"]
+mod loom_tests;
