@@ -61,7 +61,8 @@ impl<T> JoinHandle<T> {
     /// Cancels the task, like asyncio's `Task.cancel()`.
     ///
     /// The future is dropped on the runtime thread the next time the executor would have polled
-    /// it: at once if it is idle, after the current poll if it is aborting itself. Awaiting the
+    /// it: an idle task is queued at once and dropped when the executor reaches it in the run
+    /// queue; a task aborting itself is dropped after its current poll. Awaiting the
     /// handle then gives [`JoinError::is_cancelled`]. A task that already completed keeps its
     /// output; a task whose abort arrives during a poll that returns `Ready` also keeps its output
     /// (the work was done).

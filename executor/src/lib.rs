@@ -43,8 +43,9 @@
 //! ## What each operation costs
 //!
 //! - `spawn`: one heap allocation (header and future together); no lock.
-//! - a wake on the runtime thread: one compare-and-swap on the task's state and two pointer writes
-//!   into the local queue. No allocation, no lock, no system call.
+//! - a wake on the runtime thread: one compare-and-swap on the task's state and three pointer
+//!   writes into the local queue (the task's link, the old tail's link or the head, the tail). No
+//!   allocation, no lock, no system call.
 //! - a wake from another thread: the same compare-and-swap, one compare-and-swap on the remote
 //!   stack, and an unpark (a system call) only if the stack was empty.
 //! - a poll: two compare-and-swaps on the state (start, end); the `Waker` passed to the future

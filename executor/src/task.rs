@@ -40,9 +40,10 @@
 //! 8. `JoinHandle::poll` → `vtable.read_output`, or `JoinHandle::drop` → `vtable.drop_output`;
 //!    whoever releases the last reference calls `vtable.dealloc`.
 //!
-//! Cancellation joins the same paths: `JoinHandle::abort` sets `CANCELLED` (and schedules an idle
-//! task, arrow 3), and where arrow 2 or 5 would poll, [`TaskRef::run`] drops the future instead and
-//! takes arrow 7 with `JoinError::Cancelled`.
+//! Cancellation joins the same paths: `JoinHandle::abort` → `transition_to_cancelled` sets
+//! `CANCELLED` and, for an idle task, says `Enqueue` → `executor::enqueue` (arrow 3's queueing,
+//! without [`TaskRef::wake`]); where arrow 2 or 5 would poll, [`TaskRef::run`] drops the future
+//! instead and takes arrow 7 with `JoinError::Cancelled`.
 //!
 //! # Ownership: who holds a reference
 //!
@@ -183,8 +184,10 @@ impl TaskRef {
         unsafe { self.0.as_ref() }
     }
 
-    /// The single wake point: `Waker::wake`, `Waker::wake_by_ref` and `JoinHandle::abort` all end
-    /// here (arrows 3 and 4). The caller holds a reference for the duration of the call.
+    /// The single wake point: `Waker::wake` and `Waker::wake_by_ref` end here (arrows 3 and 4).
+    /// `JoinHandle::abort` takes a sibling path, its own transition (`transition_to_cancelled`)
+    /// followed by the same `executor::enqueue`. The caller holds a reference for the duration of
+    /// the call.
     pub(crate) fn wake(self) {
         if self.header().state.transition_to_scheduled() == ToScheduled::Enqueue {
             executor::enqueue(self);
