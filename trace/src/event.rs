@@ -1,0 +1,265 @@
+//! The vocabulary: every event the runtime reports, each small and `Copy`, so that recording one
+//! is a store into a buffer.
+//!
+//! Events are reported at the few named points of the task lifecycle (the arrows of the diagram
+//! in `executor/src/task.rs`) and of the reactor's turn (`reactor/src/driver.rs`). They say what
+//! happened, not who was running: that follows from their order. A `Wake` recorded between a
+//! task's `PollStart` and `PollEnd` was made by that task; one recorded between a `Park` and its
+//! `Unpark` was made by the reactor, on behalf of its [`Cause`].
+
+use std::fmt;
+use std::panic::Location;
+
+/// A task's identity while it is alive: the address of its allocation.
+///
+/// Addresses are reused once a task is freed, so a key names the task most recently spawned at
+/// that address: a reader of the record resolves it in order, from each `Spawn` on.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey(pub usize);
+
+impl TaskKey {
+    /// The future given to `block_on` (asyncio's main coroutine): it is no spawned task, so it
+    /// has no allocation of its own, and this key is no address.
+    pub const ROOT: TaskKey = TaskKey(0);
+}
+
+impl fmt::Debug for TaskKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == TaskKey::ROOT { f.write_str("root") } else { write!(f, "{:#x}", self.0) }
+    }
+}
+
+/// The direction of a socket's readiness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Readable (or closed for reading).
+    Read,
+    /// Writable (or closed for writing).
+    Write,
+}
+
+/// A synchronization primitive of `cashier::sync`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Primitive {
+    /// `mpsc` (a message, a free slot, or the end of the channel).
+    Channel,
+    /// `oneshot`.
+    Oneshot,
+    /// `Semaphore` (a permit).
+    Semaphore,
+    /// `Event` (set).
+    Event,
+    /// `Mutex` (the lock).
+    Mutex,
+}
+
+/// On whose behalf a waker was called.
+///
+/// The code that calls a waker for a reason names it around the call with
+/// [`with_cause`](crate::with_cause); a wake made with no cause named is [`Cause::Direct`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// Nobody named a reason: a plain `wake` by whoever is running (the task being polled waking
+    /// itself, or a hand-written future).
+    Direct,
+    /// A timer of the wheel fired.
+    Timer {
+        /// The timer's slab index in the wheel.
+        timer: u32,
+        /// Its deadline, in nanoseconds of the runtime's clock.
+        deadline_ns: u64,
+    },
+    /// A socket became ready.
+    Io {
+        /// Its file descriptor.
+        fd: i32,
+        /// Which way.
+        direction: Direction,
+    },
+    /// A waker called on another thread (a `to_thread` job finishing, a foreign thread): seen
+    /// when the runtime moves the task from its remote queue to the local one.
+    Remote,
+    /// A synchronization primitive handed something over to the waiting task.
+    HandOff(Primitive),
+    /// The task whose `JoinHandle` is awaited completed.
+    Join {
+        /// The task that completed.
+        task: TaskKey,
+    },
+    /// `yield_now`: the task stepped to the back of the queue.
+    Yield,
+}
+
+/// What a wake did with the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Queue {
+    /// Pushed on the local run queue (runtime thread: no lock, no system call).
+    Local,
+    /// Moved from the remote queue, where another thread pushed it.
+    Remote,
+    /// Woken during its own poll: only flagged, and queued again when the poll returns.
+    WhileRunning,
+    /// Already scheduled: nothing to do.
+    AlreadyScheduled,
+}
+
+/// How one poll ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollResult {
+    /// The future is waiting.
+    Pending,
+    /// The future returned its output.
+    Ready,
+    /// The future panicked (contained; reported through its handle).
+    Panicked,
+}
+
+/// How a task ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its future returned.
+    Returned,
+    /// Its future panicked.
+    Panicked,
+    /// It was aborted, or the runtime shut down first.
+    Cancelled,
+}
+
+/// Why the reactor waits as long as it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitReason {
+    /// Tasks are ready to run: only a look at the OS, no blocking.
+    Busy,
+    /// Nothing can run before the next timer, due at this time (nanoseconds).
+    NextTimer {
+        /// The deadline the wait ends at.
+        deadline_ns: u64,
+    },
+    /// No timer is armed: only I/O or another thread can wake the runtime.
+    Idle,
+    /// The clock is paused and a `to_thread` job is in flight: wait for it, not for time.
+    Job,
+    /// The clock is paused and everything waits on timers: the clock jumps, no real wait.
+    PausedJump {
+        /// Where the clock jumps to.
+        to_ns: u64,
+    },
+}
+
+/// One thing that happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A task was spawned (arrow 1). Its parent is whoever was running then.
+    Spawn {
+        /// The new task.
+        task: TaskKey,
+        /// Where `spawn` was called.
+        location: &'static Location<'static>,
+    },
+    /// A task was given a name (`task::Builder::name`), right after its `Spawn`.
+    Name {
+        /// The task.
+        task: TaskKey,
+        /// Index into the recording's names.
+        name: u32,
+    },
+    /// A poll begins (arrows 2 and 5).
+    PollStart {
+        /// The task polled ([`TaskKey::ROOT`] for the `block_on` future).
+        task: TaskKey,
+    },
+    /// A poll ended.
+    PollEnd {
+        /// The task polled.
+        task: TaskKey,
+        /// How.
+        result: PollResult,
+    },
+    /// A task was woken (arrows 3 and 4).
+    Wake {
+        /// The task woken.
+        task: TaskKey,
+        /// On whose behalf.
+        cause: Cause,
+        /// What the wake did with it.
+        queue: Queue,
+    },
+    /// `JoinHandle::abort` was called on a task.
+    Abort {
+        /// The task.
+        task: TaskKey,
+    },
+    /// A task completed (arrow 7): its output, panic or cancellation is stored.
+    Complete {
+        /// The task.
+        task: TaskKey,
+        /// How it ended.
+        outcome: Outcome,
+    },
+    /// The executor has nothing to run, or looks at I/O between polls: a reactor turn begins.
+    Park {
+        /// How long it may block (`None`: until woken), in nanoseconds.
+        wait_ns: Option<u64>,
+        /// Why that long.
+        reason: WaitReason,
+    },
+    /// The reactor's turn ended, after the wakes it made (its timers' and sockets' tasks).
+    Unpark {
+        /// Readiness events the OS returned.
+        io_events: u32,
+        /// Whether another thread ended the wait.
+        unparked: bool,
+    },
+    /// A timer fired.
+    TimerFired {
+        /// Its slab index.
+        timer: u32,
+        /// Its deadline (nanoseconds of the runtime's clock).
+        deadline_ns: u64,
+    },
+    /// A socket became ready.
+    IoReady {
+        /// Its file descriptor.
+        fd: i32,
+        /// Readable.
+        read: bool,
+        /// Writable.
+        write: bool,
+    },
+    /// A socket was registered with the reactor.
+    IoRegistered {
+        /// Its file descriptor.
+        fd: i32,
+    },
+    /// A socket was deregistered.
+    IoDeregistered {
+        /// Its file descriptor.
+        fd: i32,
+    },
+    /// A paused clock jumped forward to the next timer.
+    ClockJump {
+        /// The new time, in nanoseconds.
+        to_ns: u64,
+    },
+    /// A `to_thread` job was handed to the pool.
+    JobSubmitted {
+        /// The job's number.
+        job: u64,
+    },
+    /// A `to_thread` job's result was taken by the task awaiting it.
+    JobFinished {
+        /// The job's number.
+        job: u64,
+        /// How long it ran on its pool thread, in real nanoseconds.
+        ran_ns: u64,
+    },
+}
+
+/// An event and when it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Nanoseconds of the runtime's clock (virtual when paused) since the recording began.
+    pub at_ns: u64,
+    /// What happened.
+    pub event: Event,
+}

@@ -1,0 +1,21 @@
+//! # cashier-trace: watching the cashier work
+//!
+//! The executor and the reactor report what they do (a task spawned, polled, woken by a timer,
+//! the reactor waiting 734 ms for the next timer) as [`Event`]s, at the few named points of the
+//! task lifecycle and of the reactor's turn. This crate is the seam between them and whoever
+//! watches: it owns the vocabulary (`event.rs`) and the [`Recorder`] (`recorder.rs`), and knows
+//! neither tasks' futures nor sockets. The root crate makes a recorder current while a runtime
+//! runs and turns the recording into the views a user reads.
+//!
+//! Nobody watching costs one thread-local read per reported point: see `recorder.rs`.
+
+mod event;
+mod recorder;
+
+pub use event::{
+    Cause, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitReason,
+};
+pub use recorder::{
+    CHUNK, DEFAULT_CAP, Listener, Recorder, Recording, current_cause, emit, emit_name,
+    is_recording, with_cause,
+};
