@@ -103,6 +103,38 @@ pub enum Queue {
     AlreadyScheduled,
 }
 
+/// What a pending future arranged to be woken by: reported by the leaf future (a sleep, a
+/// socket, a `to_thread` job, a primitive, a `JoinHandle`) when it stores its task's waker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitOn {
+    /// A timer of the wheel.
+    Timer {
+        /// The timer's slab index in the wheel.
+        timer: u32,
+        /// Its deadline, in nanoseconds of the runtime's clock.
+        deadline_ns: u64,
+    },
+    /// A socket's readiness.
+    Io {
+        /// Its file descriptor.
+        fd: i32,
+        /// Which way.
+        direction: Direction,
+    },
+    /// A `to_thread` job's result.
+    Job {
+        /// The job's number.
+        job: u64,
+    },
+    /// A synchronization primitive.
+    Primitive(Primitive),
+    /// Another task's completion, through its `JoinHandle`.
+    Join {
+        /// The task awaited.
+        task: TaskKey,
+    },
+}
+
 /// How one poll ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PollResult {
@@ -174,6 +206,12 @@ pub enum Event {
         task: TaskKey,
         /// How.
         result: PollResult,
+    },
+    /// The future being polled stored its task's waker with something that will call it: the
+    /// task now waits on that (several such events in one poll: it waits on the first to come).
+    Waits {
+        /// What it waits on.
+        on: WaitOn,
     },
     /// A task was woken (arrows 3 and 4).
     Wake {

@@ -13,7 +13,8 @@ mod event;
 mod recorder;
 
 pub use event::{
-    Cause, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitReason,
+    Cause, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn,
+    WaitReason,
 };
 pub use recorder::{
     CHUNK, DEFAULT_CAP, Listener, Recorder, Recording, current_cause, emit, emit_name,
