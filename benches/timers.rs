@@ -147,9 +147,13 @@ fn timers_same_millisecond(c: &mut Criterion) {
             b.iter_batched(
                 paused,
                 |mut runtime| {
-                    runtime.block_on(poll_each_once_then_drop(
-                        (1..=SAME_MS as u32).map(|i| Box::pin(cashier::sleep(gap * i))).collect(),
-                    ));
+                    runtime.block_on(async {
+                        // Built inside the runtime: a sleep reads its clock when created.
+                        let sleeps = (1..=SAME_MS as u32)
+                            .map(|i| Box::pin(cashier::sleep(gap * i)))
+                            .collect();
+                        poll_each_once_then_drop(sleeps).await
+                    });
                     runtime
                 },
                 criterion::BatchSize::LargeInput,
