@@ -52,10 +52,9 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     /// The reactor whose wheel holds the timer.
     handle: Handle,
-    /// When the sleep ends, in nanoseconds of the reactor's clock (saturated: see [`sleep`]).
+    /// When the sleep ends, in nanoseconds since the reactor's clock origin (saturated: see
+    /// [`sleep`]). The only form kept: an `Instant` is built from it when asked for.
     at: u64,
-    /// When the sleep ends, as the caller sees time.
-    deadline: Instant,
     /// The wheel entry, from the first pending poll until completion or drop.
     key: Option<TimerKey>,
     /// Completed.
@@ -67,19 +66,19 @@ impl Sleep {
     pub(crate) fn after(handle: Handle, duration: Duration) -> Sleep {
         let clock = &handle.inner.clock;
         let at = clock.now_nanos().saturating_add(nanos(duration));
-        let deadline = clock.instant_at(at);
-        Sleep { handle, at, deadline, key: None, done: false }
+        Sleep { handle, at, key: None, done: false }
     }
 
-    /// A sleep until `deadline` on `handle`'s clock.
+    /// A sleep until `deadline` on `handle`'s clock (a deadline before the clock's origin is
+    /// taken as the origin: it has passed either way).
     pub(crate) fn until(handle: Handle, deadline: Instant) -> Sleep {
         let at = handle.inner.clock.to_nanos(deadline);
-        Sleep { handle, at, deadline, key: None, done: false }
+        Sleep { handle, at, key: None, done: false }
     }
 
     /// When the sleep ends.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.handle.inner.clock.instant_at(self.at)
     }
 
     /// Whether the deadline has been reached (the sleep completed or would complete if polled).
@@ -90,7 +89,6 @@ impl Sleep {
     /// Moves the deadline, keeping the wheel entry if there is one: what an interval does on
     /// each tick. The sleep is pending again until the new deadline.
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
         self.at = self.handle.inner.clock.to_nanos(deadline);
         self.done = false;
         if let Some(key) = &self.key {
@@ -165,6 +163,9 @@ impl Drop for Sleep {
 
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sleep").field("deadline", &self.deadline).field("done", &self.done).finish()
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline())
+            .field("done", &self.done)
+            .finish()
     }
 }
