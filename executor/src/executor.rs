@@ -32,11 +32,14 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 // `std`'s `Arc` even under loom: `Waker::from` needs it (see `loom.rs`).
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+
+use cashier_trace::{self as trace, Event, PollResult, Queue, TaskKey};
 
 use crate::context;
 use crate::join::JoinHandle;
@@ -86,13 +89,23 @@ impl Core {
     }
 
     /// The single spawn point (arrow 1 in `task.rs`): one allocation, linked into the owned list,
-    /// queued to run.
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    /// queued to run. `location` is where `spawn` was called, `name` the task's name if it was
+    /// given one: both only go to the trace.
+    pub(crate) fn spawn_named<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+        name: Option<&str>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let task = TaskRef::allocate(future, Arc::clone(&self.shared));
+        trace::emit(|| Event::Spawn { task: task.key(), location });
+        if let Some(name) = name {
+            trace::emit_name(task.key(), name);
+        }
         self.owned.push(task);
         self.push_local(task);
         JoinHandle::new(task)
@@ -138,8 +151,29 @@ pub(crate) fn enqueue(task: TaskRef) {
         }
         ours
     });
-    if queued_locally != Some(true) && shared.remote.push(task) == RemotePush::WasEmpty {
+    if queued_locally == Some(true) {
+        trace::emit(|| Event::Wake {
+            task: task.key(),
+            cause: trace::current_cause(),
+            queue: Queue::Local,
+        });
+    } else if shared.remote.push(task) == RemotePush::WasEmpty {
         shared.unpark.unpark();
+    }
+}
+
+/// Reports a wake that queued nothing: the task was running (it is queued again after its poll)
+/// or already queued. Only this runtime's tasks, and only when somebody records: a wake from
+/// another thread is reported when the runtime drains its remote queue instead.
+pub(crate) fn trace_wake_without_enqueue(task: TaskRef) {
+    if !trace::is_recording() {
+        return;
+    }
+    let ours = context::with_core(|core| core.owns(&task.header().shared)) == Some(true);
+    let state = task.header().state.load();
+    if ours && !state.is_complete() {
+        let queue = if state.is_running() { Queue::WhileRunning } else { Queue::AlreadyScheduled };
+        trace::emit(|| Event::Wake { task: task.key(), cause: trace::current_cause(), queue });
     }
 }
 
@@ -158,11 +192,19 @@ impl Wake for Shared {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.main_woken.swap(true, Ordering::Release) {
-            return; // already flagged: whoever set it unparked the runtime if needed
+        let already = self.main_woken.swap(true, Ordering::Release);
+        if already && !trace::is_recording() {
+            return; // whoever set the flag unparked the runtime if needed
         }
         let on_runtime_thread = context::with_core(|core| core.owns(self)) == Some(true);
-        if !on_runtime_thread {
+        if on_runtime_thread {
+            let queue = if already { Queue::AlreadyScheduled } else { Queue::Local };
+            trace::emit(|| Event::Wake {
+                task: TaskKey::ROOT,
+                cause: trace::current_cause(),
+                queue,
+            });
+        } else if !already {
             self.unpark.unpark();
         }
     }
@@ -224,12 +266,13 @@ impl<P: Park> Executor<P> {
     /// Spawns a task from outside the run loop; it starts running at the next `block_on`.
     ///
     /// Inside a task, use the free function [`spawn`](crate::spawn).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.core.spawn(future)
+        self.core.spawn_named(future, Location::caller(), None)
     }
 
     /// The number of spawned tasks that have not completed.
@@ -260,7 +303,13 @@ impl<P: Park> Executor<P> {
         loop {
             if shared.take_main_wake() {
                 ticks += 1;
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                trace::emit(|| Event::PollStart { task: TaskKey::ROOT });
+                let polled = future.as_mut().poll(&mut cx);
+                trace::emit(|| Event::PollEnd {
+                    task: TaskKey::ROOT,
+                    result: if polled.is_ready() { PollResult::Ready } else { PollResult::Pending },
+                });
+                if let Poll::Ready(output) = polled {
                     return output;
                 }
             }
@@ -329,8 +378,11 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let location = Location::caller(); // here: `#[track_caller]` does not reach into the closure
     let mut future = Some(future);
-    match context::with_core(|core| core.spawn(future.take().expect("called once"))) {
+    match context::with_core(|core| {
+        core.spawn_named(future.take().expect("called once"), location, None)
+    }) {
         Some(handle) => handle,
         None => panic!(
             "`spawn` called outside of a cashier runtime: call it from inside a future run by \

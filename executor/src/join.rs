@@ -28,6 +28,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use cashier_trace::{self as trace, Event, WaitOn};
+
 use crate::state::{DropJoinHandle, ToCancelled};
 use crate::task::TaskRef;
 
@@ -76,6 +78,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
+        trace::emit(|| Event::Abort { task: self.task.key() });
         if self.task.header().state.transition_to_cancelled() == ToCancelled::Enqueue {
             crate::executor::enqueue(self.task);
         }
@@ -126,6 +129,7 @@ impl<T> Future for JoinHandle<T> {
                 return self.poll(cx);
             }
         }
+        trace::emit(|| Event::Waits { on: WaitOn::Join { task: self.task.key() } });
         Poll::Pending
     }
 }

@@ -75,6 +75,7 @@ mod run_queue;
 mod state;
 pub mod sync;
 mod task;
+pub mod task_builder;
 mod yield_now;
 
 pub use combinators::{

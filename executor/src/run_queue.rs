@@ -24,6 +24,8 @@
 use std::cell::Cell;
 use std::ptr;
 
+use cashier_trace::{self as trace, Cause, Event, Queue};
+
 use crate::loom::{AtomicPtr, Ordering};
 use crate::task::{Header, TaskRef};
 
@@ -149,6 +151,12 @@ impl RemoteQueue {
             let task = unsafe { TaskRef::from_ptr(reversed) };
             reversed = task.header().queue_next.load(Ordering::Relaxed);
             local.push(task);
+            // Another thread made this wake; the runtime thread reports it now, as it sees it.
+            trace::emit(|| Event::Wake {
+                task: task.key(),
+                cause: Cause::Remote,
+                queue: Queue::Remote,
+            });
         }
     }
 

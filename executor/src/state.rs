@@ -277,6 +277,11 @@ impl Snapshot {
         self.has(COMPLETE)
     }
 
+    /// A poll is in progress (the executor holds the `RUNNING` claim).
+    pub(crate) fn is_running(self) -> bool {
+        self.has(RUNNING)
+    }
+
     /// The number of references held (owned list, `JoinHandle`, wakers).
     pub(crate) fn ref_count(self) -> usize {
         self.0 >> REF_SHIFT

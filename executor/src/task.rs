@@ -73,6 +73,8 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
+use cashier_trace::{self as trace, Cause, Event, Outcome, PollResult, TaskKey};
+
 use crate::executor::{self, Core, Shared};
 use crate::join::JoinError;
 use crate::loom::{AtomicPtr, UnsafeCell};
@@ -101,8 +103,8 @@ pub(crate) struct Header {
 
 /// The operations that need the concrete future type, one table per `F`.
 struct TaskVTable {
-    /// Polls the future; on `Ready` (or a panic) drops it and stores the result.
-    poll: unsafe fn(TaskRef, &mut Context<'_>) -> Poll<()>,
+    /// Polls the future; on `Ready` (or a panic) drops it and stores the result, and says which.
+    poll: unsafe fn(TaskRef, &mut Context<'_>) -> PollResult,
     /// Drops the future and stores `JoinError::Cancelled`.
     cancel: unsafe fn(TaskRef),
     /// Moves the stored result into a `*mut Poll<Result<F::Output, JoinError>>`.
@@ -189,9 +191,15 @@ impl TaskRef {
     /// followed by the same `executor::enqueue`. The caller holds a reference for the duration of
     /// the call.
     pub(crate) fn wake(self) {
-        if self.header().state.transition_to_scheduled() == ToScheduled::Enqueue {
-            executor::enqueue(self);
+        match self.header().state.transition_to_scheduled() {
+            ToScheduled::Enqueue => executor::enqueue(self),
+            ToScheduled::Nothing => executor::trace_wake_without_enqueue(self),
         }
+    }
+
+    /// The task's identity in trace events: its address.
+    pub(crate) fn key(self) -> TaskKey {
+        TaskKey(self.as_ptr() as usize)
     }
 
     /// The single poll point (arrows 2, 5, 6, 7): the executor popped this task from its local
@@ -208,10 +216,15 @@ impl TaskRef {
         // functions expect exactly that.
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(self.raw_waker()) });
         let mut cx = Context::from_waker(&waker);
+        trace::emit(|| Event::PollStart { task: self.key() });
         // SAFETY: we are on the runtime thread and hold the `RUNNING` claim, so nobody else
         // touches the stage; `vtable.poll` matches the task's future type.
-        if unsafe { (header.vtable.poll)(self, &mut cx) }.is_ready() {
-            return self.complete(core);
+        let result = unsafe { (header.vtable.poll)(self, &mut cx) };
+        trace::emit(|| Event::PollEnd { task: self.key(), result });
+        match result {
+            PollResult::Pending => {}
+            PollResult::Ready => return self.complete(core, Outcome::Returned),
+            PollResult::Panicked => return self.complete(core, Outcome::Panicked),
         }
         match header.state.transition_to_idle() {
             ToIdle::Idle => {}
@@ -225,13 +238,17 @@ impl TaskRef {
     pub(crate) fn cancel_and_complete(self, core: &Core) {
         // SAFETY: runtime thread, `RUNNING` claim held: the stage is ours; the vtable matches.
         unsafe { (self.header().vtable.cancel)(self) };
-        self.complete(core);
+        self.complete(core, Outcome::Cancelled);
     }
 
     /// The single completion point (arrow 7). The result is stored; the owned list's reference is
-    /// released here, so the task may be freed before this returns.
-    fn complete(self, core: &Core) {
+    /// released here, so the task may be freed before this returns. `outcome` is for the trace
+    /// (a future whose destructor panicked after it returned is reported as `Returned` there, and
+    /// as a panic through its `JoinHandle`).
+    fn complete(self, core: &Core, outcome: Outcome) {
         let header = self.header();
+        let key = self.key();
+        trace::emit(|| Event::Complete { task: key, outcome });
         let joiner = match header.state.transition_to_complete() {
             ToComplete::NotifyJoiner => {
                 // SAFETY: runtime thread; the slot is only borrowed for this `take`.
@@ -249,7 +266,7 @@ impl TaskRef {
         core.owned.remove(self);
         self.drop_ref();
         if let Some(joiner) = joiner {
-            contain_panic(|| joiner.wake());
+            trace::with_cause(|| Cause::Join { task: key }, || contain_panic(|| joiner.wake()));
         }
     }
 
@@ -321,7 +338,7 @@ impl<F: Future> Task<F> {
 
     /// # Safety
     /// As [`Task::with_stage`], with the `RUNNING` claim; the stage holds the future.
-    unsafe fn poll(task: TaskRef, cx: &mut Context<'_>) -> Poll<()> {
+    unsafe fn poll(task: TaskRef, cx: &mut Context<'_>) -> PollResult {
         let poll_stage = |stage: *mut Stage<F>| {
             // A panic is contained here and becomes the task's result; the run loop goes on.
             let polled = catch_unwind(AssertUnwindSafe(|| {
@@ -333,14 +350,14 @@ impl<F: Future> Task<F> {
                 // is dropped in place by `finish`. That is the pinning guarantee.
                 unsafe { Pin::new_unchecked(future) }.poll(cx)
             }));
-            let result = match polled {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(output)) => Ok(output),
-                Err(payload) => Err(JoinError::panicked(payload)),
+            let (result, polled) = match polled {
+                Ok(Poll::Pending) => return PollResult::Pending,
+                Ok(Poll::Ready(output)) => (Ok(output), PollResult::Ready),
+                Err(payload) => (Err(JoinError::panicked(payload)), PollResult::Panicked),
             };
             // SAFETY: exclusive access (caller's contract); the stage holds the future.
             unsafe { Self::finish(stage, result) };
-            Poll::Ready(())
+            polled
         };
         // SAFETY: forwarded from the caller's contract.
         unsafe { Self::with_stage(task, poll_stage) }

@@ -58,7 +58,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        cashier_trace::with_cause(|| cashier_trace::Cause::Yield, || cx.waker().wake_by_ref());
         Poll::Pending
     }
 }

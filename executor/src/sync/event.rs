@@ -6,7 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::wait_list::{WaitKey, WaitList, wake_all};
+use cashier_trace::Primitive;
+
+use super::wait_list::{WaitKey, WaitList, waits_on, wake_all};
 
 /// A flag that tasks wait on until it is set: asyncio's `asyncio.Event`.
 ///
@@ -54,7 +56,7 @@ impl Event {
             state.set = true;
             state.waiters.notify_all()
         };
-        wake_all(wakers);
+        wake_all(Primitive::Event, wakers);
     }
 
     /// Clears the flag: later waits wait again.
@@ -103,11 +105,13 @@ impl Future for Wait<'_> {
             Some(key) => {
                 state.waiters.update_waker(&key, cx.waker());
                 self.key = Some(key);
+                waits_on(Primitive::Event);
                 Poll::Pending
             }
             None if state.set => Poll::Ready(()),
             None => {
                 self.key = Some(state.waiters.push(cx.waker()));
+                waits_on(Primitive::Event);
                 Poll::Pending
             }
         }

@@ -40,7 +40,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::wait_list::{WaitKey, WaitList, wake_all};
+use cashier_trace::Primitive;
+
+use super::wait_list::{WaitKey, WaitList, hand_off, waits_on, wake_all};
 
 /// What every end of a channel shares.
 struct Chan<T> {
@@ -114,7 +116,7 @@ impl<T> Chan<T> {
 
 fn wake(waker: Option<Waker>) {
     if let Some(waker) = waker {
-        waker.wake();
+        hand_off(Primitive::Channel, waker);
     }
 }
 
@@ -278,6 +280,7 @@ impl<T> Receiver<T> {
                     if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                         chan.receiver = Some(cx.waker().clone());
                     }
+                    waits_on(Primitive::Channel);
                     return Poll::Pending;
                 }
             }
@@ -312,7 +315,7 @@ impl<T> Receiver<T> {
             chan.closed = true;
             chan.send_waiters.take_wakers() // dismissed: nobody is left waiting for a slot
         };
-        wake_all(wakers);
+        wake_all(Primitive::Channel, wakers);
     }
 
     /// Messages queued now.
@@ -410,6 +413,7 @@ impl<T> Future for Send<'_, T> {
                 Some(key) => {
                     chan.send_waiters.update_waker(&key, cx.waker());
                     this.key = Some(key);
+                    waits_on(Primitive::Channel);
                     return Poll::Pending;
                 }
                 None if chan.has_free_slot() => {
@@ -417,6 +421,7 @@ impl<T> Future for Send<'_, T> {
                 }
                 None => {
                     this.key = Some(chan.send_waiters.push(cx.waker()));
+                    waits_on(Primitive::Channel);
                     return Poll::Pending;
                 }
             }

@@ -7,6 +7,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use cashier_trace::Primitive;
+
+use super::wait_list::{hand_off, waits_on};
+
 /// What the two ends share.
 struct Shared<T> {
     /// The value, once sent.
@@ -79,7 +83,7 @@ impl<T> Sender<T> {
             shared.receiver.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            hand_off(Primitive::Oneshot, waker);
         }
         Ok(())
     }
@@ -98,7 +102,7 @@ impl<T> Drop for Sender<T> {
             shared.receiver.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            hand_off(Primitive::Oneshot, waker);
         }
     }
 }
@@ -129,6 +133,7 @@ impl<T> Future for Receiver<T> {
         if !shared.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             shared.receiver = Some(cx.waker().clone());
         }
+        waits_on(Primitive::Oneshot);
         Poll::Pending
     }
 }

@@ -12,7 +12,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::wait_list::{WaitKey, WaitList};
+use cashier_trace::Primitive;
+
+use super::wait_list::{WaitKey, WaitList, hand_off, waits_on};
 
 /// A counting semaphore for tasks on one runtime: asyncio's `asyncio.Semaphore`, with
 /// `async with sem:` written as `let _permit = sem.acquire().await?;`.
@@ -133,7 +135,7 @@ impl Semaphore {
             state.closed = true;
             state.waiters.take_wakers()
         };
-        super::wait_list::wake_all(wakers);
+        super::wait_list::wake_all(Primitive::Semaphore, wakers);
     }
 
     /// Returns one permit: to the oldest waiter if any, else to the pool.
@@ -147,7 +149,7 @@ impl Semaphore {
             next
         };
         if let Some(waker) = waker {
-            waker.wake();
+            hand_off(Primitive::Semaphore, waker);
         }
     }
 }
@@ -231,6 +233,7 @@ impl<'a> Future for Acquire<'a> {
             Some(key) => {
                 state.waiters.update_waker(&key, cx.waker());
                 self.key = Some(key);
+                waits_on(Primitive::Semaphore);
                 Poll::Pending
             }
             None if state.closed => Poll::Ready(Err(AcquireError)),
@@ -240,6 +243,7 @@ impl<'a> Future for Acquire<'a> {
             }
             None => {
                 self.key = Some(state.waiters.push(cx.waker()));
+                waits_on(Primitive::Semaphore);
                 Poll::Pending
             }
         }

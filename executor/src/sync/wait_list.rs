@@ -23,6 +23,8 @@
 
 use std::task::Waker;
 
+use cashier_trace::{self as trace, Cause, Event, Primitive, WaitOn};
+
 /// "No entry".
 const NIL: u32 = u32::MAX;
 
@@ -189,11 +191,24 @@ impl WaitList {
     }
 }
 
-/// Wakes every waker (after the caller released its borrow).
-pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+/// Wakes every waker (after the caller released its borrow), naming `primitive` as the cause.
+pub(crate) fn wake_all(primitive: Primitive, wakers: impl IntoIterator<Item = Waker>) {
     for waker in wakers {
-        waker.wake();
+        hand_off(primitive, waker);
     }
+}
+
+/// Wakes `waker` (after the caller released its borrow), naming `primitive` as the cause in the
+/// trace: the waiting task is woken because the primitive handed it something (a message, a
+/// permit, the event), or has news for it (closed).
+pub(crate) fn hand_off(primitive: Primitive, waker: Waker) {
+    trace::with_cause(|| Cause::HandOff(primitive), || waker.wake());
+}
+
+/// Reports to the trace that the task being polled now waits on `primitive` (it just stored its
+/// waker there and returns `Pending`).
+pub(crate) fn waits_on(primitive: Primitive) {
+    trace::emit(|| Event::Waits { on: WaitOn::Primitive(primitive) });
 }
 
 #[cfg(test)]

@@ -1,0 +1,158 @@
+//! The executor's trace points, told as stories: each test records a small program and checks the
+//! exact sequence of events the executor reported, one comment per entry.
+//!
+//! Tasks are written by the order they were spawned (`#1`, `#2`, ...; `#0` is the `block_on`
+//! future), so the expected traces do not depend on addresses.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+
+use cashier_executor::task_builder::Builder;
+use cashier_executor::{Executor, spawn, sync, yield_now};
+use cashier_trace::{DEFAULT_CAP, Event, Recorder, Recording, TaskKey};
+
+/// Records everything `program` makes the executor do, on a clock that never moves.
+fn record(program: impl FnOnce(&mut Executor)) -> Recording {
+    let recorder = Recorder::new(DEFAULT_CAP, Box::new(|| 0));
+    let mut executor = Executor::new();
+    recorder.scope(|| program(&mut executor));
+    recorder.take()
+}
+
+/// The events as short lines, with tasks named by spawn order.
+fn story(recording: &Recording) -> Vec<String> {
+    let mut ids: HashMap<TaskKey, usize> = HashMap::from([(TaskKey::ROOT, 0)]);
+    let id = |key: TaskKey, ids: &mut HashMap<TaskKey, usize>| {
+        let next = ids.len();
+        format!("#{}", *ids.entry(key).or_insert(next))
+    };
+    recording
+        .records
+        .iter()
+        .map(|record| match record.event {
+            Event::Spawn { task, .. } => {
+                let next = ids.len();
+                ids.insert(task, next); // a new task, even at a reused address
+                format!("spawn #{next}")
+            }
+            Event::Name { task, name } => {
+                format!("name {} {}", id(task, &mut ids), recording.names[name as usize])
+            }
+            Event::PollStart { task } => format!("poll {}", id(task, &mut ids)),
+            Event::PollEnd { task, result } => format!("end {} {result:?}", id(task, &mut ids)),
+            Event::Waits { on } => {
+                format!("waits {on:?}").replace(&format!("{:?}", TaskKey(0)), "")
+            }
+            Event::Wake { task, cause, queue } => {
+                let cause = match cause {
+                    cashier_trace::Cause::Join { task } => format!("Join({})", id(task, &mut ids)),
+                    other => format!("{other:?}"),
+                };
+                format!("wake {} {cause} {queue:?}", id(task, &mut ids))
+            }
+            Event::Abort { task } => format!("abort {}", id(task, &mut ids)),
+            Event::Complete { task, outcome } => {
+                format!("complete {} {outcome:?}", id(task, &mut ids))
+            }
+            other => format!("{other:?}"),
+        })
+        .map(|line| {
+            // `Waits { on: Join { task: 0x55d... } }` names the task by address: drop it.
+            line.split(" { task: 0x").next().unwrap_or(&line).to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_named_task_that_yields_once_then_wakes_its_joiner() {
+    let recording = record(|executor| {
+        executor.block_on(async {
+            let a = Builder::new().name("fries").spawn(async { yield_now().await }).unwrap();
+            a.await.unwrap();
+        })
+    });
+    assert_eq!(
+        story(&recording),
+        [
+            "poll #0",                    // block_on polls its future
+            "spawn #1",                   // which spawns a task
+            "name #1 fries",              // with a name
+            "waits Join",                 // and waits on its JoinHandle
+            "end #0 Pending",             //
+            "poll #1",                    // the task's first poll
+            "wake #1 Yield WhileRunning", // yield_now wakes it during its own poll
+            "end #1 Pending",             // so it is queued again after it
+            "poll #1",                    // second poll
+            "end #1 Ready",               //
+            "complete #1 Returned",       // it completes
+            "wake #0 Join(#1) Local",     // and wakes the future awaiting its handle
+            "poll #0",                    //
+            "end #0 Ready",               // which finishes block_on
+        ]
+    );
+    assert!(matches!(
+        recording.records[1].event,
+        Event::Spawn { location, .. } if location.file().ends_with("trace_points.rs")
+    ));
+}
+
+#[test]
+fn a_channel_hand_off_names_the_primitive() {
+    let recording = record(|executor| {
+        executor.block_on(async {
+            let (tx, mut rx) = sync::mpsc::channel(1);
+            let receiver = spawn(async move { rx.recv().await });
+            yield_now().await; // the receiver waits on the channel
+            tx.send(5).await.unwrap();
+            assert_eq!(receiver.await.unwrap(), Some(5));
+        })
+    });
+    let story = story(&recording);
+    let waits = story.iter().position(|l| l == "waits Primitive(Channel)").expect("waits");
+    let handed = story.iter().position(|l| l == "wake #1 HandOff(Channel) Local").expect("wake");
+    assert!(waits < handed, "{story:#?}");
+}
+
+#[test]
+fn an_abort_and_a_wake_from_another_thread() {
+    let recording = record(|executor| {
+        executor.block_on(async {
+            let stuck = spawn(std::future::pending::<()>());
+            yield_now().await;
+            stuck.abort();
+            assert!(stuck.await.unwrap_err().is_cancelled());
+            // A task that waits for a waker call from another thread, made once its poll ended.
+            let slot = Arc::new(Mutex::new(None::<Waker>));
+            let stored = slot.clone();
+            let polled = Rc::new(Cell::new(false));
+            let remote = spawn(std::future::poll_fn(move |cx| {
+                if polled.replace(true) {
+                    return Poll::Ready(());
+                }
+                *stored.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Pending
+            }));
+            let waker_thread = spawn(async move {
+                let waker = slot.lock().unwrap().take().expect("#2 ran first and left its waker");
+                std::thread::spawn(move || waker.wake()).join().unwrap();
+            });
+            waker_thread.await.unwrap();
+            remote.await.unwrap();
+        })
+    });
+    let story = story(&recording);
+    for expected in ["abort #1", "complete #1 Cancelled", "wake #2 Remote Remote", "poll #2"] {
+        assert!(story.iter().any(|l| l == expected), "{expected} in {story:#?}");
+    }
+}
+
+#[test]
+fn nothing_is_recorded_outside_a_recorder_scope() {
+    let recorder = Recorder::new(DEFAULT_CAP, Box::new(|| 0));
+    let mut executor = Executor::new();
+    executor.block_on(async { spawn(async {}).await.unwrap() });
+    assert!(recorder.is_empty());
+}
