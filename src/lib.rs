@@ -44,6 +44,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod runtime;
+mod watch;
 
 pub use cashier_executor::{
     AsCompleted, Either, JoinError, JoinHandle, JoinSet, as_completed, gather, race, select, spawn,
@@ -51,6 +52,7 @@ pub use cashier_executor::{
 };
 pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
 pub use runtime::{Builder, Runtime, run};
+pub use watch::{TRACE_ENV, Trace};
 
 /// Time: sleeps, deadlines and intervals on the runtime's (possibly paused) clock.
 pub mod time {
@@ -73,6 +75,7 @@ pub mod net {
 
 /// Tasks and combinators: handles, errors, and the futures returned by the task functions.
 pub mod task {
+    pub use cashier_executor::task_builder::Builder;
     pub use cashier_executor::{
         AsCompleted, Either, Gather, GatherTuple, JoinError, JoinHandle, JoinSet, Race, Select,
         TryGather, YieldNow, as_completed, gather, race, select, spawn, try_gather, yield_now,

@@ -15,6 +15,8 @@ use std::time::Duration;
 use cashier_executor::{Executor, JoinHandle, Park, Unpark};
 use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
 
+use crate::watch::{Session, Trace};
+
 /// A single-threaded runtime: asyncio's event loop.
 ///
 /// ```
@@ -30,6 +32,8 @@ use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
 pub struct Runtime {
     /// The executor, parked in the reactor.
     executor: Executor<ReactorPark>,
+    /// The recording, when the runtime is watched (`Builder::trace`, `CASHIER_TRACE`).
+    watch: Option<Session>,
 }
 
 /// Builds a [`Runtime`] with non-default settings.
@@ -49,6 +53,8 @@ pub struct Runtime {
 pub struct Builder {
     /// Passed on to the reactor.
     config: ReactorConfig,
+    /// What to record and show; `None`: what `CASHIER_TRACE` says, if anything.
+    trace: Option<Trace>,
 }
 
 impl Builder {
@@ -73,10 +79,34 @@ impl Builder {
         self
     }
 
-    /// Creates the runtime. Fails only if the OS refuses an event queue (out of file descriptors).
+    /// Records what the runtime does and shows it as asked: a Perfetto trace file, the terminal
+    /// timeline, the explain mode (see [`Trace`]). Without this, the `CASHIER_TRACE` environment
+    /// variable decides ([`Trace::from_env`]); `trace(Trace::new())` turns recording off whatever
+    /// the variable says. Recording off costs one thread-local read per runtime event.
+    pub fn trace(mut self, trace: Trace) -> Builder {
+        self.trace = Some(trace);
+        self
+    }
+
+    /// Creates the runtime.
+    ///
+    /// # Errors
+    /// If the OS refuses an event queue (out of file descriptors), if `CASHIER_TRACE` is
+    /// malformed, or if the trace file cannot be created (its path is named).
     pub fn build(self) -> io::Result<Runtime> {
+        let trace = match self.trace {
+            Some(trace) => Some(trace),
+            None => Trace::from_env()?,
+        };
         let reactor = Reactor::new(self.config)?;
-        Ok(Runtime { executor: Executor::with_park(ReactorPark { reactor }) })
+        let watch = match trace.filter(Trace::is_on) {
+            Some(trace) => {
+                let handle = reactor.handle().clone();
+                Some(Session::start(trace, Box::new(move || handle.clock_nanos()))?)
+            }
+            None => None,
+        };
+        Ok(Runtime { executor: Executor::with_park(ReactorPark { reactor }), watch })
     }
 }
 
@@ -98,7 +128,10 @@ impl Runtime {
     /// If called from inside a running runtime on this thread, or if `future` panics.
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let _reactor = self.reactor().handle().enter();
-        self.executor.block_on(future)
+        match &self.watch {
+            Some(session) => session.scope(|| self.executor.block_on(future)),
+            None => self.executor.block_on(future),
+        }
     }
 
     /// Spawns a task that starts running at the next [`Runtime::block_on`]. Inside a task, use
@@ -146,6 +179,15 @@ impl Runtime {
 
     fn reactor(&self) -> &Reactor {
         &self.executor.park().reactor
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // The views cover what ran in `block_on`; the tasks cancelled after this are not shown.
+        if let Some(session) = self.watch.take() {
+            session.finish();
+        }
     }
 }
 

@@ -37,11 +37,13 @@ use std::future::Future;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use cashier_trace::{self as trace, Event, WaitOn};
 
 use crate::backend::Unparker;
 use crate::driver::Handle;
@@ -70,6 +72,8 @@ struct PoolShared {
     in_flight: AtomicUsize,
     /// Ends the reactor's wait when a job finishes (see [`JobGuard`]'s `Drop`).
     unparker: Unparker,
+    /// Numbers jobs for the trace (`JobSubmitted`, `Waits`, `JobFinished`).
+    next_job: AtomicU64,
     /// Thread limit.
     max_threads: usize,
     /// Idle time before a thread exits.
@@ -114,6 +118,7 @@ impl BlockingPool {
                 work: Condvar::new(),
                 in_flight: AtomicUsize::new(0),
                 unparker,
+                next_job: AtomicU64::new(1),
                 max_threads: max_threads.max(1),
                 keep_alive,
             }),
@@ -271,6 +276,8 @@ struct ResultSlot<T> {
 struct SlotState<T> {
     /// Set once, by the job (or its drop).
     result: Option<Result<T, BlockingError>>,
+    /// How long the job ran on its pool thread (zero if it never ran): for the trace.
+    ran: Duration,
     /// The task awaiting the result.
     waker: Option<Waker>,
 }
@@ -305,8 +312,9 @@ struct JobGuard<T> {
 }
 
 impl<T> JobGuard<T> {
-    /// Delivers the job's result.
-    fn finish(mut self, result: Result<T, BlockingError>) {
+    /// Delivers the job's result, and how long it ran.
+    fn finish(mut self, result: Result<T, BlockingError>, ran: Duration) {
+        self.slot.lock().ran = ran;
         self.slot.complete(result);
         self.done = true;
     }
@@ -352,14 +360,19 @@ where
 {
     let handle = Handle::current("to_thread");
     let pool = &handle.inner.blocking;
-    let slot = Arc::new(ResultSlot { state: Mutex::new(SlotState { result: None, waker: None }) });
+    let slot = Arc::new(ResultSlot {
+        state: Mutex::new(SlotState { result: None, ran: Duration::ZERO, waker: None }),
+    });
+    let job = pool.shared.next_job.fetch_add(1, Ordering::Relaxed);
     pool.shared.in_flight.fetch_add(1, Ordering::AcqRel);
     let guard = JobGuard { slot: Arc::clone(&slot), pool: Arc::clone(&pool.shared), done: false };
+    trace::emit(|| Event::JobSubmitted { job });
     pool.submit(Box::new(move || {
+        let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(f)).map_err(BlockingError::Panicked);
-        guard.finish(result);
+        guard.finish(result, started.elapsed());
     }));
-    ToThread { slot }
+    ToThread { slot, job }
 }
 
 /// The future returned by [`to_thread`].
@@ -367,19 +380,25 @@ where
 pub struct ToThread<T> {
     /// Shared with the job.
     slot: Arc<ResultSlot<T>>,
+    /// The job's number in the trace.
+    job: u64,
 }
 
 impl<T> Future for ToThread<T> {
     type Output = Result<T, BlockingError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let job = self.job;
         let mut state = self.slot.lock();
         if let Some(result) = state.result.take() {
+            let ran_ns = crate::clock::nanos(state.ran);
+            trace::emit(|| Event::JobFinished { job, ran_ns });
             return Poll::Ready(result);
         }
         if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             state.waker = Some(cx.waker().clone());
         }
+        trace::emit(|| Event::Waits { on: WaitOn::Job { job } });
         Poll::Pending
     }
 }

@@ -11,7 +11,9 @@
 //! 1. Decide how long the OS wait may block: not past the next timer, and not at all if the
 //!    executor still has work (`max_wait == Some(ZERO)`).
 //! 2. Wait; for each event, record readiness and take the wakers it concerns.
-//! 3. If the clock is paused and the runtime is idle, perhaps advance it (the rule below).
+//! 3. If the clock is paused and the runtime is idle, perhaps advance it (the rule below): to the
+//!    wheel's next expiration, and on to the next one while a jump only cascaded timers to lower
+//!    levels of the wheel, so that the turn ends having fired a timer.
 //! 4. Fire every timer due by now, taking their wakers.
 //! 5. Release every borrow, then wake the taken wakers. Waking runs executor code (pushing tasks
 //!    on the run queue), which must never find the reactor borrowed.
@@ -33,14 +35,16 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
-use std::task::Waker;
 use std::time::{Duration, Instant};
+
+use cashier_trace::{self as trace, Event, WaitReason};
 
 use crate::backend::{Poller, Unparker};
 use crate::blocking::BlockingPool;
 use crate::clock::Clock;
 use crate::registration::IoSlab;
 use crate::timer::wheel::Wheel;
+use crate::wakeups::Wakeups;
 
 /// How a [`Reactor`] is set up.
 #[derive(Clone, Debug)]
@@ -90,8 +94,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Clock,
     /// Threads for `to_thread`.
     pub(crate) blocking: BlockingPool,
-    /// Wakers collected during a turn; kept to reuse its allocation.
-    wakers: RefCell<Vec<Waker>>,
+    /// Wakers collected during a turn; kept to reuse their allocations.
+    wakers: RefCell<Wakeups>,
     /// Counters.
     stats: Cell<ReactorStats>,
     /// Set when the owning `Reactor` is dropped.
@@ -166,6 +170,12 @@ impl Handle {
     pub fn timer_count(&self) -> usize {
         self.inner.timers.borrow().len()
     }
+
+    /// The current time of this reactor's clock in nanoseconds since its origin (the time the
+    /// reactor was created): what timer deadlines in the trace are counted in.
+    pub fn clock_nanos(&self) -> u64 {
+        self.inner.clock.now_nanos()
+    }
 }
 
 impl Reactor {
@@ -184,7 +194,7 @@ impl Reactor {
             timers: RefCell::new(Wheel::new()),
             clock: Clock::new(config.start_paused),
             blocking,
-            wakers: RefCell::new(Vec::new()),
+            wakers: RefCell::new(Wakeups::default()),
             stats: Cell::new(ReactorStats::default()),
             shut_down: Cell::new(false),
         };
@@ -239,18 +249,14 @@ impl Reactor {
         let inner = &*self.handle.inner;
         let idle = max_wait.is_none();
         let next_timer = inner.timers.borrow().next_expiration();
-        let wait = if inner.clock.is_paused() {
-            let may_jump = idle && next_timer.is_some() && !inner.blocking.is_busy();
-            if !idle || may_jump { Some(Duration::ZERO) } else { None }
-        } else {
-            let until_timer = next_timer.map(|at| inner.clock.until(at));
-            match (max_wait, until_timer) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
-        };
+        let (wait, reason) = plan_wait(inner, max_wait, next_timer);
 
         let mut wakers = inner.wakers.take();
+        wakers.begin();
+        if wakers.is_recording() {
+            let wait_ns = wait.map(crate::clock::nanos);
+            trace::emit(|| Event::Park { wait_ns, reason });
+        }
         let mut events = 0;
         inner.poller.borrow_mut().poll(wait, |token, readiness| {
             events += 1;
@@ -260,14 +266,18 @@ impl Reactor {
 
         let mut stats = inner.stats.get();
         let quiet = idle && events == 0 && !unparked && !inner.blocking.is_busy();
-        if inner.clock.is_paused()
-            && quiet
-            && let Some(at) = next_timer
-        {
+        let before = wakers.len();
+        let mut jump_to = next_timer.filter(|_| inner.clock.is_paused() && quiet);
+        while let Some(at) = jump_to {
             inner.clock.advance_to(at);
             stats.clock_jumps += 1;
+            trace::emit(|| Event::ClockJump { to_ns: at });
+            let mut timers = inner.timers.borrow_mut();
+            timers.process(at, &mut wakers);
+            // A jump to the start of a slot may only cascade its timers to lower levels: then
+            // jump on to the next expiration, so one turn ends at a timer that fires.
+            jump_to = timers.next_expiration().filter(|_| wakers.len() == before);
         }
-        let before = wakers.len();
         inner.timers.borrow_mut().process(inner.clock.now_nanos(), &mut wakers);
         stats.turns += 1;
         stats.io_events += events;
@@ -275,11 +285,43 @@ impl Reactor {
         inner.stats.set(stats);
 
         // Every borrow above has ended: waking may run any executor code.
-        for waker in wakers.drain(..) {
-            waker.wake();
+        wakers.wake_all();
+        if wakers.is_recording() {
+            let io_events = u32::try_from(events).unwrap_or(u32::MAX);
+            trace::emit(|| Event::Unpark { io_events, unparked });
         }
         *inner.wakers.borrow_mut() = wakers;
         Ok(())
+    }
+}
+
+/// Step 1 of a turn: how long the OS wait may block, and why (the reason is for the trace).
+///
+/// `max_wait` is the executor's limit (`None`: it is idle; `Some(ZERO)`: tasks are ready, only
+/// look). On a paused clock time never passes in the wait: it jumps instead (step 3), so the wait
+/// is zero whenever a jump may follow, and blocks only for a `to_thread` job or for I/O.
+fn plan_wait(
+    inner: &Inner,
+    max_wait: Option<Duration>,
+    next_timer: Option<u64>,
+) -> (Option<Duration>, WaitReason) {
+    if inner.clock.is_paused() {
+        return match (max_wait, next_timer) {
+            (Some(_), _) => (Some(Duration::ZERO), WaitReason::Busy),
+            (None, _) if inner.blocking.is_busy() => (None, WaitReason::Job),
+            (None, Some(to_ns)) => (Some(Duration::ZERO), WaitReason::PausedJump { to_ns }),
+            (None, None) => (None, WaitReason::Idle),
+        };
+    }
+    match (max_wait, next_timer) {
+        (Some(limit), Some(at)) if inner.clock.until(at) < limit => {
+            (Some(inner.clock.until(at)), WaitReason::NextTimer { deadline_ns: at })
+        }
+        (Some(limit), _) => (Some(limit), WaitReason::Busy),
+        (None, Some(at)) => {
+            (Some(inner.clock.until(at)), WaitReason::NextTimer { deadline_ns: at })
+        }
+        (None, None) => (None, WaitReason::Idle),
     }
 }
 

@@ -42,6 +42,7 @@ mod driver;
 pub mod net;
 mod registration;
 mod timer;
+mod wakeups;
 
 pub use backend::{BACKEND, Unparker};
 pub use blocking::{BlockingError, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, ToThread, to_thread};

@@ -25,8 +25,11 @@ use std::io;
 use std::os::fd::RawFd;
 use std::task::{Context, Poll, Waker};
 
+use cashier_trace::{self as trace, Cause, Event, WaitOn};
+
 use crate::backend::Readiness;
 use crate::driver::Handle;
+use crate::wakeups::Wakeups;
 
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("cashier packs a slab index and a generation into a 64-bit token");
@@ -41,6 +44,14 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
+    /// The same direction in the trace's vocabulary.
+    fn traced(self) -> trace::Direction {
+        match self {
+            Direction::Read => trace::Direction::Read,
+            Direction::Write => trace::Direction::Write,
+        }
+    }
+
     /// The readiness bits that let an operation of this direction proceed (or fail fast).
     fn mask(self) -> Readiness {
         match self {
@@ -58,6 +69,8 @@ impl Direction {
 struct IoEntry {
     /// Bumped each time the entry is freed; part of the token.
     generation: u32,
+    /// The registered fd, to name the socket in the trace.
+    fd: RawFd,
     /// Cached readiness (see the module doc).
     readiness: Readiness,
     /// The task waiting to read.
@@ -88,19 +101,21 @@ impl IoSlab {
         self.live
     }
 
-    /// Reserves an entry; returns `(index, generation, token)`.
-    fn insert(&mut self) -> (u32, u32, usize) {
+    /// Reserves an entry for `fd`; returns `(index, generation, token)`.
+    fn insert(&mut self, fd: RawFd) -> (u32, u32, usize) {
         self.live += 1;
         let index = match self.free_head {
             Some(index) => {
                 let entry = &mut self.entries[index as usize];
                 self.free_head = entry.next_free.take();
+                entry.fd = fd;
                 index
             }
             None => {
                 let index = u32::try_from(self.entries.len()).expect("more than 4 billion sockets");
                 self.entries.push(IoEntry {
                     generation: 0,
+                    fd,
                     readiness: Readiness::EMPTY,
                     reader: None,
                     writer: None,
@@ -126,7 +141,7 @@ impl IoSlab {
     }
 
     /// Records an event for `token` and moves the wakers it concerns into `wakers`.
-    pub(crate) fn dispatch(&mut self, token: usize, readiness: Readiness, wakers: &mut Vec<Waker>) {
+    pub(crate) fn dispatch(&mut self, token: usize, readiness: Readiness, wakers: &mut Wakeups) {
         let (index, generation) = ((token & 0xffff_ffff) as u32, (token >> 32) as u32);
         let Some(entry) = self.entries.get_mut(index as usize) else { return };
         if entry.generation != generation {
@@ -135,11 +150,21 @@ impl IoSlab {
             return;
         }
         entry.readiness = entry.readiness.union(readiness);
-        if readiness.intersects(Direction::Read.mask()) {
-            wakers.extend(entry.reader.take());
+        let (fd, read, write) = (
+            entry.fd,
+            readiness.intersects(Direction::Read.mask()),
+            readiness.intersects(Direction::Write.mask()),
+        );
+        if wakers.is_recording() {
+            trace::emit(|| Event::IoReady { fd, read, write });
         }
-        if readiness.intersects(Direction::Write.mask()) {
-            wakers.extend(entry.writer.take());
+        if read {
+            wakers
+                .push(entry.reader.take(), || Cause::Io { fd, direction: trace::Direction::Read });
+        }
+        if write {
+            wakers
+                .push(entry.writer.take(), || Cause::Io { fd, direction: trace::Direction::Write });
         }
     }
 
@@ -181,11 +206,12 @@ impl Registration {
                  `Runtime::block_on` or `cashier::run`",
             )
         })?;
-        let (index, generation, token) = handle.inner.io.borrow_mut().insert();
+        let (index, generation, token) = handle.inner.io.borrow_mut().insert(fd);
         if let Err(error) = handle.inner.poller.borrow().register(fd, token) {
             handle.inner.io.borrow_mut().remove(index);
             return Err(error);
         }
+        trace::emit(|| Event::IoRegistered { fd });
         Ok(Registration { handle, index, generation, fd })
     }
 
@@ -213,6 +239,8 @@ impl Registration {
         if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             *slot = Some(cx.waker().clone());
         }
+        let fd = self.fd;
+        trace::emit(|| Event::Waits { on: WaitOn::Io { fd, direction: direction.traced() } });
         Poll::Pending
     }
 
@@ -267,5 +295,7 @@ impl Drop for Registration {
         // either way the entry must be freed.
         let _ = self.handle.inner.poller.borrow().deregister(self.fd);
         self.handle.inner.io.borrow_mut().remove(self.index);
+        let fd = self.fd;
+        trace::emit(|| Event::IoDeregistered { fd });
     }
 }

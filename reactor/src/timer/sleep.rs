@@ -11,6 +11,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use cashier_trace::{self as trace, Event, WaitOn};
+
 use crate::clock::nanos;
 use crate::driver::Handle;
 use crate::timer::wheel::{Inserted, TimerKey};
@@ -121,6 +123,7 @@ impl Sleep {
             }
             Some(key) => {
                 timers.update_waker(key, cx.waker());
+                waits_on_timer(key, self.at);
                 Poll::Pending
             }
             None => {
@@ -130,6 +133,7 @@ impl Sleep {
                 }
                 match timers.insert(self.at, cx.waker().clone()) {
                     Inserted::Pending(key) => {
+                        waits_on_timer(&key, self.at);
                         self.key = Some(key);
                         Poll::Pending
                     }
@@ -143,6 +147,12 @@ impl Sleep {
             }
         }
     }
+}
+
+/// Reports to the trace that the task being polled waits on this timer.
+fn waits_on_timer(key: &TimerKey, deadline_ns: u64) {
+    let timer = key.number();
+    trace::emit(|| Event::Waits { on: WaitOn::Timer { timer, deadline_ns } });
 }
 
 impl Future for Sleep {

@@ -57,8 +57,11 @@
 
 use std::task::Waker;
 
+use cashier_trace::{self as trace, Cause, Event};
+
 use crate::clock::TICK_NS;
 use crate::timer::near::NearHeap;
+use crate::wakeups::Wakeups;
 
 /// Bits of a tick that index one level's slots.
 const SLOT_BITS: u32 = 6;
@@ -75,6 +78,13 @@ const NIL: u32 = u32::MAX;
 /// Owner's handle to one timer: an index into the slab. Deliberately neither `Copy` nor `Clone`.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey(u32);
+
+impl TimerKey {
+    /// The timer's number in the trace: its slab index (reused once the timer is removed).
+    pub(crate) fn number(&self) -> u32 {
+        self.0
+    }
+}
 
 /// Result of [`Wheel::insert`].
 #[derive(Debug)]
@@ -228,7 +238,7 @@ impl Wheel {
 
     /// Advances time to `now` (nanoseconds), pushing the wakers of every timer due by then onto
     /// `fired`, in the order the slots and the near heap give them up.
-    pub(crate) fn process(&mut self, now: u64, fired: &mut Vec<Waker>) {
+    pub(crate) fn process(&mut self, now: u64, fired: &mut Wakeups) {
         let now_tick = now / TICK_NS;
         while let Some((level, slot, start)) = self.next_slot() {
             if start > now_tick {
@@ -243,7 +253,7 @@ impl Wheel {
                 let next = entry.next;
                 if entry.deadline <= now {
                     entry.place = Place::Fired;
-                    fired.extend(entry.waker.take());
+                    fire(index, entry, fired);
                 } else {
                     self.place(index); // cascade, or into `near` if due in the current tick
                 }
@@ -261,7 +271,7 @@ impl Wheel {
                 .pop(|moved, position| entries[moved as usize].place = Place::Near { position });
             let entry = &mut self.entries[index as usize];
             entry.place = Place::Fired;
-            fired.extend(entry.waker.take());
+            fire(index, entry, fired);
         }
     }
 
@@ -369,6 +379,15 @@ impl Wheel {
     }
 }
 
+/// Hands a due timer's waker to `fired`, and reports the firing when the turn is recorded.
+fn fire(index: u32, entry: &mut Entry, fired: &mut Wakeups) {
+    let deadline_ns = entry.deadline;
+    if fired.is_recording() {
+        trace::emit(|| Event::TimerFired { timer: index, deadline_ns });
+    }
+    fired.push(entry.waker.take(), || Cause::Timer { timer: index, deadline_ns });
+}
+
 /// The level and slot for a timer due at tick `when`, seen from tick `elapsed`. A tick further
 /// than the wheel spans is filed as the last tick it spans (see the module doc).
 fn position(elapsed: u64, when: u64) -> (usize, usize) {
@@ -390,7 +409,7 @@ mod tests {
     }
 
     fn fired_count(wheel: &mut Wheel, now: u64) -> usize {
-        let mut fired = Vec::new();
+        let mut fired = Wakeups::default();
         wheel.process(now, &mut fired);
         fired.len()
     }
@@ -459,7 +478,7 @@ mod tests {
     #[test]
     fn a_deadline_in_the_past_is_expired_at_once() {
         let mut wheel = Wheel::new();
-        wheel.process(ms(10), &mut Vec::new());
+        wheel.process(ms(10), &mut Wakeups::default());
         assert!(matches!(wheel.insert(ms(10), Waker::noop().clone()), Inserted::Expired));
         assert!(matches!(wheel.insert(ms(3), Waker::noop().clone()), Inserted::Expired));
         assert_eq!(wheel.len(), 0);

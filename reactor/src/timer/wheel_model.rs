@@ -21,6 +21,7 @@ use std::task::Waker;
 
 use super::wheel::{Inserted, TimerKey, Wheel};
 use crate::clock::TICK_NS;
+use crate::wakeups::Wakeups;
 
 /// One millisecond in nanoseconds, and the wheel's interesting boundaries in ticks.
 const MS: u64 = TICK_NS;
@@ -127,7 +128,7 @@ impl Harness {
 
     /// Moves the clock to `to` and checks what fired.
     fn advance_to(&mut self, to: u64) {
-        let mut fired = Vec::new();
+        let mut fired = Wakeups::default();
         self.wheel.process(to, &mut fired);
         self.now = self.now.max(to);
         let due: Vec<_> = self.model.range(..=(self.now, u64::MAX)).copied().collect();
