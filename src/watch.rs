@@ -19,7 +19,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use cashier_trace::{DEFAULT_CAP, Narrator, Recorder};
+use cashier_trace::{DEFAULT_CAP, Enter, Narrator, Recorder};
 
 /// The environment variable read by [`Trace::from_env`].
 pub const TRACE_ENV: &str = "CASHIER_TRACE";
@@ -175,9 +175,13 @@ impl Session {
         Ok(Session { recorder, perfetto, timeline: trace.timeline, narrator })
     }
 
-    /// Runs `f` with the recorder current on this thread.
-    pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.recorder.scope(f)
+    /// Makes the recorder current on this thread until the guard is dropped.
+    ///
+    /// # Safety
+    /// As [`Recorder::enter`]: the guard must be dropped, not leaked.
+    pub(crate) unsafe fn enter(&self) -> Enter<'_> {
+        // SAFETY: forwarded to our caller.
+        unsafe { self.recorder.enter() }
     }
 
     /// Writes what was asked for; a file that cannot be written is reported on standard error

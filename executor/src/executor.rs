@@ -165,10 +165,18 @@ pub(crate) fn enqueue(task: TaskRef) {
 /// Reports a wake that queued nothing: the task was running (it is queued again after its poll)
 /// or already queued. Only this runtime's tasks, and only when somebody records: a wake from
 /// another thread is reported when the runtime drains its remote queue instead.
+#[inline(always)]
 pub(crate) fn trace_wake_without_enqueue(task: TaskRef) {
-    if !trace::is_recording() {
-        return;
+    if trace::is_recording() {
+        report_wake_without_enqueue(task);
     }
+}
+
+/// The out-of-line half of [`trace_wake_without_enqueue`]: kept out of the wake path, which
+/// must stay small enough to be inlined (see `cashier_trace`'s `with_current`).
+#[cold]
+#[inline(never)]
+fn report_wake_without_enqueue(task: TaskRef) {
     let ours = context::with_core(|core| core.owns(&task.header().shared)) == Some(true);
     let state = task.header().state.load();
     if ours && !state.is_complete() {

@@ -25,7 +25,7 @@ pub use event::{
 pub use explain::{Narrator, explain};
 pub use perfetto::write_chrome_trace;
 pub use recorder::{
-    CHUNK, DEFAULT_CAP, Listener, Recorder, Recording, current_cause, emit, emit_name,
+    CHUNK, DEFAULT_CAP, Enter, Listener, Recorder, Recording, current_cause, emit, emit_name,
     is_recording, with_cause,
 };
 pub use timeline::render_timeline;

@@ -5,7 +5,8 @@
 //! The executor and the reactor call [`emit`] at their named points, and [`with_cause`] around
 //! the wakes they make for a reason. Neither knows who listens: the root crate creates a
 //! [`Recorder`] and makes it current on the runtime thread while
-//! `block_on` runs ([`Recorder::scope`]), as the executor's own thread-local does for `spawn`.
+//! `block_on` runs ([`Recorder::scope`], or [`Recorder::enter`] where the caller cannot wrap its
+//! code in a closure), as the executor's own thread-local does for `spawn`.
 //!
 //! # What it costs
 //!
@@ -94,6 +95,19 @@ impl Recorder {
         *self.listener.borrow_mut() = Some(listener);
     }
 
+    /// Makes this recorder current on this thread until the guard is dropped: the form for a
+    /// caller whose hot code must not be split into two copies (one inside a closure for
+    /// [`Recorder::scope`], one outside it), as `Runtime::block_on` is.
+    ///
+    /// # Safety
+    /// The guard must be dropped, not leaked (`mem::forget`, a reference cycle): its drop is what
+    /// takes the pointer to this recorder out of the thread-local before the borrow it holds
+    /// ends. A guard kept in a local variable of the function that made it meets this.
+    pub unsafe fn enter(&self) -> Enter<'_> {
+        let previous = CURRENT.with(|current| current.replace(self));
+        Enter(Restore { previous, _recorder: PhantomData })
+    }
+
     /// Runs `f` with this recorder current on this thread: every event reported during `f` on
     /// this thread is recorded here. The previous recorder (if any) is current again afterwards,
     /// also when `f` unwinds.
@@ -152,9 +166,13 @@ impl Recorder {
     }
 }
 
-/// Restores the previously current recorder when [`Recorder::scope`] ends. Private, and only
-/// ever held on `scope`'s stack, so it cannot be leaked: the pointer in `CURRENT` never outlives
-/// the borrow of the recorder it points to.
+/// Makes the recorder of [`Recorder::enter`] current until dropped; see its safety contract.
+pub struct Enter<'a>(#[allow(dead_code, reason = "held for its drop")] Restore<'a>);
+
+/// Restores the previously current recorder when [`Recorder::scope`] ends (or an [`Enter`] guard
+/// is dropped). Private to this file and held only on `scope`'s stack or inside an `Enter`, so
+/// the pointer in `CURRENT` never outlives the borrow of the recorder it points to, as long as
+/// `enter`'s contract is kept.
 struct Restore<'a> {
     /// What was current before.
     previous: *const Recorder,
@@ -169,14 +187,28 @@ impl Drop for Restore<'_> {
 }
 
 /// Runs `f` with the recorder current on this thread, if any.
+///
+/// The check is inlined into the caller; `f` is not. Event points sit in the hottest functions
+/// of the runtime (a poll, a wake), and an event built inline there, even one never reached,
+/// makes those functions big enough that the compiler stops inlining them into the run loop: that
+/// alone cost `ping_pong` a quarter of its speed. So what runs when somebody records is a separate
+/// cold function, and the caller keeps one load, one test and a jump it never takes.
 #[inline(always)]
 fn with_current(f: impl FnOnce(&Recorder)) {
     let recorder = CURRENT.with(Cell::get);
     if !recorder.is_null() {
-        // SAFETY: non-null only inside `Recorder::scope`, which borrows the recorder for its whole
-        // run and restores the previous pointer when it returns or unwinds.
-        f(unsafe { &*recorder });
+        with_recorder(recorder, f);
     }
+}
+
+/// The out-of-line half of [`with_current`].
+#[cold]
+#[inline(never)]
+fn with_recorder(recorder: *const Recorder, f: impl FnOnce(&Recorder)) {
+    // SAFETY: `recorder` was read from `CURRENT` just now, non-null: only inside
+    // `Recorder::scope` or while an `Enter` guard lives, both of which borrow the recorder and
+    // restore the previous pointer when they end (`enter`'s contract rules out a leaked guard).
+    f(unsafe { &*recorder });
 }
 
 /// Whether a recorder listens on this thread.
@@ -207,6 +239,13 @@ pub fn with_cause<R>(cause: impl FnOnce() -> Cause, wake: impl FnOnce() -> R) ->
     if !is_recording() {
         return wake();
     }
+    with_cause_recorded(cause, wake)
+}
+
+/// The out-of-line half of [`with_cause`] (see [`with_current`] for why it is apart).
+#[cold]
+#[inline(never)]
+fn with_cause_recorded<R>(cause: impl FnOnce() -> Cause, wake: impl FnOnce() -> R) -> R {
     let previous = CAUSE.with(|current| current.replace(cause()));
     // Restores the outer cause even if `wake` unwinds.
     struct Restore(Cause);
