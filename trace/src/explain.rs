@@ -118,6 +118,14 @@ enum Held {
         /// When it began.
         at: u64,
     },
+    /// A paused clock's jump, told once the turn's last `ClockJump` says where it landed (a
+    /// turn jumps on past timers that only moved down the wheel's levels).
+    Jump {
+        /// When the turn began.
+        at: u64,
+        /// Where the clock lands.
+        to_ns: u64,
+    },
 }
 
 /// Whether a record completes the held line.
@@ -125,6 +133,8 @@ enum Held {
 enum Merge {
     /// It does: print this (`None`: the held line is dropped) and nothing else for the record.
     Merged(Option<String>),
+    /// It updates the held line, which stays held; nothing is said for the record.
+    Hold(Held),
     /// It does not: the record is told on its own.
     Apart,
 }
@@ -151,10 +161,15 @@ impl Narrator {
     /// it: nothing, one line, or a held line and then this record's line.
     pub fn narrate(&mut self, record: &Record, names: &[Box<str>]) -> Option<String> {
         let held = self.held.take();
-        if let Some(held) = held
-            && let Merge::Merged(said) = self.merge(held, record, names)
-        {
-            return said;
+        if let Some(held) = held {
+            match self.merge(held, record, names) {
+                Merge::Merged(said) => return said,
+                Merge::Hold(updated) => {
+                    self.held = Some(updated);
+                    return None;
+                }
+                Merge::Apart => {}
+            }
         }
         let said = self.step(record, names);
         let new_held = self.held.take();
@@ -194,6 +209,9 @@ impl Narrator {
                 Merge::Merged(Some(line(at, format!("poll {label} -> {ended}: done ({outcome})"))))
             }
             (Held::BusyTurn { .. }, Event::Unpark { .. }) => Merge::Merged(None),
+            (Held::Jump { at, .. }, Event::ClockJump { to_ns }) => {
+                Merge::Hold(Held::Jump { at, to_ns })
+            }
             _ => Merge::Apart,
         }
     }
@@ -209,6 +227,9 @@ impl Narrator {
                 line(at, format!("poll {label} -> {}", poll_result(result)))
             }
             Held::BusyTurn { at } => line(at, "tasks ready; look at I/O without waiting".into()),
+            Held::Jump { at, to_ns } => {
+                line(at, format!("paused clock: nothing to run, jump to {}", seconds(to_ns)))
+            }
         }
     }
 
@@ -380,7 +401,8 @@ impl Narrator {
             }
             WaitReason::Job => "paused clock: wait for a to_thread job".into(),
             WaitReason::PausedJump { to_ns } => {
-                format!("paused clock: nothing to run, jump to {}", seconds(to_ns))
+                self.held = Some(Held::Jump { at, to_ns });
+                return None;
             }
         };
         Some(line(at, text))
