@@ -422,6 +422,12 @@ mod tests {
     }
 
     #[test]
+    fn a_timer_costs_forty_bytes_of_slab() {
+        // Deadline, waker, list links, place: what BENCHMARKS.md's memory figures count.
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
+    }
+
+    #[test]
     fn levels_follow_the_distance_to_the_deadline() {
         assert_eq!(position(0, 1), (0, 1));
         assert_eq!(position(0, 63), (0, 63));
