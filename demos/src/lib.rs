@@ -23,13 +23,65 @@ pub mod site_status;
 
 pub use output::Output;
 
+/// The flags every demo takes to show how the runtime ran it (`cashier::Trace`). With none of
+/// them, the `CASHIER_TRACE` environment variable decides.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct WatchArgs {
+    /// Write a Perfetto trace (Chrome trace JSON) to PATH when the demo ends: open it at
+    /// ui.perfetto.dev to see a track per task, each poll, and arrows from wakes to polls.
+    #[arg(long, value_name = "PATH")]
+    pub trace: Option<std::path::PathBuf>,
+    /// Print a timeline of the tasks (running, waiting and on what) to standard error at the end.
+    #[arg(long)]
+    pub timeline: bool,
+    /// Narrate every decision of the runtime on standard error as it happens: which task runs,
+    /// what it waits on, what woke it, and why the loop sleeps as long as it does.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+impl WatchArgs {
+    /// The views asked for, or `None` when no flag was given.
+    pub fn trace(&self) -> Option<cashier::Trace> {
+        let mut trace = cashier::Trace::new();
+        if let Some(path) = &self.trace {
+            trace = trace.perfetto(path);
+        }
+        if self.timeline {
+            trace = trace.timeline();
+        }
+        if self.explain {
+            trace = trace.explain();
+        }
+        trace.is_on().then_some(trace)
+    }
+}
+
 /// The runtime a demo binary runs on: real time, or the paused clock with `--virtual-time`
-/// (sleeps take no real time; the output is the same on every machine).
-pub fn runtime(virtual_time: bool) -> Result<cashier::Runtime, String> {
-    cashier::Runtime::builder()
-        .start_paused(virtual_time)
-        .build()
-        .map_err(|error| format!("cannot start the cashier runtime: {error}"))
+/// (sleeps take no real time; the output is the same on every machine), watched as `watch` asks.
+pub fn runtime(virtual_time: bool, watch: &WatchArgs) -> Result<cashier::Runtime, String> {
+    let mut builder = cashier::Runtime::builder().start_paused(virtual_time);
+    if let Some(trace) = watch.trace() {
+        builder = builder.trace(trace);
+    }
+    builder.build().map_err(|error| format!("cannot start the cashier runtime: {error}"))
+}
+
+/// Spawns `future` as a task named `name` (a URL, a command), so the runtime's views show it by
+/// name: `cashier::task::Builder`, for code that runs inside a runtime by construction.
+///
+/// # Panics
+/// Outside a cashier runtime; the demos only call it from futures their runtime runs.
+#[track_caller]
+pub fn spawn_named<F>(name: &str, future: F) -> cashier::JoinHandle<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    match cashier::task::Builder::new().name(name).spawn(future) {
+        Ok(handle) => handle,
+        Err(error) => panic!("{error}"),
+    }
 }
 
 /// Parses a timeout in seconds from the command line.

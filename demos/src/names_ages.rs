@@ -45,8 +45,20 @@ pub async fn print_ages(out: Output, rng: Rc<RefCell<fastrand::Rng>>) {
     }
 }
 
-/// Runs both together with `gather!`, like `asyncio.gather(print_names(), print_ages())`.
+/// Runs both together, like `asyncio.gather(print_names(), print_ages())`: asyncio's `gather`
+/// wraps each coroutine in a task, so here each runs as a task named "names" or "ages", and
+/// `gather!` awaits the two handles.
 pub async fn run(out: Output, seed: Option<u64>) {
     let rng = Rc::new(RefCell::new(seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed)));
-    cashier::gather!(print_names(out.clone(), rng.clone()), print_ages(out, rng)).await;
+    let names = crate::spawn_named("names", print_names(out.clone(), rng.clone()));
+    let ages = crate::spawn_named("ages", print_ages(out, rng));
+    let (names, ages) = cashier::gather!(names, ages).await;
+    for done in [names, ages] {
+        // A panic in either coroutine goes on to the caller, as it did inside `gather!`.
+        if let Err(error) = done
+            && let Ok(panic) = error.try_into_panic()
+        {
+            std::panic::resume_unwind(panic);
+        }
+    }
 }

@@ -136,7 +136,9 @@ pub async fn run_command(out: Output, command: Vec<String>) -> bool {
 
 /// Runs every command concurrently with `gather`; returns how many succeeded.
 pub async fn run(out: Output, commands: Vec<Vec<String>>) -> usize {
-    let tasks =
-        commands.into_iter().map(|command| cashier::spawn(run_command(out.clone(), command)));
+    let tasks = commands.into_iter().map(|command| {
+        let name = command.join(" ");
+        crate::spawn_named(&name, run_command(out.clone(), command))
+    });
     cashier::gather(tasks).await.into_iter().filter(|ok| matches!(ok, Ok(true))).count()
 }

@@ -108,7 +108,10 @@ pub async fn run(
     let tasks: Vec<_> = urls
         .iter()
         .map(|url| {
-            cashier::spawn(get_status(out.clone(), client.clone(), url.clone(), limit.clone()))
+            crate::spawn_named(
+                url,
+                get_status(out.clone(), client.clone(), url.clone(), limit.clone()),
+            )
         })
         .collect();
     let mut finished = cashier::as_completed(tasks);

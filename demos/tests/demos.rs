@@ -192,3 +192,45 @@ fn every_demo_explains_itself_and_names_its_asyncio_original() {
         assert!(stdout.contains("Usage:"), "{stdout}");
     }
 }
+
+#[test]
+fn every_demo_can_explain_and_draw_its_timeline() {
+    // The flags leave standard output alone: the demo's own lines are unchanged.
+    let (ok, stdout, stderr) =
+        demo("names_ages", &["--seed", "3", "--virtual-time", "--explain", "--timeline"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), SEED_3);
+    for expected in [
+        "spawn #1 \"names\"",
+        "poll #2 \"ages\" -> Pending: waits on timer",
+        "timer #1 fired -> wake #2 \"ages\" (local queue)",
+        "timeline: ",
+        "#1 \"names\" █",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
+    }
+    let (ok, _, stderr) = demo("site_status", &["--local", "--virtual-time", "--explain"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("readable -> wake"), "socket readiness wakes a site's task:\n{stderr}");
+    let (ok, _, stderr) = demo("run_commands", &["--timeline", "sh -c 'echo hi'"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("\"sh -c echo hi\""), "the task is named by its command:\n{stderr}");
+    let (ok, _, stderr) = demo("kitchen", &["--local", "--explain", "--command", "true"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("poll #0 main"), "{stderr}");
+}
+
+#[test]
+fn site_status_writes_a_trace_with_an_arrow_from_each_sites_socket_to_its_task() {
+    let path =
+        std::env::temp_dir().join(format!("cashier-site-status-{}.json", std::process::id()));
+    let path_arg = path.to_str().unwrap().to_owned();
+    let (ok, _, stderr) = demo("site_status", &["--local", "--virtual-time", "--trace", &path_arg]);
+    assert!(ok, "{stderr}");
+    let json = std::fs::read_to_string(&path).expect("the trace was written");
+    std::fs::remove_file(&path).ok();
+    for site in ["www.google.com", "www.facebook.com", "www.github.com", "www.twitter.com"] {
+        assert!(json.contains(site), "a track named by {site}'s URL");
+    }
+    assert!(json.contains("readable\""), "arrows named by the socket that became readable");
+}

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_demos::http::Client;
-use cashier_demos::{Output, parse_seconds, run_commands, runtime, site_status};
+use cashier_demos::{Output, WatchArgs, parse_seconds, run_commands, runtime, site_status};
 use clap::Parser;
 
 /// The kitchen at full service: the site checks of site_status and the commands of run_commands
@@ -30,6 +30,9 @@ struct Args {
     /// Seconds allowed for each request, redirects included.
     #[arg(long, default_value = "10", value_parser = parse_seconds)]
     timeout: Duration,
+    /// How to show the runtime at work.
+    #[command(flatten)]
+    watch: WatchArgs,
 }
 
 fn main() -> ExitCode {
@@ -41,7 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let setup = runtime(false).and_then(|runtime| {
+    let setup = runtime(false, &args.watch).and_then(|runtime| {
         let client = Client::builder().timeout(args.timeout).build().map_err(|e| e.to_string())?;
         Ok((runtime, Rc::new(client)))
     });

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use cashier_demos::{Output, names_ages, runtime};
+use cashier_demos::{Output, WatchArgs, names_ages, runtime};
 use clap::Parser;
 
 /// Two coroutines sharing one event loop: one prints five names, one prints the ages 20 to 38,
@@ -19,11 +19,14 @@ struct Args {
     /// Run on the paused (virtual) clock: sleeps take no real time.
     #[arg(long)]
     virtual_time: bool,
+    /// How to show the runtime at work.
+    #[command(flatten)]
+    watch: WatchArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut runtime = match runtime(args.virtual_time) {
+    let mut runtime = match runtime(args.virtual_time, &args.watch) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("names_ages: {error}");

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use cashier_demos::{Output, run_commands, runtime};
+use cashier_demos::{Output, WatchArgs, run_commands, runtime};
 use clap::Parser;
 
 /// Runs shell commands side by side: each blocking `std::process::Command` runs on the blocking
@@ -17,6 +17,9 @@ struct Args {
     /// Commands to run, one per argument, split into words like a shell (quotes group words)
     /// (default: "whoami" "ping -c 5 google.com" "lsb_release -a" "python3 --version").
     commands: Vec<String>,
+    /// How to show the runtime at work.
+    #[command(flatten)]
+    watch: WatchArgs,
 }
 
 fn main() -> ExitCode {
@@ -29,7 +32,7 @@ fn main() -> ExitCode {
         }
     };
     let total = commands.len();
-    let mut runtime = match runtime(false) {
+    let mut runtime = match runtime(false, &args.watch) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("run_commands: {error}");

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_demos::http::Client;
-use cashier_demos::{Output, parse_seconds, runtime, site_status};
+use cashier_demos::{Output, WatchArgs, parse_seconds, runtime, site_status};
 use clap::Parser;
 
 /// Checks websites concurrently and prints each status as it arrives: a task per URL GETs it
@@ -36,11 +36,14 @@ struct Args {
     /// Run on the paused (virtual) clock; with --local the output is then the same every time.
     #[arg(long)]
     virtual_time: bool,
+    /// How to show the runtime at work.
+    #[command(flatten)]
+    watch: WatchArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut runtime = match runtime(args.virtual_time) {
+    let mut runtime = match runtime(args.virtual_time, &args.watch) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("site_status: {error}");
