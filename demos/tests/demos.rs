@@ -234,3 +234,35 @@ fn site_status_writes_a_trace_with_an_arrow_from_each_sites_socket_to_its_task()
     }
     assert!(json.contains("readable\""), "arrows named by the socket that became readable");
 }
+
+/// Compares `actual` with the golden file `name` under tests/golden/, or rewrites the file when
+/// `BLESS=1` is set (after a deliberate change of the views, reviewed in the diff).
+fn golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!("{}: {error} (run with BLESS=1 to create it)", path.display())
+    });
+    assert!(expected == actual, "{name} differs from the golden file:\n{actual}");
+}
+
+#[test]
+fn names_ages_explained_and_drawn_on_the_paused_clock_is_always_the_same() {
+    let binary = env!("CARGO_BIN_EXE_names_ages");
+    let run = |flag: &str| {
+        let output = Command::new(binary)
+            .args(["--seed", "3", "--virtual-time", flag])
+            .env("COLUMNS", "80")
+            .env_remove("CASHIER_TRACE")
+            .output()
+            .expect("run names_ages");
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    golden("names_ages.seed3.explain.txt", &run("--explain"));
+    golden("names_ages.seed3.timeline.txt", &run("--timeline"));
+}

@@ -90,6 +90,24 @@ pub enum Cause {
     Yield,
 }
 
+impl Cause {
+    /// Whether a wake for this cause is the one `on` was waiting for: a task woken by timer #5
+    /// no longer waits on timer #5, but still on whatever else it reported. (A remote wake
+    /// answers any `to_thread` job: the runtime cannot tell which thread called the waker.)
+    pub fn answers(self, on: WaitOn) -> bool {
+        match (self, on) {
+            (Cause::Timer { timer, .. }, WaitOn::Timer { timer: waited, .. }) => timer == waited,
+            (Cause::Io { fd, direction }, WaitOn::Io { fd: f, direction: d }) => {
+                fd == f && direction == d
+            }
+            (Cause::Remote, WaitOn::Job { .. }) => true,
+            (Cause::HandOff(primitive), WaitOn::Primitive(waited)) => primitive == waited,
+            (Cause::Join { task }, WaitOn::Join { task: waited }) => task == waited,
+            _ => false,
+        }
+    }
+}
+
 /// What a wake did with the task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Queue {

@@ -316,6 +316,9 @@ impl Narrator {
                 None => format!("wake {target} ({queue})"),
             },
         };
+        if let Some(waits) = self.waits_of.get_mut(&task) {
+            waits.retain(|on| !cause.answers(*on)); // what is left, it still waits on
+        }
         Some(line(at, text))
     }
 
@@ -338,12 +341,20 @@ impl Narrator {
         };
         match result {
             PollResult::Pending => {
-                let text = match woke_itself {
-                    Some(Cause::Yield) => "yields, back of the queue".to_string(),
-                    Some(_) => "woke itself, back of the queue".to_string(),
-                    None => self.waits_words(&waits),
+                let carried = self.waits_of.get(&task).filter(|_| waits.is_empty()).cloned();
+                let text = match (woke_itself, carried) {
+                    (Some(Cause::Yield), _) => "yields, back of the queue".to_string(),
+                    (Some(_), _) => "woke itself, back of the queue".to_string(),
+                    // A combinator polls only the child that woke it: the rest still wait, on
+                    // what they reported at their last poll.
+                    (None, Some(carried)) if !carried.is_empty() => {
+                        format!("still {}", self.waits_words(&carried))
+                    }
+                    (None, _) => self.waits_words(&waits),
                 };
-                self.waits_of.insert(task, waits);
+                if !waits.is_empty() || woke_itself.is_some() {
+                    self.waits_of.insert(task, waits);
+                }
                 Some(line(at, format!("poll {label} -> Pending: {text}")))
             }
             _ if task == TaskBook::ROOT => {

@@ -38,9 +38,10 @@
 //!   with as many decimals as the tick interval needs.
 //! - **Deterministic.** Rows, cells and text follow from the records alone, in their order.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::event::{Event, PollResult, Queue, TaskKey, WaitOn};
+use crate::event::{Cause, Event, PollResult, Queue, TaskKey, WaitOn};
 use crate::explain::{TaskBook, seconds};
 use crate::recorder::Recording;
 
@@ -195,8 +196,8 @@ struct Track {
 struct PollSoFar {
     /// The task polled ([`TaskBook`] index).
     task: usize,
-    /// The first thing it reported waiting on in this poll.
-    first_wait: Option<Cell>,
+    /// What it reported waiting on in this poll, in order.
+    waits: Vec<WaitOn>,
     /// Whether it woke itself during this poll (it is queued again when the poll returns).
     woke_itself: bool,
 }
@@ -209,12 +210,14 @@ struct Replay {
     tracks: Vec<Option<Track>>,
     /// The poll under way.
     poll: Option<PollSoFar>,
+    /// What each pending task ([`TaskBook`] index) waits on, less what has woken it since.
+    waits_of: HashMap<usize, Vec<WaitOn>>,
 }
 
 impl Replay {
     /// Nothing replayed yet.
     fn new() -> Replay {
-        Replay { tasks: TaskBook::new(), tracks: Vec::new(), poll: None }
+        Replay { tasks: TaskBook::new(), tracks: Vec::new(), poll: None, waits_of: HashMap::new() }
     }
 
     /// Learns from one record.
@@ -230,21 +233,29 @@ impl Replay {
             Event::PollStart { task } => {
                 let task = self.tasks.resolve(task);
                 self.enter(task, at, Cell::Running);
-                self.poll = Some(PollSoFar { task, first_wait: None, woke_itself: false });
+                self.poll = Some(PollSoFar { task, waits: Vec::new(), woke_itself: false });
             }
             Event::Waits { on } => {
                 if let Some(poll) = &mut self.poll {
-                    poll.first_wait.get_or_insert(Cell::waiting_on(on));
+                    poll.waits.push(on);
                 }
             }
-            Event::Wake { task, queue, .. } => self.wake(at, task, queue),
+            Event::Wake { task, queue, cause } => self.wake(at, task, queue, cause),
             Event::PollEnd { task, result } => {
                 let task = self.tasks.resolve(task);
                 let poll = self.poll.take().filter(|poll| poll.task == task);
                 let next = match (result, poll) {
                     (PollResult::Pending, Some(poll)) if poll.woke_itself => Cell::Ready,
+                    (PollResult::Pending, Some(poll)) if poll.waits.is_empty() => {
+                        // A combinator polls only the child that woke it: the rest still wait,
+                        // on what they reported at their last poll.
+                        let carried = self.waits_of.get(&task).and_then(|waits| waits.first());
+                        carried.map_or(Cell::Unreported, |on| Cell::waiting_on(*on))
+                    }
                     (PollResult::Pending, Some(poll)) => {
-                        poll.first_wait.unwrap_or(Cell::Unreported)
+                        let first = Cell::waiting_on(poll.waits[0]);
+                        self.waits_of.insert(task, poll.waits);
+                        first
                     }
                     (PollResult::Pending, None) => Cell::Unreported,
                     (PollResult::Ready | PollResult::Panicked, _) => Cell::Blank,
@@ -261,13 +272,16 @@ impl Replay {
 
     /// A wake: the polled task waking itself is queued when its poll returns; a waiting task is
     /// queued now; a wake that finds the task queued, running or done changes nothing.
-    fn wake(&mut self, at: u64, key: TaskKey, queue: Queue) {
+    fn wake(&mut self, at: u64, key: TaskKey, queue: Queue, cause: Cause) {
         let task = self.tasks.resolve(key);
         if let Some(poll) = &mut self.poll
             && poll.task == task
         {
             poll.woke_itself = true;
             return;
+        }
+        if let Some(waits) = self.waits_of.get_mut(&task) {
+            waits.retain(|on| !cause.answers(*on));
         }
         let state = self.tracks.get(task).and_then(Option::as_ref).map(|track| track.cell);
         let waiting = !matches!(state, Some(Cell::Blank | Cell::Ready | Cell::Running));
