@@ -23,8 +23,11 @@
 //! - [`cashier_executor`]: tasks, wakers, run queues, `spawn`, `JoinHandle` (knows nothing of I/O).
 //! - [`cashier_reactor`]: the I/O driver, timers, sockets and the blocking pool (knows nothing of
 //!   tasks).
+//! - [`cashier_trace`]: the events both report, their recorder, and the views drawn from them
+//!   (knows neither tasks' futures nor sockets).
 //!
-//! [`Runtime`] owns one executor and parks it in the reactor when no task can run.
+//! [`Runtime`] owns one executor and parks it in the reactor when no task can run; when it is
+//! watched ([`Builder::trace`], `CASHIER_TRACE`), it also owns the recorder (`watch.rs`).
 //!
 //! | asyncio | cashier |
 //! | --- | --- |
@@ -87,3 +90,5 @@ pub mod task {
 pub use cashier_executor;
 #[doc(no_inline)]
 pub use cashier_reactor;
+#[doc(no_inline)]
+pub use cashier_trace;
