@@ -16,10 +16,12 @@
 //! - `backend/`: the seam to the OS event queue, with a mio and a polling implementation
 //!   (feature `backend-polling`).
 //! - `registration.rs`: readiness bookkeeping per socket, edge-triggered, generation-checked.
-//! - `clock.rs`, `timer/`: real or virtual time, the hierarchical timing wheel, and `sleep`,
-//!   `timeout`, `interval`.
+//! - `clock.rs`, `timer/`: real or virtual time, the hierarchical timing wheel (with its heap of
+//!   timers due within the current millisecond, and a model test), and `sleep`, `timeout`,
+//!   `interval`.
 //! - `net/`: `TcpListener`, `TcpStream`, `UdpSocket`, `lookup_host`.
 //! - `blocking.rs`: the thread pool behind `to_thread`.
+//! - `wakeups.rs`: the wakers a turn collects, and why each is woken (for `cashier_trace`).
 //!
 //! Everything but the blocking pool and the unparker lives on the runtime thread, so the reactor
 //! uses `RefCell`s, not locks.
