@@ -52,7 +52,7 @@ const TICK_EVERY: usize = 10;
 /// wrap into several blocks rather than coarsen the resolution.
 const MIN_BUCKETS: usize = 60;
 
-/// Longest label drawn; longer ones end in `…`.
+/// Longest label drawn; longer ones lose their middle to a `…`.
 const LABEL_MAX: usize = 20;
 
 /// Draws `recording` as a timeline at most `width` characters wide (wider only when `width`
@@ -402,13 +402,19 @@ fn duration(ns: u64) -> String {
     }
 }
 
-/// `label`, cut to [`LABEL_MAX`] characters with a `…`.
+/// `label`, cut to [`LABEL_MAX`] characters with a `…` in the middle: the task's number at the
+/// start and the end of its name both stay, which is what tells tasks apart when their names
+/// share a long start (`#3 "http://127.0.0.1:41613/www.github.com"` becomes `#3 "http:…ithub.com"`).
 fn shorten(label: String) -> String {
-    if label.chars().count() <= LABEL_MAX {
+    let chars: Vec<char> = label.chars().collect();
+    if chars.len() <= LABEL_MAX {
         return label;
     }
-    let mut short: String = label.chars().take(LABEL_MAX - 1).collect();
+    let head = (LABEL_MAX - 1) / 2;
+    let tail = LABEL_MAX - 1 - head;
+    let mut short: String = chars[..head].iter().collect();
     short.push('…');
+    short.extend(&chars[chars.len() - tail..]);
     short
 }
 
@@ -582,7 +588,9 @@ mod tests {
 
     #[test]
     fn long_labels_are_shortened() {
-        assert_eq!(shorten("#12 \"a rather long name\"".into()), "#12 \"a rather long …");
+        assert_eq!(shorten("#12 \"a rather long name\"".into()), "#12 \"a ra…long name\"");
         assert_eq!(shorten("#0 main".into()), "#0 main");
+        let url = "#3 \"http://127.0.0.1:41613/www.github.com\"";
+        assert_eq!(shorten(url.into()), "#3 \"http:…ithub.com\"");
     }
 }
