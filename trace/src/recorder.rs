@@ -190,9 +190,9 @@ impl Drop for Restore<'_> {
 ///
 /// The check is inlined into the caller; `f` is not. Event points sit in the hottest functions
 /// of the runtime (a poll, a wake), and an event built inline there, even one never reached,
-/// makes those functions big enough that the compiler stops inlining them into the run loop: that
-/// alone cost `ping_pong` a quarter of its speed. So what runs when somebody records is a separate
-/// cold function, and the caller keeps one load, one test and a jump it never takes.
+/// makes those functions bigger and less likely to be inlined into the run loop. So what runs
+/// when somebody records is a separate cold function, and the caller keeps one load, one test and
+/// a jump it never takes. (These checks still cost `ping_pong` measurably: BENCHMARKS.md.)
 #[inline(always)]
 fn with_current(f: impl FnOnce(&Recorder)) {
     let recorder = CURRENT.with(Cell::get);

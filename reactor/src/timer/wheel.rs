@@ -12,7 +12,8 @@
 //! timer due in 3 ms sits in level 0, one due in 3 hours in level 4. When time reaches the start of
 //! a slot in a higher level, its timers are *cascaded*: re-inserted relative to the new time, which
 //! puts them in lower levels, until they reach level 0 and fire. Each timer moves at most once per
-//! level, so insertion, cancellation and firing are all O(1) (amortised over the six levels).
+//! level, so insertion, cancellation and firing are all O(1) (amortised over the six levels), except
+//! for timers due within the current millisecond, which cost O(log n) (below).
 //!
 //! # Storage
 //!
