@@ -35,7 +35,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -262,11 +262,12 @@ impl<T> UnboundedSender<T> {
 impl<T> Receiver<T> {
     /// The next message, or `None` once the queue is drained and every sender is gone or the
     /// channel is closed.
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        Recv { receiver: self }
     }
 
     /// Polls for the next message (for hand-written futures).
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let (message, sender) = {
             let mut chan = self.chan.borrow_mut();
@@ -490,3 +491,25 @@ impl fmt::Display for TryRecvError {
 }
 
 impl std::error::Error for TryRecvError {}
+
+/// The future of [`Receiver::recv`]: the next message, or `None` once the channel has ended.
+///
+/// A named future with an `#[inline]` poll rather than an `async fn`: `recv` sits in the hottest
+/// loops (`ping_pong` receives twice per round trip), and the compiler gives no inline hint to an
+/// `async fn`'s state machine. Once the trace point `waits_on` grew `poll_recv` a little, that
+/// state machine was compiled as a function of its own and every round trip paid about 140 more
+/// instructions (callgrind on `examples/ping_pong_work`: BENCHMARKS.md, issue 10).
+#[must_use = "futures do nothing unless polled"]
+pub struct Recv<'a, T> {
+    /// The receiver being polled.
+    receiver: &'a mut Receiver<T>,
+}
+
+impl<T> Future for Recv<'_, T> {
+    type Output = Option<T>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.receiver.poll_recv(cx)
+    }
+}
