@@ -14,6 +14,8 @@
 //! - `task_book.rs`: which task a key names, in record order (addresses are reused), and the
 //!   task's number, name and label.
 //! - `waiting.rs`: the poll under way and what each pending task waits on (explain, timeline).
+//! - `turn.rs`: what a reactor turn did, told from what it reported, not what it planned
+//!   (explain, perfetto).
 //! - `words.rs`: times and the few words the views spell alike.
 //!
 //! # Invariants
@@ -29,5 +31,6 @@ pub(crate) mod explain;
 pub(crate) mod perfetto;
 mod task_book;
 pub(crate) mod timeline;
+mod turn;
 mod waiting;
 mod words;

@@ -21,12 +21,20 @@
 //!   ended together with the `Waits` reported during it. `TimerFired`, `IoReady`, `ClockJump`,
 //!   `Unpark`, `IoRegistered`, `IoDeregistered`, `JobSubmitted` and `JobFinished` say nothing
 //!   either: the wake or the reactor turn they belong to tells them.
-//! - **Three lines wait for their next record** (they are *held*): a `Spawn`, which a `Name` may
+//! - **Four lines wait for later records** (they are *held*): a `Spawn`, which a `Name` may
 //!   complete; a spawned task's last poll (`Ready` or `Panicked`), which merges with its
-//!   `Complete` into one line; and a busy reactor turn (`WaitReason::Busy`), which is dropped if
-//!   its `Unpark` comes before anything else was said in it. A held line is kept across records
-//!   that say nothing and printed before the next line that is said, so one call may return two
-//!   lines (separated by `'\n'`). [`Narrator::finish`] prints a line still held at the end.
+//!   `Complete` into one line; a busy reactor turn (`WaitReason::Busy`), which is dropped if
+//!   its `Unpark` comes before anything else was said in it; and a paused clock's turn that
+//!   planned a jump, told once its records say what it did (see below). A held line is kept
+//!   across records that say nothing and printed before the next line that is said, so one call
+//!   may return two lines (separated by `'\n'`). [`Narrator::finish`] prints a line still held
+//!   at the end.
+//! - **A turn is told by what it did, not what it planned** (`turn.rs`). A paused clock that
+//!   planned a jump jumps only if its zero-timeout look at the OS finds nothing: its line waits
+//!   for the turn's `ClockJump`s (told: where the last one landed, where a timer fired) or for
+//!   what stopped the jump (`IoReady`, or the `Unpark`). A wait on the real clock names the time
+//!   it runs to as a timer's deadline only when a timer a task reported is due then; otherwise
+//!   that time is a wheel slot coming due, and the line says so.
 //! - **Who did it** follows from the order (see `event.rs`): a wake or a spawn during a poll was
 //!   made by the task polled; a wake the polled task makes to itself is told with its poll.
 //! - **Keys are resolved in record order**: every `Spawn` gives its key the next number, so an
@@ -42,9 +50,11 @@ mod tests;
 use std::fmt::Write as _;
 use std::panic::Location;
 
+use self::step::turn_words;
 use super::task_book::{TaskBook, name_at};
+use super::turn::{ArmedTimers, Turn};
 use super::waiting::Waiting;
-use super::words::{outcome_word, seconds, stamp};
+use super::words::{outcome_word, stamp};
 use crate::event::{Event, PollResult, Record};
 use crate::recorder::Recording;
 
@@ -74,6 +84,8 @@ pub struct Narrator {
     tasks: TaskBook,
     /// The poll under way, and what each pending task waits on.
     waiting: Waiting,
+    /// The timers tasks wait on: whether a wait ends at a timer or at a wheel slot.
+    timers: ArmedTimers,
     /// A line waiting for its next record to be completed, merged or dropped.
     held: Option<Held>,
     /// Whether the `block_on` future's last poll was told (its `Complete`, if any, says nothing).
@@ -108,13 +120,13 @@ enum Held {
         /// When it began.
         at: u64,
     },
-    /// A paused clock's jump, told once the turn's last `ClockJump` says where it landed (a
-    /// turn jumps on past timers that only moved down the wheel's levels).
-    Jump {
+    /// A paused clock's turn that planned a jump, told once its records say whether it jumped
+    /// and where it landed (a turn jumps on past wheel slots whose timers only cascaded).
+    PausedTurn {
         /// When the turn began.
         at: u64,
-        /// Where the clock lands.
-        to_ns: u64,
+        /// The turn so far.
+        turn: Turn,
     },
 }
 
@@ -138,12 +150,24 @@ impl Default for Narrator {
 impl Narrator {
     /// A narrator that has seen nothing yet: only `#0 main`, the `block_on` future, is known.
     pub fn new() -> Narrator {
-        Narrator { tasks: TaskBook::new(), waiting: Waiting::new(), held: None, root_done: false }
+        Narrator {
+            tasks: TaskBook::new(),
+            waiting: Waiting::new(),
+            timers: ArmedTimers::new(),
+            held: None,
+            root_done: false,
+        }
     }
 
     /// Takes the next record (with the names interned so far) and returns what to print for
     /// it: nothing, one line, or a held line and then this record's line.
     pub fn narrate(&mut self, record: &Record, names: &[Box<str>]) -> Option<String> {
+        self.timers.see(&record.event, self.waiting.polled());
+        if let Event::Complete { task, .. } = record.event
+            && let Some(task) = self.tasks.lookup(task)
+        {
+            self.timers.forget(task);
+        }
         let held = self.held.take();
         if let Some(held) = held {
             match self.merge(held, record, names) {
@@ -193,8 +217,16 @@ impl Narrator {
                 Merge::Merged(Some(line(at, format!("poll {label} -> {ended}: done ({outcome})"))))
             }
             (Held::BusyTurn { .. }, Event::Unpark { .. }) => Merge::Merged(None),
-            (Held::Jump { at, .. }, Event::ClockJump { to_ns }) => {
-                Merge::Hold(Held::Jump { at, to_ns })
+            (
+                Held::PausedTurn { at, mut turn },
+                Event::ClockJump { .. } | Event::IoReady { .. },
+            ) => {
+                turn.see(&record.event);
+                Merge::Hold(Held::PausedTurn { at, turn })
+            }
+            (Held::PausedTurn { at, mut turn }, Event::Unpark { .. }) => {
+                turn.see(&record.event);
+                Merge::Merged(Some(line(at, turn_words(&turn))))
             }
             _ => Merge::Apart,
         }
@@ -211,9 +243,7 @@ impl Narrator {
                 line(at, format!("poll {label} -> {}", poll_result(result)))
             }
             Held::BusyTurn { at } => line(at, "tasks ready; look at I/O without waiting".into()),
-            Held::Jump { at, to_ns } => {
-                line(at, format!("paused clock: nothing to run, jump to {}", seconds(to_ns)))
-            }
+            Held::PausedTurn { at, turn } => line(at, turn_words(&turn)),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::event::{
     Cause, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn, WaitReason,
 };
 use crate::views::task_book::{TaskBook, name_at};
+use crate::views::turn::{Because, Turn, TurnDid};
 use crate::views::words::{direction_word, millis, outcome_word, seconds};
 
 impl Narrator {
@@ -160,30 +161,16 @@ impl Narrator {
         Some(line(at, format!("{} done ({})", self.tasks.label(task), outcome_word(outcome))))
     }
 
-    /// A reactor turn begins: why it waits as long as it does.
+    /// A reactor turn begins: why it waits as long as it does. A busy turn and a paused
+    /// clock's planned jump are held until the turn's records say what it did.
     fn park(&mut self, at: u64, wait_ns: Option<u64>, reason: WaitReason) -> Option<String> {
-        let text = match reason {
-            WaitReason::Busy => {
-                self.held = Some(Held::BusyTurn { at });
-                return None;
-            }
-            WaitReason::NextTimer { deadline_ns } => {
-                let wait = wait_ns.map_or_else(|| "until woken".to_string(), millis);
-                format!(
-                    "nothing to run; epoll_wait for {wait} (next timer at {})",
-                    seconds(deadline_ns)
-                )
-            }
-            WaitReason::Idle => {
-                "nothing to run and no timer: wait for I/O or another thread".into()
-            }
-            WaitReason::Job => "paused clock: wait for a to_thread job".into(),
-            WaitReason::PausedJump { to_ns } => {
-                self.held = Some(Held::Jump { at, to_ns });
-                return None;
-            }
-        };
-        Some(line(at, text))
+        let turn = Turn::park(wait_ns, reason, &self.timers);
+        match reason {
+            WaitReason::Busy => self.held = Some(Held::BusyTurn { at }),
+            WaitReason::PausedJump { .. } => self.held = Some(Held::PausedTurn { at, turn }),
+            _ => return Some(line(at, turn_words(&turn))),
+        }
+        None
     }
 
     /// `" by #2 \"ages\""`: the task polled, or nothing outside a poll.
@@ -218,6 +205,43 @@ impl Narrator {
             WaitOn::Primitive(primitive) => waits_word(primitive).to_string(),
             WaitOn::Join { task } => self.label_of(task),
         }
+    }
+}
+
+/// What a reactor turn did, in words (as far as its records so far tell: see `turn.rs`).
+pub(super) fn turn_words(turn: &Turn) -> String {
+    let wait = || turn.wait_ns.map_or_else(|| "until woken".to_string(), millis);
+    match turn.did() {
+        TurnDid::Looked => "tasks ready; look at I/O without waiting".into(),
+        TurnDid::WaitedForTimer { deadline_ns } => {
+            format!(
+                "nothing to run; epoll_wait for {} (next timer at {})",
+                wait(),
+                seconds(deadline_ns)
+            )
+        }
+        TurnDid::WaitedForSlot { slot_ns } => format!(
+            "nothing to run; epoll_wait for {} (to the timing wheel's slot at {}; no timer due then)",
+            wait(),
+            seconds(slot_ns)
+        ),
+        TurnDid::WaitedIdle => "nothing to run and no timer: wait for I/O or another thread".into(),
+        TurnDid::WaitedForJob => "paused clock: wait for a to_thread job".into(),
+        TurnDid::Jumped { to_ns } => {
+            format!("paused clock: nothing to run, jump to {}", seconds(to_ns))
+        }
+        TurnDid::DidNotJump(Because::IoReady) => {
+            "paused clock: nothing to run, but I/O is ready: no jump".into()
+        }
+        TurnDid::DidNotJump(Because::Unparked) => {
+            "paused clock: nothing to run, but another thread woke the runtime: no jump".into()
+        }
+        TurnDid::DidNotJump(Because::Unknown) => "paused clock: nothing to run, yet no jump".into(),
+        TurnDid::NoJumpYet { planned_ns } => format!(
+            "paused clock: nothing to run; jump to the wheel's next expiration, {}, unless I/O \
+             is ready",
+            seconds(planned_ns)
+        ),
     }
 }
 

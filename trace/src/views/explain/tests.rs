@@ -187,17 +187,22 @@ fn a_hand_off_names_the_task_that_made_it() {
 #[test]
 fn reactor_waits_say_why_they_last_as_long_as_they_do() {
     let park = |wait_ns, reason| (0, Event::Park { wait_ns, reason });
+    let timer = WaitOn::Timer { timer: 5, deadline_ns: 734_000_000 };
     let lines = narrate(
         &[
+            (0, Event::PollStart { task: A }),
+            (0, Event::Waits { on: timer }), // a timer is due at 0.734s
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
             park(Some(734_000_000), WaitReason::NextTimer { deadline_ns: 734_000_000 }),
             park(None, WaitReason::Idle),
             park(None, WaitReason::Job),
             park(Some(0), WaitReason::PausedJump { to_ns: 734_000_000 }),
+            (734_000_000, Event::ClockJump { to_ns: 734_000_000 }), // it jumped
         ],
         &[],
     );
     assert_eq!(
-        lines,
+        lines[1..],
         [
             "  0.000s  nothing to run; epoll_wait for 734 ms (next timer at 0.734s)",
             "  0.000s  nothing to run and no timer: wait for I/O or another thread",
@@ -205,4 +210,90 @@ fn reactor_waits_say_why_they_last_as_long_as_they_do() {
             "  0.000s  paused clock: nothing to run, jump to 0.734s",
         ]
     );
+}
+
+#[test]
+fn a_wait_to_a_wheel_slot_is_not_called_a_timer() {
+    let timer = WaitOn::Timer { timer: 0, deadline_ns: 10_000_000_000 };
+    let lines = narrate(
+        &[
+            (0, Event::PollStart { task: A }),
+            (0, Event::Waits { on: timer }), // due at 10 s: the wheel files it in a slot at 8.192 s
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, Event::Park { wait_ns: Some(8_192_000_000), reason: next_timer(8_192_000_000) }),
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines[1],
+        "  0.000s  nothing to run; epoll_wait for 8192 ms (to the timing wheel's slot at 8.192s; \
+         no timer due then)"
+    );
+}
+
+#[test]
+fn a_paused_jump_is_told_where_it_landed() {
+    const MS: u64 = 1_000_000;
+    let lines = narrate(
+        &[
+            (
+                0,
+                Event::Park {
+                    wait_ns: Some(0),
+                    reason: WaitReason::PausedJump { to_ns: 192 * MS },
+                },
+            ),
+            (192 * MS, Event::ClockJump { to_ns: 192 * MS }), // a wheel slot: its timers cascade
+            (200 * MS, Event::ClockJump { to_ns: 200 * MS }), // on to the timer that fires
+            (200 * MS, Event::TimerFired { timer: 7, deadline_ns: 200 * MS }),
+            (
+                200 * MS,
+                Event::Wake { task: A, cause: timer_cause(7, 200 * MS), queue: Queue::Local },
+            ),
+            (200 * MS, Event::Unpark { io_events: 0, unparked: false }),
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines,
+        [
+            "  0.000s  paused clock: nothing to run, jump to 0.200s", // not to the slot, 0.192s
+            "  0.200s  timer #7 fired -> wake #? (0xa0) (local queue)",
+        ]
+    );
+}
+
+#[test]
+fn a_planned_jump_that_finds_io_ready_is_told_as_no_jump() {
+    let io = Cause::Io { fd: 7, direction: Direction::Read };
+    let jump = WaitReason::PausedJump { to_ns: 576_000_000 };
+    let lines = narrate(
+        &[
+            (400, Event::Park { wait_ns: Some(0), reason: jump }),
+            (400, Event::IoReady { fd: 7, read: true, write: false }), // the zero-timeout look
+            (400, Event::Wake { task: A, cause: io, queue: Queue::Local }),
+            (400, Event::Unpark { io_events: 1, unparked: false }),
+            (400, Event::Park { wait_ns: Some(0), reason: jump }),
+            (400, Event::Unpark { io_events: 0, unparked: true }), // another thread, no wake yet
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines,
+        [
+            "  0.000s  paused clock: nothing to run, but I/O is ready: no jump",
+            "  0.000s  fd 7 readable -> wake #? (0xa0) (local queue)",
+            "  0.000s  paused clock: nothing to run, but another thread woke the runtime: no jump",
+        ]
+    );
+}
+
+/// The reason of a wait on the real clock that runs to `deadline_ns`.
+fn next_timer(deadline_ns: u64) -> WaitReason {
+    WaitReason::NextTimer { deadline_ns }
+}
+
+/// The cause of a wake by timer `timer`, due at `deadline_ns`.
+fn timer_cause(timer: u32, deadline_ns: u64) -> Cause {
+    Cause::Timer { timer, deadline_ns }
 }
