@@ -20,6 +20,7 @@ use std::panic::Location;
 use super::items::{Counter, Flow, Item, Mark, Slice, SliceKind, Track};
 use crate::event::{Cause, Event, Outcome, PollResult, Queue, TaskKey, WaitOn, WaitReason};
 use crate::views::task_book::TaskBook;
+use crate::views::turn::{ArmedTimers, Turn};
 
 /// What the builder knows of one task beside its entry in the [`TaskBook`] (key, name, where
 /// it was spawned): one `Spawn` (a reused address starts a new one).
@@ -54,6 +55,8 @@ pub(super) struct Builder {
     turn: Option<usize>,
     /// The slice collecting wakes made outside polls and turns, while nothing else happens.
     outside: Option<usize>,
+    /// The timers tasks wait on: whether a turn's wait ends at a timer or at a wheel slot.
+    timers: ArmedTimers,
     /// Tasks spawned and not complete.
     live: u64,
     /// Tasks in the run queue.
@@ -74,6 +77,7 @@ impl Builder {
             poll: None,
             turn: None,
             outside: None,
+            timers: ArmedTimers::new(),
             live: 0,
             queued: 0,
             now: 0,
@@ -86,6 +90,12 @@ impl Builder {
     /// Plays one record back (`names`: the recording's).
     pub(super) fn record(&mut self, at_ns: u64, event: Event, names: &[Box<str>]) {
         self.now = self.now.max(at_ns);
+        self.timers.see(&event, self.polled());
+        if let Some(index) = self.turn
+            && let SliceKind::Turn { turn, .. } = &mut self.slice_mut(index).kind
+        {
+            turn.see(&event); // what the turn did, as its records come
+        }
         if !matches!(event, Event::Wake { .. }) {
             self.outside = None;
         }
@@ -139,6 +149,14 @@ impl Builder {
     fn known(&mut self, id: usize) -> u32 {
         self.tasks.resize_with(self.book.len(), Task::default);
         u32::try_from(id).unwrap_or(u32::MAX)
+    }
+
+    /// The task polled now, if any (its book index).
+    fn polled(&self) -> Option<usize> {
+        match self.poll.map(|index| self.slice(index).track) {
+            Some(Track::Task(id)) => Some(id as usize),
+            _ => None,
+        }
     }
 
     /// The track of whoever runs now: the polled task, else the reactor (or the run loop).
@@ -288,6 +306,7 @@ impl Builder {
             return;
         }
         task.pending.clear();
+        self.timers.forget(id as usize);
         self.dequeue(id); // a cancelled task leaves the queue without a poll
         self.outside = Some(self.open_slice(Track::Task(id), SliceKind::Complete { outcome }));
         if id != 0 {
@@ -299,7 +318,8 @@ impl Builder {
     /// `Park`: a reactor turn begins.
     fn park(&mut self, wait_ns: Option<u64>, reason: WaitReason) {
         self.close_turn();
-        let kind = SliceKind::Turn { wait_ns, reason, unpark: None };
+        let kind =
+            SliceKind::Turn { turn: Turn::park(wait_ns, reason, &self.timers), unpark: None };
         self.turn = Some(self.open_slice(Track::Reactor, kind));
     }
 

@@ -12,7 +12,8 @@
 //! - A slice's `end_ns` is never before its `start_ns`: the builder's clock never goes back.
 //! - Task ids are [`TaskBook`](crate::views::task_book::TaskBook) indices.
 
-use crate::event::{Cause, Event, Outcome, PollResult, Queue, WaitReason};
+use crate::event::{Cause, Event, Outcome, PollResult, Queue};
+use crate::views::turn::Turn;
 
 /// The reactor's track; task `#n` gets tid `n + 2`.
 pub(super) const REACTOR_TID: u64 = 1;
@@ -52,8 +53,9 @@ pub(super) struct Slice {
 pub(super) enum SliceKind {
     /// One poll of a task; `result` is `None` while open (and if the recording ends first).
     Poll { polls: u32, result: Option<PollResult> },
-    /// One reactor turn; `unpark` (io events, unparked) is `None` while open.
-    Turn { wait_ns: Option<u64>, reason: WaitReason, unpark: Option<(u32, bool)> },
+    /// One reactor turn, told by what it did (`turn`, fed the records of the turn); `unpark`
+    /// (io events, unparked) is `None` while open.
+    Turn { turn: Turn, unpark: Option<(u32, bool)> },
     /// One wake (zero length): where an arrow leaves from. `joined`: a `Join` cause's task.
     Wake { task: u32, cause: Cause, joined: Option<u32>, queue: Queue },
     /// A task's end (zero length, or as long as the wakes it makes right after).

@@ -50,9 +50,12 @@
 //! - **Polls.** Each `PollStart` .. `PollEnd` is an `X` slice named `poll` on the task's track,
 //!   with `args` `{result, polls}` (polls so far, this one included).
 //! - **Reactor turns.** Each `Park` .. `Unpark` is an `X` slice on the reactor's track, named by
-//!   what it did (`wait 734 ms (next timer)`, `look, no wait (tasks ready)`, `wait (idle)`,
-//!   `wait for job (paused clock)`, `clock jump to 0.734 s`), with `args`
-//!   `{reason, io_events, unparked}`.
+//!   what it did, as its records tell (`turn.rs`), not by what its `Park` planned:
+//!   `wait 734 ms (next timer)`, `wait 126 ms (wheel slot)` (a wait that ends where a wheel
+//!   slot comes due and no timer is), `look, no wait (tasks ready)`, `wait (idle)`,
+//!   `wait for job (paused clock)`, `clock jump to 0.734 s` (where the clock landed), or
+//!   `look, no jump (I/O ready)` (a paused clock whose look at the OS found a socket ready),
+//!   with `args` `{reason, io_events, unparked}`.
 //! - **Wakes.** Each wake is a slice of length 0, `wake #3 ages`, where it was made: on the
 //!   polling task's track (a `Wake` between `PollStart` and `PollEnd` was made by that task), on
 //!   the reactor's inside a turn. Inside it starts an arrow (`s`) named by the cause (`timer #5`,

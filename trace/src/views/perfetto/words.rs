@@ -11,8 +11,9 @@
 
 use super::items::{Mark, Slice, SliceKind};
 use super::json::Arg;
-use crate::event::{Cause, Event, PollResult, Primitive, Queue, WaitOn, WaitReason};
+use crate::event::{Cause, Event, PollResult, Primitive, Queue, WaitOn};
 use crate::views::task_book::TaskBook;
+use crate::views::turn::{Because, TurnDid};
 use crate::views::words::{direction_word, duration, outcome_word, seconds_exact};
 
 /// Puts items into words: names, categories and args.
@@ -49,13 +50,13 @@ impl Words<'_> {
                     vec![("result", Arg::Text(result.into())), ("polls", Arg::Int(polls.into()))];
                 ("poll".into(), "poll", args)
             }
-            SliceKind::Turn { wait_ns, reason, unpark } => {
-                let mut args = vec![("reason", Arg::Text(reason_text(reason)))];
+            SliceKind::Turn { turn, unpark } => {
+                let mut args = vec![("reason", Arg::Text(reason_text(turn.did())))];
                 if let Some((io_events, unparked)) = unpark {
                     args.push(("io_events", Arg::Int(io_events.into())));
                     args.push(("unparked", Arg::Bool(unparked)));
                 }
-                (turn_name(wait_ns, reason), "reactor", args)
+                (turn_name(turn.wait_ns, turn.did()), "reactor", args)
             }
             SliceKind::Wake { task, cause, joined, queue } => {
                 let args = vec![
@@ -149,32 +150,59 @@ impl Words<'_> {
 }
 
 /// A turn's name: what the reactor did.
-fn turn_name(wait_ns: Option<u64>, reason: WaitReason) -> String {
+fn turn_name(wait_ns: Option<u64>, did: TurnDid) -> String {
     let wait = |why: &str| match wait_ns {
         Some(ns) => format!("wait {} ({why})", duration(ns)),
         None => format!("wait ({why})"),
     };
-    match reason {
-        WaitReason::Busy => "look, no wait (tasks ready)".into(),
-        WaitReason::NextTimer { .. } => wait("next timer"),
-        WaitReason::Idle => wait("idle"),
-        WaitReason::Job => "wait for job (paused clock)".into(),
-        WaitReason::PausedJump { to_ns } => format!("clock jump to {}", seconds_exact(to_ns)),
+    match did {
+        TurnDid::Looked => "look, no wait (tasks ready)".into(),
+        TurnDid::WaitedForTimer { .. } => wait("next timer"),
+        TurnDid::WaitedForSlot { .. } => wait("wheel slot"),
+        TurnDid::WaitedIdle => wait("idle"),
+        TurnDid::WaitedForJob => "wait for job (paused clock)".into(),
+        TurnDid::Jumped { to_ns } => format!("clock jump to {}", seconds_exact(to_ns)),
+        TurnDid::DidNotJump(Because::IoReady) => "look, no jump (I/O ready)".into(),
+        TurnDid::DidNotJump(Because::Unparked) => {
+            "look, no jump (woken from another thread)".into()
+        }
+        TurnDid::DidNotJump(Because::Unknown) => "look, no jump".into(),
+        TurnDid::NoJumpYet { .. } => "look before a jump (unfinished)".into(),
     }
 }
 
-/// Why a turn waited as long as it did.
-fn reason_text(reason: WaitReason) -> String {
-    match reason {
-        WaitReason::Busy => "tasks ready: only a look at the OS".into(),
-        WaitReason::NextTimer { deadline_ns } => {
+/// Why a turn waited as long as it did, or why the paused clock did or did not jump.
+fn reason_text(did: TurnDid) -> String {
+    match did {
+        TurnDid::Looked => "tasks ready: only a look at the OS".into(),
+        TurnDid::WaitedForTimer { deadline_ns } => {
             format!("next timer, due {}", seconds_exact(deadline_ns))
         }
-        WaitReason::Idle => "idle: no timer armed".into(),
-        WaitReason::Job => "paused clock, a to_thread job in flight".into(),
-        WaitReason::PausedJump { to_ns } => {
+        TurnDid::WaitedForSlot { slot_ns } => {
+            format!(
+                "a timing-wheel slot comes due at {}; no timer due then",
+                seconds_exact(slot_ns)
+            )
+        }
+        TurnDid::WaitedIdle => "idle: no timer armed".into(),
+        TurnDid::WaitedForJob => "paused clock, a to_thread job in flight".into(),
+        TurnDid::Jumped { to_ns } => {
             format!("paused clock: jump to the next timer, at {}", seconds_exact(to_ns))
         }
+        TurnDid::DidNotJump(Because::IoReady) => {
+            "paused clock: I/O was ready, so the clock did not jump".into()
+        }
+        TurnDid::DidNotJump(Because::Unparked) => {
+            "paused clock: another thread woke the runtime, so the clock did not jump".into()
+        }
+        TurnDid::DidNotJump(Because::Unknown) => {
+            "paused clock: the turn ended without a jump".into()
+        }
+        TurnDid::NoJumpYet { planned_ns } => format!(
+            "paused clock: to jump to the wheel's next expiration, {}, unless I/O is ready; the \
+             recording ends first",
+            seconds_exact(planned_ns)
+        ),
     }
 }
 
