@@ -266,3 +266,77 @@ fn names_ages_explained_and_drawn_on_the_paused_clock_is_always_the_same() {
     golden("names_ages.seed3.explain.txt", &run("--explain"));
     golden("names_ages.seed3.timeline.txt", &run("--timeline"));
 }
+
+#[test]
+fn site_status_local_explained_on_the_paused_clock_is_always_the_same() {
+    let output = Command::new(env!("CARGO_BIN_EXE_site_status"))
+        .args(["--local", "--virtual-time", "--explain"])
+        .env_remove("CASHIER_TRACE")
+        .output()
+        .expect("run site_status");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    // Standard error only: the narration. The demo's own lines go to standard output.
+    golden("site_status.local.explain.txt", &renumber_fds(&local_port_as_port(&stderr)));
+}
+
+/// `text` with the local server's port written `PORT`. The server binds port 0 and the kernel
+/// picks a free one, so the number differs between runs; the narration says nothing through it
+/// (the site's path, which names the task, is kept).
+fn local_port_as_port(text: &str) -> String {
+    const HOST: &str = "127.0.0.1:";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(HOST) {
+        let (before, after) = rest.split_at(at + HOST.len());
+        out.push_str(before);
+        out.push_str("PORT");
+        rest = after.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with every `fd N` renumbered as a process that inherited no descriptor but 0, 1 and 2
+/// would number it: the smallest fd seen becomes 6, the next 7, and so on.
+///
+/// Why: the OS gives each new socket the lowest free descriptor, and the demo inherits whatever
+/// descriptors its parent left open (a shell's, a CI runner's, this test harness's). One left
+/// open at 10 makes the fourth site's socket fd 11, and every later one moves up: the numbers
+/// depend on who started the demo, not on the runtime. Lowest-free numbering keeps the order,
+/// so ranking the numbers seen recovers a clean process's (the reactor's own epoll, eventfd and
+/// timerfd take 3, 4 and 5, and are never named): which socket is which, and every fd the
+/// narration pairs (a wait on fd 7, then fd 7 readable), stay as the runtime told them.
+fn renumber_fds(text: &str) -> String {
+    const FD: &str = "fd ";
+    let number_after = |at: usize| {
+        let digits: String =
+            text[at + FD.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        digits.parse::<u32>().ok().map(|fd| (fd, digits.len()))
+    };
+    let mut seen: Vec<u32> =
+        text.match_indices(FD).filter_map(|(at, _)| number_after(at)).map(|(fd, _)| fd).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let mut out = String::new();
+    let mut copied = 0;
+    for (at, _) in text.match_indices(FD) {
+        if let Some((fd, width)) = number_after(at) {
+            let rank = seen.binary_search(&fd).unwrap();
+            out.push_str(&text[copied..at + FD.len()]);
+            out.push_str(&(6 + rank).to_string());
+            copied = at + FD.len() + width;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+#[test]
+fn the_golden_normalisations_change_only_the_port_and_the_fd_numbers() {
+    let told = "fd 9 readable -> wake #4 \"http://127.0.0.1:39427/www.github.com\"\nfd 11 x, fd 9";
+    assert_eq!(
+        renumber_fds(&local_port_as_port(told)),
+        "fd 6 readable -> wake #4 \"http://127.0.0.1:PORT/www.github.com\"\nfd 7 x, fd 6"
+    );
+}

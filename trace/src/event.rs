@@ -180,18 +180,23 @@ pub enum Outcome {
 pub enum WaitReason {
     /// Tasks are ready to run: only a look at the OS, no blocking.
     Busy,
-    /// Nothing can run before the next timer, due at this time (nanoseconds).
+    /// Nothing can run before the timing wheel next has work: the wait ends then.
     NextTimer {
-        /// The deadline the wait ends at.
+        /// When the wait ends (nanoseconds): the wheel's next expiration, which is the nearest
+        /// timer's deadline or the start of the next wheel slot holding timers (they are then
+        /// cascaded to lower levels, and none may fire). The views tell which by the timers
+        /// tasks reported waiting on.
         deadline_ns: u64,
     },
     /// No timer is armed: only I/O or another thread can wake the runtime.
     Idle,
     /// The clock is paused and a `to_thread` job is in flight: wait for it, not for time.
     Job,
-    /// The clock is paused and everything waits on timers: the clock jumps, no real wait.
+    /// The clock is paused and everything waits on timers: the reactor only looks at the OS
+    /// (no real wait), and if that look finds nothing, the clock jumps (`ClockJump`s follow).
     PausedJump {
-        /// Where the clock jumps to.
+        /// The wheel's next expiration, where a jump would go first (a timer's deadline or a
+        /// wheel slot's start; the `ClockJump`s say where the clock went).
         to_ns: u64,
     },
 }

@@ -10,22 +10,20 @@
 //! Nobody watching costs one thread-local read per reported point: see `recorder.rs`.
 
 mod event;
-/// Explain mode: a recording told in plain English, one line per decision of the runtime.
-mod explain;
-/// The Perfetto view: a recording in the Trace Event Format (JSON), with tracks, arrows, counters.
-mod perfetto;
 mod recorder;
-/// The terminal timeline: one row per task, one column per time bucket.
-mod timeline;
+/// The views of a recording: explain mode (plain English, one line per decision of the runtime),
+/// the terminal timeline (one row per task, one column per time bucket) and the Perfetto view
+/// (the Trace Event Format, with tracks, arrows, counters).
+mod views;
 
 pub use event::{
     Cause, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn,
     WaitReason,
 };
-pub use explain::{Narrator, explain};
-pub use perfetto::write_chrome_trace;
 pub use recorder::{
     CHUNK, DEFAULT_CAP, Enter, Listener, Recorder, Recording, current_cause, emit, emit_name,
     is_recording, with_cause,
 };
-pub use timeline::render_timeline;
+pub use views::explain::{Narrator, explain};
+pub use views::perfetto::write_chrome_trace;
+pub use views::timeline::render_timeline;

@@ -19,8 +19,9 @@ use std::panic::Location;
 use std::rc::Rc;
 
 use cashier_trace::{
-    Cause, DEFAULT_CAP, Event, Outcome, PollResult, Primitive, Queue, Recorder, Recording, TaskKey,
-    WaitOn, WaitReason, current_cause, emit, emit_name, with_cause, write_chrome_trace,
+    Cause, DEFAULT_CAP, Direction, Event, Outcome, PollResult, Primitive, Queue, Recorder,
+    Recording, TaskKey, WaitOn, WaitReason, current_cause, emit, emit_name, with_cause,
+    write_chrome_trace,
 };
 use serde_json::Value;
 
@@ -543,6 +544,36 @@ fn reactor_turns_are_named_by_what_they_did() {
     assert_eq!(first["args"]["reason"], "next timer, due 0.734015 s");
     assert_eq!(first["args"]["io_events"], 0);
     assert_eq!(first["args"]["unparked"], false);
+}
+
+#[test]
+fn a_turn_is_named_by_what_it_did_not_by_what_it_planned() {
+    let slot = 576 * MS; // a wheel slot's start: the timer there is due later, at 0.734 s
+    let recording = record(DEFAULT_CAP, |now| {
+        poll(A, PollResult::Pending, || {
+            report(Event::Waits { on: WaitOn::Timer { timer: 5, deadline_ns: 734 * MS } });
+        });
+        // The paused clock plans a jump, but its zero-timeout look finds a socket ready.
+        turn(Some(0), WaitReason::PausedJump { to_ns: slot }, false, || {
+            report(Event::IoReady { fd: 7, read: true, write: false });
+            wake(A, Cause::Io { fd: 7, direction: Direction::Read }, Queue::Local);
+        });
+        poll(A, PollResult::Pending, || {});
+        // A real clock's wait to the slot: no timer is due then.
+        turn(Some(slot), WaitReason::NextTimer { deadline_ns: slot }, false, || now.set(slot));
+    });
+    let trace = trace(&recording);
+    let turns: Vec<_> = phase(&trace, "X").into_iter().filter(|e| e["cat"] == "reactor").collect();
+    let names: Vec<_> = turns.iter().map(|e| text(e, "name")).collect();
+    assert_eq!(names, ["look, no jump (I/O ready)", "wait 576 ms (wheel slot)"]);
+    assert_eq!(
+        turns[0]["args"]["reason"],
+        "paused clock: I/O was ready, so the clock did not jump"
+    );
+    assert_eq!(
+        turns[1]["args"]["reason"],
+        "a timing-wheel slot comes due at 0.576 s; no timer due then"
+    );
 }
 
 #[test]

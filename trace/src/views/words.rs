@@ -1,0 +1,120 @@
+//! Times and the few words the views spell alike.
+//!
+//! Each view has its own voice (the narrator writes `fd 7 readable -> wake #2 "ages"`, the trace
+//! viewer `fd 7 readable` on an arrow), so most words stay with their view. What is here is
+//! spelled the same everywhere: how a time or a length of time is printed, a socket's direction,
+//! how a task ended.
+//!
+//! # Invariants
+//!
+//! - **Times never run early.** A time cut to fewer digits is truncated, never rounded up: a
+//!   line never says something happened later than it did.
+//! - Every function is pure: the same nanoseconds give the same text.
+
+use crate::event::{Direction, Outcome};
+
+/// `"  0.734s  "`: a line's time stamp, [`seconds`] right-aligned to seven characters, then two
+/// spaces.
+pub(crate) fn stamp(at_ns: u64) -> String {
+    format!("{:>7}s  ", seconds_digits(at_ns))
+}
+
+/// `"0.734s"`: seconds with three decimals, truncated.
+pub(crate) fn seconds(ns: u64) -> String {
+    format!("{}s", seconds_digits(ns))
+}
+
+/// `"0.734"`: the digits of [`seconds`].
+fn seconds_digits(ns: u64) -> String {
+    format!("{}.{:03}", ns / 1_000_000_000, ns % 1_000_000_000 / 1_000_000)
+}
+
+/// `"0.734 s"`, `"0.734015 s"`: a time in seconds, to the millisecond at least and to the
+/// nanosecond if need be, with no trailing zeros past the milliseconds.
+pub(crate) fn seconds_exact(ns: u64) -> String {
+    let fraction = format!("{:09}", ns % 1_000_000_000);
+    let digits = fraction.trim_end_matches('0').len().max(3);
+    format!("{}.{} s", ns / 1_000_000_000, &fraction[..digits])
+}
+
+/// `"734 ms"`, or `"0.250 ms"` for a wait that is not whole milliseconds.
+pub(crate) fn millis(ns: u64) -> String {
+    if ns.is_multiple_of(1_000_000) {
+        format!("{} ms", ns / 1_000_000)
+    } else {
+        format!("{}.{:03} ms", ns / 1_000_000, ns % 1_000_000 / 1_000)
+    }
+}
+
+/// A length of time in the largest unit it reaches, exactly: `300 ns`, `20 µs`, `734 ms`,
+/// `1.5 s`. (A 1-2-5 step, `50 ms` or `2 µs`, is a whole number of that unit.)
+pub(crate) fn duration(ns: u64) -> String {
+    let (unit, scale) = match ns {
+        0..1_000 => ("ns", 1),
+        1_000..1_000_000 => ("µs", 1_000),
+        1_000_000..1_000_000_000 => ("ms", 1_000_000),
+        _ => ("s", 1_000_000_000),
+    };
+    format!("{} {unit}", decimal(ns, scale))
+}
+
+/// `value / scale` (a power of ten) exactly, with no trailing zeros: `decimal(1_500, 1_000)` is
+/// `1.5`, `decimal(734_000_125, 1_000)` is `734000.125`.
+pub(crate) fn decimal(value: u64, scale: u64) -> String {
+    let (whole, fraction) = (value / scale, value % scale);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let digits = scale.ilog10() as usize;
+    let fraction = format!("{fraction:0digits$}");
+    format!("{whole}.{}", fraction.trim_end_matches('0'))
+}
+
+/// `"readable"` or `"writable"`.
+pub(crate) fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Read => "readable",
+        Direction::Write => "writable",
+    }
+}
+
+/// `"returned"`, `"panicked"` or `"cancelled"`.
+pub(crate) fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Returned => "returned",
+        Outcome::Panicked => "panicked",
+        Outcome::Cancelled => "cancelled",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_stamps_are_seconds_with_three_truncated_decimals_right_aligned() {
+        assert_eq!(stamp(0), "  0.000s  ");
+        assert_eq!(stamp(734_999_999), "  0.734s  ", "truncated, never later than it happened");
+        assert_eq!(stamp(12_345_678_901), " 12.345s  ");
+        assert_eq!(stamp(1_234_000_000_000), "1234.000s  ", "wider than seven: not cut");
+        assert_eq!(seconds(5_045_000_000), "5.045s");
+        assert_eq!(millis(734_000_000), "734 ms");
+        assert_eq!(millis(250_000), "0.250 ms");
+    }
+
+    #[test]
+    fn exact_times_and_lengths_keep_every_nanosecond() {
+        assert_eq!(seconds_exact(734_015_000), "0.734015 s");
+        assert_eq!(seconds_exact(734_000_000), "0.734 s");
+        assert_eq!(duration(1_500_000_000), "1.5 s");
+        assert_eq!(duration(300), "300 ns");
+        assert_eq!(decimal(734_000_125, 1_000), "734000.125");
+    }
+
+    #[test]
+    fn a_1_2_5_step_is_a_whole_number_of_its_unit() {
+        for (step, text) in [(2_000, "2 µs"), (50_000_000, "50 ms"), (10_000_000_000, "10 s")] {
+            assert_eq!(duration(step), text);
+        }
+    }
+}
