@@ -8,9 +8,9 @@
 //! ```text
 //! ── step 5: poll #3 "ages" -> Pending
 //!    output │ 22
-//!   explain │ 0.158s  poll #3 "ages" -> Pending: waits on timer #1 (due 0.190s)
+//!   explain │ 0.158s  poll #3 "ages" -> Pending: waits on timer #1 (due 0.355s)
 //!     queue │ empty
-//!    timers │ #1 at 0.190s, #0 at 0.581s
+//!    timers │ #1 at 0.355s, #0 at 0.581s
 //!   sockets │ none
 //! ```
 //!
