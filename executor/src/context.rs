@@ -8,8 +8,8 @@
 //! # Invariant
 //!
 //! `CURRENT` is non-null only while an [`Enter`] guard created from a live `&Core` exists, and the
-//! guard's scope is inside that borrow (`block_on` and `Drop` hold the executor for their whole
-//! duration). So dereferencing a non-null `CURRENT` always yields a live `Core`. The `Core` only has
+//! guard's scope is inside that borrow (`block_on`, `step` and `Drop` hold the executor for
+//! their whole duration). So dereferencing a non-null `CURRENT` always yields a live `Core`. The `Core` only has
 //! interior mutability, so the shared references made from it never conflict.
 
 use std::cell::Cell;

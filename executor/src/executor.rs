@@ -8,7 +8,8 @@
 //!
 //! - [`Core`]: everything only the runtime thread touches: the local run queue, the owned-task
 //!   list, the shutdown flag. Reached from wakers and `spawn` through the thread-local in
-//!   `context.rs`, which points at it only while `block_on` (or shutdown) runs on this thread.
+//!   `context.rs`, which points at it only while `block_on`, `step` (`step.rs`) or shutdown runs
+//!   on this thread.
 //! - [`Shared`]: the part other threads may touch: the remote queue, the unpark handle, and the
 //!   `block_on` future's wake flag. Every task holds an `Arc` to it, so a waker that outlives the
 //!   runtime stays harmless: its push finds the remote queue closed.

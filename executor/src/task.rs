@@ -27,7 +27,8 @@
 //! ```
 //!
 //! 1. `spawn` → `Core::spawn` → [`TaskRef::allocate`] → `OwnedTasks::push` → `Core::push_local`.
-//! 2. the run loop → `LocalQueue::pop` → [`TaskRef::run`] → `transition_to_running` → `vtable.poll`.
+//! 2. the run loop (or `Executor::step`) → `LocalQueue::pop` → [`TaskRef::run`] →
+//!    `transition_to_running` → `vtable.poll`.
 //! 3. `Waker::wake` → [`TaskRef::wake`] → `transition_to_scheduled` says `Enqueue` →
 //!    `executor::enqueue`: the local queue on the runtime thread (no lock, no syscall), else the
 //!    remote queue and an unpark of the runtime.
