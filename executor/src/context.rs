@@ -8,9 +8,9 @@
 //! # Invariant
 //!
 //! `CURRENT` is non-null only while an [`Enter`] guard created from a live `&Core` exists, and the
-//! guard's scope is inside that borrow (`block_on`, `step` and `Drop` hold the executor for
-//! their whole duration). So dereferencing a non-null `CURRENT` always yields a live `Core`. The `Core` only has
-//! interior mutability, so the shared references made from it never conflict.
+//! guard's scope is inside that borrow (`block_on`, `step` and `Drop` hold the executor for their
+//! whole duration). So dereferencing a non-null `CURRENT` always yields a live `Core`. The `Core`
+//! only has interior mutability, so the shared references made from it never conflict.
 
 use std::cell::Cell;
 use std::ptr;
