@@ -203,8 +203,9 @@ impl IoSlab {
 }
 
 /// What the reactor knows of one registered socket right now ([`Reactor::io_sources`]). Every
-/// socket is registered for both directions, edge-triggered; `readable` and `writable` are the
-/// cached readiness of the module doc, which stays set until an operation says `WouldBlock`.
+/// socket is registered for both directions, edge-triggered, so the reactor caches readiness:
+/// `readable` and `writable` are set by an OS event and stay set until an operation on the
+/// socket says `WouldBlock`.
 ///
 /// [`Reactor::io_sources`]: crate::Reactor::io_sources
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
