@@ -28,6 +28,7 @@
 //!
 //! [`Runtime`] owns one executor and parks it in the reactor when no task can run; when it is
 //! watched ([`Builder::trace`], `CASHIER_TRACE`), it also owns the recorder (`watch.rs`).
+//! [`Runtime::step`] drives it one decision at a time, for watching it think ([`step`]).
 //!
 //! | asyncio | cashier |
 //! | --- | --- |
@@ -47,6 +48,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod runtime;
+pub mod step;
 mod watch;
 
 pub use cashier_executor::{

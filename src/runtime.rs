@@ -31,9 +31,9 @@ use crate::watch::{Session, Trace};
 /// on this thread), then shuts the reactor down, waiting for running `to_thread` jobs.
 pub struct Runtime {
     /// The executor, parked in the reactor.
-    executor: Executor<ReactorPark>,
+    pub(crate) executor: Executor<ReactorPark>,
     /// The recording, when the runtime is watched (`Builder::trace`, `CASHIER_TRACE`).
-    watch: Option<Session>,
+    pub(crate) watch: Option<Session>,
 }
 
 /// Builds a [`Runtime`] with non-default settings.
@@ -146,6 +146,25 @@ impl Runtime {
         self.executor.spawn(future)
     }
 
+    /// Spawns a task named `name`, like [`Runtime::spawn`]: the views of a watched runtime (and
+    /// the stepper) call it by that name. Inside a task, use
+    /// [`cashier::task::Builder`](crate::task::Builder).
+    ///
+    /// ```
+    /// let mut runtime = cashier::Runtime::new()?;
+    /// let handle = runtime.spawn_named("main", async { "served" });
+    /// assert_eq!(runtime.block_on(handle).unwrap(), "served");
+    /// # std::io::Result::Ok(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: &str, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        cashier_executor::task_builder::Builder::new().name(name).spawn_on(future, &self.executor)
+    }
+
     /// The number of spawned tasks that have not completed.
     pub fn alive_tasks(&self) -> usize {
         self.executor.alive_tasks()
@@ -179,7 +198,8 @@ impl Runtime {
         self.reactor().advance(by);
     }
 
-    fn reactor(&self) -> &Reactor {
+    /// The reactor the executor parks in.
+    pub(crate) fn reactor(&self) -> &Reactor {
         &self.executor.park().reactor
     }
 }
@@ -211,7 +231,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 }
 
 /// The executor's parker: one reactor turn per park.
-struct ReactorPark {
+pub(crate) struct ReactorPark {
     /// The reactor, owned by the runtime through the executor.
     reactor: Reactor,
 }
@@ -226,6 +246,10 @@ impl Park for ReactorPark {
 
     fn unparker(&self) -> Box<dyn Unpark> {
         Box::new(ReactorUnpark(self.reactor.unparker()))
+    }
+
+    fn expects_events(&self) -> bool {
+        self.reactor.expects_events()
     }
 }
 

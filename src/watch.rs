@@ -184,6 +184,12 @@ impl Session {
         unsafe { self.recorder.enter() }
     }
 
+    /// Runs `f` with the recorder current on this thread (`Runtime::step`: a call short enough
+    /// to wrap in a closure, unlike `block_on`'s).
+    pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.recorder.scope(f)
+    }
+
     /// Writes what was asked for; a file that cannot be written is reported on standard error
     /// (this runs when the runtime is dropped, which has no way to return an error).
     pub(crate) fn finish(self) {

@@ -13,13 +13,15 @@
 //! | `orders` | (cashier's own) | the cashier analogy on the executor alone |
 //!
 //! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets,
-//! httparse for responses, redirects, a keep-alive pool.
+//! httparse for responses, redirects, a keep-alive pool. `stepper` drives a runtime one
+//! scheduling decision per Enter (the root crate's `step` example steps through names_ages).
 
 pub mod http;
 pub mod names_ages;
 pub mod output;
 pub mod run_commands;
 pub mod site_status;
+pub mod stepper;
 
 pub use output::Output;
 

@@ -1,16 +1,16 @@
 //! Which executor is running on this thread: the thread-local behind `spawn` and local wakes.
 //!
-//! `CURRENT` points at the running executor's `Core` while its `block_on` (or its shutdown) is on
-//! the stack, and is null otherwise. A waker firing on this thread compares its task's executor
+//! `CURRENT` points at the running executor's `Core` while its `block_on`, its `step` or its
+//! shutdown is on the stack, and is null otherwise. A waker firing on this thread compares its task's executor
 //! with `CURRENT` to choose the lock-free local queue over the remote one; `spawn` uses it to find
 //! where to put the new task.
 //!
 //! # Invariant
 //!
 //! `CURRENT` is non-null only while an [`Enter`] guard created from a live `&Core` exists, and the
-//! guard's scope is inside that borrow (`block_on` and `Drop` hold the executor for their whole
-//! duration). So dereferencing a non-null `CURRENT` always yields a live `Core`. The `Core` only has
-//! interior mutability, so the shared references made from it never conflict.
+//! guard's scope is inside that borrow (`block_on`, `step` and `Drop` hold the executor for their
+//! whole duration). So dereferencing a non-null `CURRENT` always yields a live `Core`. The `Core`
+//! only has interior mutability, so the shared references made from it never conflict.
 
 use std::cell::Cell;
 use std::ptr;
@@ -55,6 +55,21 @@ pub(crate) fn enter_block_on(core: &Core) -> Enter {
             "`block_on` called from inside a running cashier runtime: that would block the thread \
              every task runs on. Spawn the future with `cashier::spawn` and `.await` its \
              JoinHandle instead"
+        );
+    }
+    CURRENT.with(|current| current.set(core));
+    Enter { previous: ptr::null() }
+}
+
+/// Marks `core` as running on this thread for one `Executor::step` (`step.rs`).
+///
+/// # Panics
+/// If an executor's `block_on` or `step` is already running on this thread.
+pub(crate) fn enter_step(core: &Core) -> Enter {
+    if !CURRENT.with(Cell::get).is_null() {
+        panic!(
+            "`step` called from inside a running cashier runtime: a task cannot drive the loop \
+             that is running it"
         );
     }
     CURRENT.with(|current| current.set(core));

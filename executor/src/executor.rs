@@ -8,7 +8,8 @@
 //!
 //! - [`Core`]: everything only the runtime thread touches: the local run queue, the owned-task
 //!   list, the shutdown flag. Reached from wakers and `spawn` through the thread-local in
-//!   `context.rs`, which points at it only while `block_on` (or shutdown) runs on this thread.
+//!   `context.rs`, which points at it only while `block_on`, `step` (`step.rs`) or shutdown runs
+//!   on this thread.
 //! - [`Shared`]: the part other threads may touch: the remote queue, the unpark handle, and the
 //!   `block_on` future's wake flag. Every task holds an `Arc` to it, so a waker that outlives the
 //!   runtime stays harmless: its push finds the remote queue closed.
@@ -55,11 +56,11 @@ pub const EVENT_INTERVAL: u32 = 61;
 /// The runtime-thread half of an executor.
 pub(crate) struct Core {
     /// Tasks woken on the runtime thread, in wake order.
-    local: LocalQueue,
+    pub(crate) local: LocalQueue,
     /// Every incomplete task; each holds one reference for being here.
     pub(crate) owned: OwnedTasks,
     /// The cross-thread half, shared with every task.
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     /// Set at shutdown: from then on nothing is queued, every task is about to be cancelled.
     closed: Cell<bool>,
 }
@@ -67,7 +68,7 @@ pub(crate) struct Core {
 /// The half of an executor that wakers on other threads reach.
 pub(crate) struct Shared {
     /// Tasks woken on other threads.
-    remote: RemoteQueue,
+    pub(crate) remote: RemoteQueue,
     /// The `block_on` future was woken and must be polled.
     main_woken: AtomicBool,
     /// Wakes the runtime thread from `Park::park`.
@@ -242,9 +243,9 @@ impl Wake for Shared {
 /// on this thread, and their `JoinHandle`s report [`JoinError::is_cancelled`](crate::JoinError).
 pub struct Executor<P: Park = ThreadPark> {
     /// Queues and tasks; pointed at by the thread-local while the loop runs.
-    core: Core,
+    pub(crate) core: Core,
     /// Where the loop blocks when idle.
-    park: P,
+    pub(crate) park: P,
 }
 
 impl Executor<ThreadPark> {

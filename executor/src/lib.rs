@@ -36,7 +36,8 @@
 //! function returning a `#[must_use]` outcome, and the caller performs the effects. The rest are
 //! one job per file: `run_queue.rs` (the intrusive local and remote queues), `owned_tasks.rs`
 //! (what shutdown cancels), `context.rs` (the thread-local current executor), `park.rs` (the seam
-//! to the reactor) and `yield_now.rs`. On top of the task machinery, `combinators/` holds asyncio's
+//! to the reactor), `step.rs` (step mode: one scheduling decision at a time, for watching) and
+//! `yield_now.rs`. On top of the task machinery, `combinators/` holds asyncio's
 //! `gather` / `as_completed` family (each child polled with its own waker) and `sync/` the
 //! channels, semaphore, event and mutex.
 //!
@@ -73,6 +74,7 @@ mod owned_tasks;
 mod park;
 mod run_queue;
 mod state;
+mod step;
 pub mod sync;
 mod task;
 pub mod task_builder;
@@ -86,4 +88,5 @@ pub use context::in_runtime;
 pub use executor::{EVENT_INTERVAL, Executor, spawn};
 pub use join::{JoinError, JoinHandle};
 pub use park::{Park, ThreadPark, Unpark};
+pub use step::Step;
 pub use yield_now::{YieldNow, yield_now};

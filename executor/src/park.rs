@@ -26,6 +26,17 @@ pub trait Park {
 
     /// A handle that wakes this parker from any thread. Called once, when the executor is built.
     fn unparker(&self) -> Box<dyn Unpark>;
+
+    /// Whether this parker has anything of its own that could end a `park(None)`: for the
+    /// reactor, a timer waiting in its wheel, a socket with a waiting task, a `to_thread` job in
+    /// flight. `false` means only an [`Unpark`] from a thread it does not know of could.
+    ///
+    /// Only [`Executor::step`](crate::Executor::step) asks, so that a step with nothing to run
+    /// and nothing to wait for reports [`Step::Idle`](crate::Step::Idle) instead of blocking
+    /// forever; the run loop never does. The default, `true`, parks as the run loop would.
+    fn expects_events(&self) -> bool {
+        true
+    }
 }
 
 /// The thread-safe half of a [`Park`]: ends a current or the next `park`.
@@ -70,6 +81,11 @@ impl Park for ThreadPark {
 
     fn unparker(&self) -> Box<dyn Unpark> {
         Box::new(ThreadUnpark(self.thread.clone()))
+    }
+
+    /// Never: a parked thread is woken only by another thread's unpark.
+    fn expects_events(&self) -> bool {
+        false
     }
 }
 

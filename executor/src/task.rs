@@ -27,7 +27,8 @@
 //! ```
 //!
 //! 1. `spawn` → `Core::spawn` → [`TaskRef::allocate`] → `OwnedTasks::push` → `Core::push_local`.
-//! 2. the run loop → `LocalQueue::pop` → [`TaskRef::run`] → `transition_to_running` → `vtable.poll`.
+//! 2. the run loop (or `Executor::step`) → `LocalQueue::pop` → [`TaskRef::run`] →
+//!    `transition_to_running` → `vtable.poll`.
 //! 3. `Waker::wake` → [`TaskRef::wake`] → `transition_to_scheduled` says `Enqueue` →
 //!    `executor::enqueue`: the local queue on the runtime thread (no lock, no syscall), else the
 //!    remote queue and an unpark of the runtime.
@@ -204,10 +205,14 @@ impl TaskRef {
 
     /// The single poll point (arrows 2, 5, 6, 7): the executor popped this task from its local
     /// queue. The owned list's reference keeps it alive until `complete` releases it.
-    pub(crate) fn run(self, core: &Core) {
+    ///
+    /// Returns how the poll ended, or `None` if the task had been aborted and was dropped without
+    /// a poll. The run loop ignores it; `Executor::step` reports it (`step.rs`).
+    pub(crate) fn run(self, core: &Core) -> Option<PollResult> {
         let header = self.header();
         if header.state.transition_to_running() == ToRunning::Cancel {
-            return self.cancel_and_complete(core);
+            self.cancel_and_complete(core);
+            return None;
         }
         // A waker that borrows the caller's reference instead of taking one: most polls never
         // clone it, so polling costs no reference-count traffic. `ManuallyDrop` keeps its drop
@@ -223,14 +228,21 @@ impl TaskRef {
         trace::emit(|| Event::PollEnd { task: self.key(), result });
         match result {
             PollResult::Pending => {}
-            PollResult::Ready => return self.complete(core, Outcome::Returned),
-            PollResult::Panicked => return self.complete(core, Outcome::Panicked),
+            PollResult::Ready => {
+                self.complete(core, Outcome::Returned);
+                return Some(result);
+            }
+            PollResult::Panicked => {
+                self.complete(core, Outcome::Panicked);
+                return Some(result);
+            }
         }
         match header.state.transition_to_idle() {
             ToIdle::Idle => {}
             ToIdle::Requeue => core.push_local(self),
             ToIdle::Cancel => self.cancel_and_complete(core),
         }
+        Some(result)
     }
 
     /// Drops the future of a task this thread holds the `RUNNING` claim on, then completes it.

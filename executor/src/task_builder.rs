@@ -10,7 +10,9 @@ use std::io;
 use std::panic::Location;
 
 use crate::context;
+use crate::executor::Executor;
 use crate::join::JoinHandle;
+use crate::park::Park;
 
 /// Configures a task before spawning it.
 ///
@@ -65,5 +67,25 @@ impl<'a> Builder<'a> {
                 name.map_or_else(|| "unnamed".to_owned(), |name| format!("{name:?}"))
             ))
         })
+    }
+
+    /// Spawns the task on `executor` from outside its run loop, like
+    /// [`Executor::spawn`]: it starts running at the executor's next `block_on` or `step`.
+    ///
+    /// ```
+    /// use cashier_executor::{Executor, task_builder::Builder};
+    ///
+    /// let mut executor = Executor::new();
+    /// let handle = Builder::new().name("fries").spawn_on(async { 3 }, &executor);
+    /// assert_eq!(executor.block_on(handle).unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F, P>(self, future: F, executor: &Executor<P>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+        P: Park,
+    {
+        executor.core.spawn_named(future, Location::caller(), self.name)
     }
 }

@@ -42,7 +42,7 @@ use cashier_trace::{self as trace, Event, WaitReason};
 use crate::backend::{Poller, Unparker};
 use crate::blocking::BlockingPool;
 use crate::clock::Clock;
-use crate::registration::IoSlab;
+use crate::registration::{IoSlab, IoSource};
 use crate::timer::wheel::Wheel;
 use crate::wakeups::Wakeups;
 
@@ -78,6 +78,16 @@ pub struct ReactorStats {
     pub timers_fired: u64,
     /// Times a paused clock jumped to the next deadline.
     pub clock_jumps: u64,
+}
+
+/// A timer waiting in the wheel, as [`Reactor::pending_timers`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingTimer {
+    /// Its number in trace events and the explain mode (`timer #3`): its entry in the wheel's
+    /// slab, which a later timer reuses once this one's `Sleep` is dropped.
+    pub timer: u32,
+    /// When it fires, as time since the reactor's clock began (when the reactor was created).
+    pub deadline: Duration,
 }
 
 /// Everything the reactor owns; shared by `Reactor` and every `Handle`.
@@ -229,6 +239,33 @@ impl Reactor {
     /// Number of registered sockets.
     pub fn io_source_count(&self) -> usize {
         self.handle.inner.io.borrow().len()
+    }
+
+    /// The first `limit` timers waiting in the wheel (not yet fired), earliest first. A read for
+    /// step mode's printout: it scans the whole wheel, so keep it off any hot path.
+    pub fn pending_timers(&self, limit: usize) -> Vec<PendingTimer> {
+        let waiting = self.handle.inner.timers.borrow().waiting(limit);
+        let timer =
+            |(timer, deadline)| PendingTimer { timer, deadline: Duration::from_nanos(deadline) };
+        waiting.into_iter().map(timer).collect()
+    }
+
+    /// Every registered socket with its cached readiness and whether a task waits on it, in
+    /// registration-slot order. A read for step mode's printout, like
+    /// [`Reactor::pending_timers`].
+    pub fn io_sources(&self) -> Vec<IoSource> {
+        self.handle.inner.io.borrow().sources()
+    }
+
+    /// Whether an idle turn (`turn(None)`) has anything of its own to wait for: a timer waiting in
+    /// the wheel, a task waiting on a socket, or a `to_thread` job in flight. When `false`, such a
+    /// turn would block until another thread unparks the reactor, perhaps forever: step mode
+    /// reports "idle" instead of taking it.
+    pub fn expects_events(&self) -> bool {
+        let inner = &*self.handle.inner;
+        inner.timers.borrow().next_expiration().is_some()
+            || inner.io.borrow().has_waiters()
+            || inner.blocking.is_busy()
     }
 
     /// Moves a paused clock forward by `by`, firing the timers that become due at the next turn.

@@ -48,7 +48,8 @@ mod wakeups;
 
 pub use backend::{BACKEND, Unparker};
 pub use blocking::{BlockingError, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, ToThread, to_thread};
-pub use driver::{EnterGuard, Handle, Reactor, ReactorConfig, ReactorStats};
+pub use driver::{EnterGuard, Handle, PendingTimer, Reactor, ReactorConfig, ReactorStats};
+pub use registration::IoSource;
 pub use timer::{
     Elapsed, Interval, MissedTicks, Sleep, Timeout, interval, interval_at, sleep, sleep_until,
     timeout, timeout_at,

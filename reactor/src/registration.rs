@@ -168,6 +168,31 @@ impl IoSlab {
         }
     }
 
+    /// Whether a task waits on any socket: only then can an OS event wake somebody.
+    pub(crate) fn has_waiters(&self) -> bool {
+        // A free entry's wakers were dropped by `remove`, so the scan needs no free list.
+        self.entries.iter().any(|entry| entry.reader.is_some() || entry.writer.is_some())
+    }
+
+    /// Every registered socket, in slab order: for step mode's printout, never for a turn.
+    pub(crate) fn sources(&self) -> Vec<IoSource> {
+        let mut free = vec![false; self.entries.len()];
+        let mut next = self.free_head;
+        while let Some(index) = next {
+            free[index as usize] = true;
+            next = self.entries[index as usize].next_free;
+        }
+        let live = self.entries.iter().zip(free).filter(|(_, free)| !free);
+        live.map(|(entry, _)| IoSource {
+            fd: entry.fd,
+            readable: entry.readiness.intersects(Direction::Read.mask()),
+            writable: entry.readiness.intersects(Direction::Write.mask()),
+            reader_waits: entry.reader.is_some(),
+            writer_waits: entry.writer.is_some(),
+        })
+        .collect()
+    }
+
     /// Drops every stored waker (reactor shutdown).
     pub(crate) fn clear_wakers(&mut self) {
         for entry in &mut self.entries {
@@ -175,6 +200,26 @@ impl IoSlab {
             entry.writer = None;
         }
     }
+}
+
+/// What the reactor knows of one registered socket right now ([`Reactor::io_sources`]). Every
+/// socket is registered for both directions, edge-triggered, so the reactor caches readiness:
+/// `readable` and `writable` are set by an OS event and stay set until an operation on the
+/// socket says `WouldBlock`.
+///
+/// [`Reactor::io_sources`]: crate::Reactor::io_sources
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoSource {
+    /// The socket's file descriptor.
+    pub fd: RawFd,
+    /// A read may proceed (or fail fast: closed, error) without waiting.
+    pub readable: bool,
+    /// A write may proceed (or fail fast) without waiting.
+    pub writable: bool,
+    /// A task waits to read: the next read event wakes it.
+    pub reader_waits: bool,
+    /// A task waits to write: the next write event wakes it.
+    pub writer_waits: bool,
 }
 
 /// The OS token for an entry: generation in the high half, index in the low half.

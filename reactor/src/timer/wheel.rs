@@ -237,6 +237,20 @@ impl Wheel {
         }
     }
 
+    /// The first `limit` timers still waiting (not fired), earliest first, as
+    /// `(timer number, deadline)` pairs: for step mode's printout, never for the reactor's turn.
+    /// A scan of the whole slab and a sort, O(n log n): a question the hot path never asks.
+    pub(crate) fn waiting(&self, limit: usize) -> Vec<(u32, u64)> {
+        let mut waiting: Vec<(u64, u32)> = (0u32..)
+            .zip(&self.entries)
+            .filter(|(_, entry)| matches!(entry.place, Place::Slot { .. } | Place::Near { .. }))
+            .map(|(index, entry)| (entry.deadline, index))
+            .collect();
+        waiting.sort_unstable();
+        waiting.truncate(limit);
+        waiting.into_iter().map(|(deadline, index)| (index, deadline)).collect()
+    }
+
     /// Advances time to `now` (nanoseconds), pushing the wakers of every timer due by then onto
     /// `fired`, in the order the slots and the near heap give them up.
     pub(crate) fn process(&mut self, now: u64, fired: &mut Wakeups) {
@@ -561,6 +575,22 @@ mod tests {
         }
         assert!(!wheel.is_fired(&forever));
         wheel.remove(forever);
+    }
+
+    #[test]
+    fn waiting_lists_unfired_timers_earliest_first_up_to_the_limit() {
+        let mut wheel = Wheel::new();
+        let late = key(wheel.insert(ms(700), Waker::noop().clone()));
+        let early = key(wheel.insert(ms(3), Waker::noop().clone()));
+        let middle = key(wheel.insert(ms(64), Waker::noop().clone()));
+        assert_eq!(wheel.waiting(10), [(1, ms(3)), (2, ms(64)), (0, ms(700))]);
+        assert_eq!(wheel.waiting(2), [(1, ms(3)), (2, ms(64))], "bounded");
+        fired_count(&mut wheel, ms(3));
+        assert_eq!(wheel.waiting(10), [(2, ms(64)), (0, ms(700))], "a fired timer is not waiting");
+        for key in [late, early, middle] {
+            wheel.remove(key);
+        }
+        assert!(wheel.waiting(10).is_empty());
     }
 
     #[test]
