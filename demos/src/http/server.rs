@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier::net::{TcpListener, TcpStream};
+use cashier::task;
 
 /// Largest request head the server reads.
 const REQUEST_LIMIT: usize = 16 * 1024;
@@ -61,12 +62,20 @@ pub fn spawn_local(sites: Vec<Site>) -> io::Result<SocketAddr> {
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let addr = listener.local_addr()?;
     let sites: Rc<[Site]> = sites.into();
-    cashier::spawn(async move {
+    // Named so that `--explain`, `--timeline` and `--trace` tell the server's tasks from the
+    // clients' (the client tasks are named by their URL).
+    let server = async move {
+        let mut connections = 0u32;
         while let Ok((stream, _)) = listener.accept().await {
             let _ = stream.set_nodelay(true);
-            cashier::spawn(serve_connection(stream, sites.clone()));
+            connections += 1;
+            let name = format!("server: connection {connections}");
+            let serve = serve_connection(stream, sites.clone());
+            // Cannot fail: this loop is itself a task, so a runtime is running on this thread.
+            let _ = task::Builder::new().name(&name).spawn(serve);
         }
-    });
+    };
+    task::Builder::new().name("server: accept").spawn(server)?;
     Ok(addr)
 }
 
