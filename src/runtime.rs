@@ -136,8 +136,9 @@ impl Runtime {
         self.executor.block_on(future)
     }
 
-    /// Spawns a task that starts running at the next [`Runtime::block_on`]. Inside a task, use
-    /// [`cashier::spawn`](crate::spawn).
+    /// Spawns a task that starts running at the next [`Runtime::block_on`] or
+    /// [`Runtime::step`]. Inside a task, use [`cashier::spawn`](crate::spawn).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,

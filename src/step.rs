@@ -10,7 +10,7 @@
 //!   paused clock, jumping to it) and waking whatever is ready → [`Step::Turn`], with a [`Turn`]
 //!   saying how far the clock moved and what fired;
 //! - nothing is queued and the reactor waits for nothing (no timer in the wheel, no task waiting
-//!   on a socket, no `to_thread` job running) → [`Step::Idle`], at once. Such a turn could only be
+//!   on a socket, no `to_thread` job in flight) → [`Step::Idle`], at once. Such a turn could only be
 //!   ended by a thread nobody knows of; a step never hangs.
 //!
 //! The decision is the executor's (`executor/src/step.rs`, which knows nothing of the reactor:
@@ -51,8 +51,9 @@ pub enum Step {
     Poll {
         /// The task (its key in trace events).
         task: TaskKey,
-        /// `Pending` (it waits, or woke itself and is queued again), `Ready` (it completed) or
-        /// `Panicked` (it completed, and its `JoinHandle` reports the panic).
+        /// `Pending` (it waits, or woke itself and is queued again, or was aborted during this
+        /// poll and has now completed as cancelled), `Ready` (it completed) or `Panicked` (it
+        /// completed, and its `JoinHandle` reports the panic).
         result: PollResult,
     },
     /// The oldest queued task had been aborted while it waited: its future was dropped without

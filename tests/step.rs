@@ -61,7 +61,10 @@ fn a_stepped_run_prints_what_block_on_prints() {
         assert_ne!(stepper.step(), Step::Idle, "names_ages never idles before it is done");
         taken += 1;
     }
-    assert_eq!(taken, 35, "5 names and 10 ages, each a poll and (but the last) a turn, and main");
+    assert_eq!(
+        taken, 35,
+        "15 lines, each a poll then its sleep's turn (30); names' and ages' last polls (2); main's 3 polls"
+    );
     assert_eq!(stepper.step(), Step::Idle, "done: nothing to run, nothing to wait for");
     let mut runtime = Runtime::builder().start_paused(true).build().unwrap();
     let whole = Output::capture();
@@ -100,7 +103,7 @@ fn nothing_to_run_and_nothing_to_wait_for_is_idle_at_once() {
             "idle: nothing to run, nothing to wait for", // stepping again is harmless
         ]
     );
-    sender.send(5).unwrap(); // wakes it on this thread: queued locally
+    sender.send(5).unwrap(); // woken outside any step: the remote queue, moved in by the next step
     assert_eq!(
         steps(&mut stepper, 2),
         ["poll #1 \"waiter\" -> Ready", "idle: nothing to run, nothing to wait for"]
@@ -206,10 +209,10 @@ fn transcript(input: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// The first three blocks of the transcript (the three lines of input after the first prompt).
+/// The opening block and steps 1–4 (the three input lines `\n`, `2`, `\n`).
 const FIRST_STEPS: &str = r#"Enter: one step · a number N: N steps · q: quit
 ── before the first step
-  explain │ 0.000s  spawn #1 "main" (demos/src/stepper.rs:179)
+  explain │ 0.000s  spawn #1 "main" (demos/src/stepper.rs:131)
     queue │ #1 "main"
    timers │ none
   sockets │ none

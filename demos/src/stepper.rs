@@ -50,7 +50,7 @@ use cashier::{JoinHandle, Runtime};
 
 use crate::output::Output;
 
-/// Timers listed after a step; more are summed up as "and N more".
+/// Timers listed after a step; more are summed up as "and more".
 const TIMERS_SHOWN: usize = 6;
 
 /// Width of the labels in a step's block (`explain`, `sockets`).
@@ -123,6 +123,8 @@ impl Heard {
 /// # Errors
 /// If the runtime cannot be built (the OS refused an event queue).
 pub fn names_ages(seed: u64) -> io::Result<Stepper> {
+    // `Trace::new()` records nothing: `CASHIER_TRACE` cannot make the runtime record for itself
+    // (its recorder would replace the stepper's during each step).
     let runtime = Runtime::builder().start_paused(true).trace(cashier::Trace::new()).build()?;
     let stepper = Stepper::new(runtime);
     let output = stepper.output();
@@ -176,7 +178,11 @@ impl Stepper {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.recorder.scope(|| self.runtime.spawn_named(name, future))
+        // A guard rather than `Recorder::scope`: `#[track_caller]` does not reach into a closure,
+        // and the spawn location shown should be our caller's.
+        // SAFETY: the guard is a local of this function, dropped when it returns or unwinds.
+        let _listening = unsafe { self.recorder.enter() };
+        self.runtime.spawn_named(name, future)
     }
 
     /// Takes one step, with the stepper listening.

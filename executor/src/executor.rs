@@ -272,7 +272,7 @@ impl<P: Park> Executor<P> {
         &self.park
     }
 
-    /// Spawns a task from outside the run loop; it starts running at the next `block_on`.
+    /// Spawns a task from outside the run loop; it starts running at the next `block_on` or `step`.
     ///
     /// Inside a task, use the free function [`spawn`](crate::spawn).
     #[track_caller]
@@ -297,8 +297,8 @@ impl<P: Park> Executor<P> {
     ///
     /// # Panics
     ///
-    /// - If called from inside a running `block_on` on this thread: that would block the one
-    ///   thread every task runs on. Spawn the future and await its `JoinHandle` instead.
+    /// - If called from inside a running `block_on` or `step` on this thread: that would block the
+    ///   one thread every task runs on. Spawn the future and await its `JoinHandle` instead.
     /// - If `future` panics; the panic propagates to the caller. Panics in spawned tasks do not:
     ///   they are reported through their `JoinHandle`s.
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
@@ -380,7 +380,7 @@ impl<P: Park> Drop for Executor<P> {
 ///
 /// # Panics
 ///
-/// If no executor is running on this thread (outside `block_on`).
+/// If no executor is running on this thread (outside `block_on` and `step`).
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where

@@ -5,9 +5,9 @@
 //!
 //! 1. Move the tasks woken on other threads into the local queue, behind those already waiting
 //!    (the run loop does the same once per turn).
-//! 2. If a task is queued, pop the oldest and run it: one poll (arrow 2 or 5 of the lifecycle
-//!    diagram in `task.rs`) → [`Step::Polled`]; or, if it was aborted while it waited, its
-//!    cancellation (arrow 7 without a poll) → [`Step::Cancelled`].
+//! 2. If a task is queued, pop the oldest and run it: one poll (arrow 2 of the lifecycle diagram
+//!    in `task.rs`, then 5, 6 or 7) → [`Step::Polled`]; or, if it was aborted while it waited,
+//!    its cancellation (arrow 7 without a poll) → [`Step::Cancelled`].
 //! 3. Otherwise, if the parker has something to wait for ([`Park::expects_events`]), park once
 //!    without a timeout, exactly as the idle run loop does, then move remote wakes in again
 //!    → [`Step::Parked`]. With the reactor as the parker, that is one turn: wait for I/O or the
@@ -23,9 +23,10 @@
 //! # Why a file of its own
 //!
 //! The run loop is the hot path, and it stays exactly as it was: stepping adds no check to it.
-//! This file shares only the pieces every loop needs (`LocalQueue::pop`, `RemoteQueue::drain_into`,
-//! `TaskRef::run`, `Park::park`) and reads the queue with [`Executor::queued_tasks`], which the
-//! run loop never calls.
+//! This file uses the pieces every loop needs (`LocalQueue::pop`, `RemoteQueue::drain_into`,
+//! `TaskRef::run`, `Park::park`), plus two the run loop never calls: `context::enter_step` and
+//! [`Park::expects_events`]. [`Executor::queued_tasks`] reads the queue (popping and pushing
+//! every task back, in order) between steps.
 //!
 //! # How stepping differs from `block_on`
 //!
@@ -57,8 +58,9 @@ pub enum Step {
     Polled {
         /// The task (its key in trace events).
         task: TaskKey,
-        /// How the poll ended: `Pending` (it waits, or was queued again by its own wake), `Ready`
-        /// (it completed) or `Panicked` (it completed, and its `JoinHandle` will say so).
+        /// How the poll ended: `Pending` (it waits, or was queued again by its own wake, or was
+        /// aborted during this poll and has now completed as cancelled), `Ready` (it completed)
+        /// or `Panicked` (it completed, and its `JoinHandle` will say so).
         result: PollResult,
     },
     /// The oldest queued task had been aborted while it waited: its future was dropped without

@@ -43,7 +43,7 @@
 //!
 //! Cancellation joins the same paths: `JoinHandle::abort` → `transition_to_cancelled` sets
 //! `CANCELLED` and, for an idle task, says `Enqueue` → `executor::enqueue` (arrow 3's queueing,
-//! without [`TaskRef::wake`]); where arrow 2 or 5 would poll, [`TaskRef::run`] drops the future
+//! without [`TaskRef::wake`]); where arrow 2 would poll it, [`TaskRef::run`] drops the future
 //! instead and takes arrow 7 with `JoinError::Cancelled`.
 //!
 //! # Ownership: who holds a reference

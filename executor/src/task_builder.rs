@@ -46,7 +46,7 @@ impl<'a> Builder<'a> {
     /// Spawns the task on the executor running on this thread, like [`spawn`](crate::spawn).
     ///
     /// # Errors
-    /// If no executor is running on this thread (outside `block_on`): an
+    /// If no executor is running on this thread (outside `block_on` and `step`): an
     /// [`io::ErrorKind::Other`] error saying so, where [`spawn`](crate::spawn) panics.
     #[track_caller]
     pub fn spawn<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
