@@ -537,8 +537,11 @@ fn reactor_turns_are_named_by_what_they_did() {
     let story = trace(&story());
     assert_eq!(
         turns(&story),
-        ["wait 734 ms (next timer)", "look, no wait (tasks ready)", "wait (idle)"]
+        ["wait 734 ms (next timer)", "look, no wait (tasks ready: 1 queued)", "wait (idle)"]
     );
+    let busy = phase(&story, "X").into_iter().filter(|e| e["cat"] == "reactor").nth(1).unwrap();
+    assert_eq!(busy["args"]["reason"], "tasks ready (1 queued): only a look at the OS");
+    assert_eq!((&busy["args"]["queued"], &busy["args"]["main_woken"]), (&1.into(), &false.into()));
     assert_eq!(turns(&trace(&paused())), ["wait for job (paused clock)", "clock jump to 0.734 s"]);
     let first = phase(&story, "X").into_iter().find(|e| e["cat"] == "reactor").unwrap();
     assert_eq!(first["args"]["reason"], "next timer, due 0.734015 s");

@@ -14,6 +14,7 @@
 //! - `task_book.rs`: which task a key names, in record order (addresses are reused), and the
 //!   task's number, name and label.
 //! - `waiting.rs`: the poll under way and what each pending task waits on (explain, timeline).
+//! - `run_queue.rs`: how many tasks are queued to run, which no event says (explain, perfetto).
 //! - `turn.rs`: what a reactor turn did, told from what it reported, not what it planned
 //!   (explain, perfetto).
 //! - `words.rs`: times and the few words the views spell alike.
@@ -29,6 +30,7 @@
 
 pub(crate) mod explain;
 pub(crate) mod perfetto;
+mod run_queue;
 mod task_book;
 pub(crate) mod timeline;
 mod turn;

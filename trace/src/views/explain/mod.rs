@@ -51,6 +51,7 @@ use std::fmt::Write as _;
 use std::panic::Location;
 
 use self::step::turn_words;
+use super::run_queue::RunQueue;
 use super::task_book::{TaskBook, name_at};
 use super::turn::{ArmedTimers, Turn};
 use super::waiting::Waiting;
@@ -86,6 +87,8 @@ pub struct Narrator {
     waiting: Waiting,
     /// The timers tasks wait on: whether a wait ends at a timer or at a wheel slot.
     timers: ArmedTimers,
+    /// Which tasks are queued to run: what a busy turn says was ready.
+    run_queue: RunQueue,
     /// A line waiting for its next record to be completed, merged or dropped.
     held: Option<Held>,
     /// Whether the `block_on` future's last poll was told (its `Complete`, if any, says nothing).
@@ -119,6 +122,8 @@ enum Held {
     BusyTurn {
         /// When it began.
         at: u64,
+        /// The turn, with what was ready to run when it began.
+        turn: Turn,
     },
     /// A paused clock's turn that planned a jump, told once its records say whether it jumped
     /// and where it landed (a turn jumps on past wheel slots whose timers only cascaded).
@@ -154,6 +159,7 @@ impl Narrator {
             tasks: TaskBook::new(),
             waiting: Waiting::new(),
             timers: ArmedTimers::new(),
+            run_queue: RunQueue::new(),
             held: None,
             root_done: false,
         }
@@ -162,12 +168,7 @@ impl Narrator {
     /// Takes the next record (with the names interned so far) and returns what to print for
     /// it: nothing, one line, or a held line and then this record's line.
     pub fn narrate(&mut self, record: &Record, names: &[Box<str>]) -> Option<String> {
-        self.timers.see(&record.event, self.waiting.polled());
-        if let Event::Complete { task, .. } = record.event
-            && let Some(task) = self.tasks.lookup(task)
-        {
-            self.timers.forget(task);
-        }
+        self.learn(&record.event);
         let held = self.held.take();
         if let Some(held) = held {
             match self.merge(held, record, names) {
@@ -190,6 +191,33 @@ impl Narrator {
         match (flushed, said) {
             (Some(first), Some(second)) => Some(format!("{first}\n{second}")),
             (first, second) => first.or(second),
+        }
+    }
+
+    /// Keeps what later lines may need from `event`, whether or not the record is told (a
+    /// record that completes a held line skips `step`): the timers armed, and the run queue.
+    /// (A `Spawn` queues its task in `step`, where the book numbers it: a spawn is never merged.)
+    fn learn(&mut self, event: &Event) {
+        self.timers.see(event, self.waiting.polled());
+        match *event {
+            Event::PollStart { task } => {
+                let task = self.tasks.resolve(task);
+                self.run_queue.poll_start(task);
+            }
+            Event::PollEnd { task, result } => {
+                let task = self.tasks.resolve(task);
+                self.run_queue.poll_end(task, result);
+            }
+            Event::Wake { task, queue, .. } => {
+                let task = self.tasks.resolve(task);
+                self.run_queue.woken(task, queue);
+            }
+            Event::Complete { task, .. } => {
+                let task = self.tasks.resolve(task);
+                self.timers.forget(task);
+                self.run_queue.completed(task);
+            }
+            _ => {}
         }
     }
 
@@ -242,7 +270,7 @@ impl Narrator {
                 let label = self.tasks.label(task);
                 line(at, format!("poll {label} -> {}", poll_result(result)))
             }
-            Held::BusyTurn { at } => line(at, "tasks ready; look at I/O without waiting".into()),
+            Held::BusyTurn { at, turn } => line(at, turn_words(&turn)),
             Held::PausedTurn { at, turn } => line(at, turn_words(&turn)),
         }
     }

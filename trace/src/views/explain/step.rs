@@ -11,7 +11,7 @@ use crate::event::{
 };
 use crate::views::task_book::{TaskBook, name_at};
 use crate::views::turn::{Because, Turn, TurnDid};
-use crate::views::words::{direction_word, millis, outcome_word, seconds};
+use crate::views::words::{direction_word, millis, outcome_word, ready_words, seconds};
 
 impl Narrator {
     /// Learns from one record; returns its line, or holds one in `self.held`.
@@ -21,6 +21,7 @@ impl Narrator {
             Event::Spawn { task, location } => {
                 let parent = self.waiting.polled();
                 let task = self.tasks.spawn(task);
+                self.run_queue.spawned(task);
                 self.held = Some(Held::Spawn { at, task, location, parent });
                 None
             }
@@ -164,9 +165,9 @@ impl Narrator {
     /// A reactor turn begins: why it waits as long as it does. A busy turn and a paused
     /// clock's planned jump are held until the turn's records say what it did.
     fn park(&mut self, at: u64, wait_ns: Option<u64>, reason: WaitReason) -> Option<String> {
-        let turn = Turn::park(wait_ns, reason, &self.timers);
+        let turn = Turn::park(wait_ns, reason, &self.timers, self.run_queue.ready());
         match reason {
-            WaitReason::Busy => self.held = Some(Held::BusyTurn { at }),
+            WaitReason::Busy => self.held = Some(Held::BusyTurn { at, turn }),
             WaitReason::PausedJump { .. } => self.held = Some(Held::PausedTurn { at, turn }),
             _ => return Some(line(at, turn_words(&turn))),
         }
@@ -212,7 +213,10 @@ impl Narrator {
 pub(super) fn turn_words(turn: &Turn) -> String {
     let wait = || turn.wait_ns.map_or_else(|| "until woken".to_string(), millis);
     match turn.did() {
-        TurnDid::Looked => "tasks ready; look at I/O without waiting".into(),
+        TurnDid::Looked(ready) => match ready_words(ready) {
+            Some(ready) => format!("tasks ready ({ready}); look at I/O without waiting"),
+            None => "tasks ready; look at I/O without waiting".into(),
+        },
         TurnDid::WaitedForTimer { deadline_ns } => {
             format!(
                 "nothing to run; epoll_wait for {} (next timer at {})",

@@ -160,9 +160,37 @@ fn a_busy_turn_that_wakes_a_task_is_told_before_the_wake() {
     assert_eq!(
         lines,
         [
-            "  0.000s  tasks ready; look at I/O without waiting",
+            "  0.000s  tasks ready; look at I/O without waiting", // nothing queued is seen
             "  0.000s  fd 7 readable -> wake #? (0xa0) (local queue)",
         ]
+    );
+}
+
+#[test]
+fn a_busy_turn_says_how_many_tasks_are_queued() {
+    /// A third task's address.
+    const C: TaskKey = TaskKey(0xc0);
+    let io = Cause::Io { fd: 7, direction: Direction::Read };
+    let busy = Event::Park { wait_ns: Some(0), reason: WaitReason::Busy };
+    let lines = narrate(
+        &[
+            (0, spawn(A)),                     // queued: 1
+            (0, spawn(B)),                     // 2
+            (0, spawn(C)),                     // 3
+            (0, Event::PollStart { task: A }), // 2
+            (0, Event::Wake { task: A, cause: Cause::Direct, queue: Queue::WhileRunning }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }), // queued again: 3
+            (0, Event::Complete { task: C, outcome: Outcome::Cancelled }), // dropped unpolled: 2
+            (0, Event::Wake { task: TaskKey::ROOT, cause: Cause::Direct, queue: Queue::Local }),
+            (1, busy),
+            (1, Event::Wake { task: B, cause: io, queue: Queue::AlreadyScheduled }), // still 2
+            (1, Event::Unpark { io_events: 1, unparked: false }),
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines[lines.len() - 2],
+        "  0.000s  tasks ready (2 queued, #0 main woken); look at I/O without waiting"
     );
 }
 

@@ -52,10 +52,12 @@
 //! - **Reactor turns.** Each `Park` .. `Unpark` is an `X` slice on the reactor's track, named by
 //!   what it did, as its records tell (`turn.rs`), not by what its `Park` planned:
 //!   `wait 734 ms (next timer)`, `wait 126 ms (wheel slot)` (a wait that ends where a wheel
-//!   slot comes due and no timer is), `look, no wait (tasks ready)`, `wait (idle)`,
+//!   slot comes due and no timer is), `look, no wait (tasks ready: 3 queued)`, `wait (idle)`,
 //!   `wait for job (paused clock)`, `clock jump to 0.734 s` (where the clock landed), or
 //!   `look, no jump (I/O ready)` (a paused clock whose look at the OS found a socket ready),
-//!   with `args` `{reason, io_events, unparked}`.
+//!   with `args` `{reason, io_events, unparked}`, and for a look while tasks are ready
+//!   `{queued, main_woken}`: the run queue's length and whether the `block_on` future was woken,
+//!   as `run_queue.rs` plays them back.
 //! - **Wakes.** Each wake is a slice of length 0, `wake #3 ages`, where it was made: on the
 //!   polling task's track (a `Wake` between `PollStart` and `PollEnd` was made by that task), on
 //!   the reactor's inside a turn. Inside it starts an arrow (`s`) named by the cause (`timer #5`,
@@ -71,7 +73,8 @@
 //!   `timer #5 fired`, `fd 7 readable`, `clock jumps to 0.734 s`, `job 1 submitted`, ...
 //!   A task's end is a zero-length slice on its own track: `complete: returned`.
 //! - **Counters**, on the process: `live tasks` (spawned, not yet complete) and `run queue`
-//!   (spawned or woken onto the queue, not yet polled; the `block_on` future is never queued).
+//!   (spawned or woken onto the queue, not yet polled; the `block_on` future is never queued),
+//!   counted by the rules of `run_queue.rs`.
 //! - **Losses.** If the recorder dropped events past its cap, `otherData` says how many
 //!   (`dropped_events`), and a global mark at the end says so: `N events dropped (cap reached)`.
 //!

@@ -14,7 +14,7 @@ use super::json::Arg;
 use crate::event::{Cause, Event, PollResult, Primitive, Queue, WaitOn};
 use crate::views::task_book::TaskBook;
 use crate::views::turn::{Because, TurnDid};
-use crate::views::words::{direction_word, duration, outcome_word, seconds_exact};
+use crate::views::words::{direction_word, duration, outcome_word, ready_words, seconds_exact};
 
 /// Puts items into words: names, categories and args.
 pub(super) struct Words<'r> {
@@ -52,6 +52,10 @@ impl Words<'_> {
             }
             SliceKind::Turn { turn, unpark } => {
                 let mut args = vec![("reason", Arg::Text(reason_text(turn.did())))];
+                if let TurnDid::Looked(ready) = turn.did() {
+                    args.push(("queued", Arg::Int(ready.queued)));
+                    args.push(("main_woken", Arg::Bool(ready.main_woken)));
+                }
                 if let Some((io_events, unparked)) = unpark {
                     args.push(("io_events", Arg::Int(io_events.into())));
                     args.push(("unparked", Arg::Bool(unparked)));
@@ -156,7 +160,10 @@ fn turn_name(wait_ns: Option<u64>, did: TurnDid) -> String {
         None => format!("wait ({why})"),
     };
     match did {
-        TurnDid::Looked => "look, no wait (tasks ready)".into(),
+        TurnDid::Looked(ready) => match ready_words(ready) {
+            Some(ready) => format!("look, no wait (tasks ready: {ready})"),
+            None => "look, no wait (tasks ready)".into(),
+        },
         TurnDid::WaitedForTimer { .. } => wait("next timer"),
         TurnDid::WaitedForSlot { .. } => wait("wheel slot"),
         TurnDid::WaitedIdle => wait("idle"),
@@ -174,7 +181,10 @@ fn turn_name(wait_ns: Option<u64>, did: TurnDid) -> String {
 /// Why a turn waited as long as it did, or why the paused clock did or did not jump.
 fn reason_text(did: TurnDid) -> String {
     match did {
-        TurnDid::Looked => "tasks ready: only a look at the OS".into(),
+        TurnDid::Looked(ready) => match ready_words(ready) {
+            Some(ready) => format!("tasks ready ({ready}): only a look at the OS"),
+            None => "tasks ready: only a look at the OS".into(),
+        },
         TurnDid::WaitedForTimer { deadline_ns } => {
             format!("next timer, due {}", seconds_exact(deadline_ns))
         }
