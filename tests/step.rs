@@ -209,7 +209,7 @@ fn transcript(input: &str) -> String {
 /// The first three blocks of the transcript (the three lines of input after the first prompt).
 const FIRST_STEPS: &str = r#"Enter: one step · a number N: N steps · q: quit
 ── before the first step
-  explain │ 0.000s  spawn #1 "main" (demos/src/stepper.rs:179)
+  explain │ 0.000s  spawn #1 "main" (demos/src/stepper.rs:185)
     queue │ #1 "main"
    timers │ none
   sockets │ none

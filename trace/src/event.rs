@@ -6,6 +6,12 @@
 //! happened, not who was running: that follows from their order. A `Wake` recorded between a
 //! task's `PollStart` and `PollEnd` was made by that task; one recorded between a `Park` and its
 //! `Unpark` was made by the reactor, on behalf of its [`Cause`].
+//!
+//! Two clocks' worth of times appear. A [`Record`]'s `at_ns` counts from the recording's
+//! start; the instants inside events (a timer's deadline, where a paused clock jumped) are the
+//! runtime's clock as it reads, counted from the reactor's creation, because that is what the
+//! timing wheel holds and copying it costs nothing. The two differ by the recording's origin
+//! ([`Recording::origin_ns`](crate::Recording::origin_ns)), which the views subtract.
 
 use std::fmt;
 use std::panic::Location;

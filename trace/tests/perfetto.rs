@@ -550,6 +550,38 @@ fn reactor_turns_are_named_by_what_they_did() {
 }
 
 #[test]
+fn deadlines_are_on_the_recordings_scale_when_the_clock_did_not_start_with_it() {
+    // The runtime's clock read 5 s when the recorder was made: a timer due at 5.734 s on it
+    // fires 734 ms into the recording, and the trace says so.
+    let now = Rc::new(Cell::new(5_000 * MS));
+    let clock = now.clone();
+    let recorder = Recorder::new(DEFAULT_CAP, Box::new(move || clock.get()));
+    let due = 5_734 * MS;
+    recorder.scope(|| {
+        poll(TaskKey::ROOT, PollResult::Pending, || {
+            report(Event::Waits { on: WaitOn::Timer { timer: 0, deadline_ns: due } })
+        });
+        turn(Some(0), WaitReason::PausedJump { to_ns: due }, false, || {
+            now.set(due);
+            report(Event::ClockJump { to_ns: due });
+            report(Event::TimerFired { timer: 0, deadline_ns: due });
+            wake(TaskKey::ROOT, Cause::Timer { timer: 0, deadline_ns: due }, Queue::Local);
+        });
+        poll(TaskKey::ROOT, PollResult::Ready, || {});
+    });
+    let trace = trace(&recorder.take());
+    let turn = phase(&trace, "X").into_iter().find(|e| e["cat"] == "reactor").unwrap();
+    assert_eq!(text(turn, "name"), "clock jump to 0.734 s");
+    assert_eq!(turn["args"]["reason"], "paused clock: jump to the next timer, at 0.734 s");
+    let marks = names_on(&trace, "i", track(&trace, "reactor"));
+    assert_eq!(marks, ["clock jumps to 0.734 s", "timer #0 fired"]);
+    let fired = phase(&trace, "i").into_iter().find(|e| e["name"] == "timer #0 fired").unwrap();
+    assert_eq!((nanos(fired, "ts"), &fired["args"]["deadline"]), (734 * MS, &"0.734 s".into()));
+    let main = track(&trace, "#0 main");
+    assert_eq!(names_on(&trace, "i", main), ["waits on timer #0 (due 0.734 s)"]);
+}
+
+#[test]
 fn a_turn_is_named_by_what_it_did_not_by_what_it_planned() {
     let slot = 576 * MS; // a wheel slot's start: the timer there is due later, at 0.734 s
     let recording = record(DEFAULT_CAP, |now| {

@@ -40,8 +40,9 @@
 //! - **Keys are resolved in record order**: every `Spawn` gives its key the next number, so an
 //!   address reused after a task was freed names the new task from its `Spawn` on.
 //! - **Times** are the record's, in seconds with three decimals, truncated (never later than it
-//!   happened). Deadlines are reported on the runtime's clock: they are printed as if that clock
-//!   read zero when the recording began.
+//!   happened). Deadlines are reported on the runtime's clock: the narrator, made with the
+//!   recording's origin, moves them onto the records' scale (`origin.rs`), so a timer "due
+//!   0.734s" fires in a line stamped 0.734s.
 
 mod step;
 #[cfg(test)]
@@ -51,6 +52,7 @@ use std::fmt::Write as _;
 use std::panic::Location;
 
 use self::step::turn_words;
+use super::origin::rebase;
 use super::run_queue::RunQueue;
 use super::task_book::{TaskBook, name_at};
 use super::turn::{ArmedTimers, Turn};
@@ -61,7 +63,7 @@ use crate::recorder::Recording;
 
 /// Tells a whole recording, one line per decision (see [`Narrator`]).
 pub fn explain(recording: &Recording) -> String {
-    let mut narrator = Narrator::new();
+    let mut narrator = Narrator::new(recording.origin_ns);
     let mut text = String::new();
     for record in &recording.records {
         if let Some(lines) = narrator.narrate(record, &recording.names) {
@@ -93,6 +95,8 @@ pub struct Narrator {
     held: Option<Held>,
     /// Whether the `block_on` future's last poll was told (its `Complete`, if any, says nothing).
     root_done: bool,
+    /// The runtime's clock when the recording began: deadlines are told counted from it.
+    origin_ns: u64,
 }
 
 /// A line held until the next record says whether it is complete (see the module's rules).
@@ -146,15 +150,12 @@ enum Merge {
     Apart,
 }
 
-impl Default for Narrator {
-    fn default() -> Narrator {
-        Narrator::new()
-    }
-}
-
 impl Narrator {
     /// A narrator that has seen nothing yet: only `#0 main`, the `block_on` future, is known.
-    pub fn new() -> Narrator {
+    /// `origin_ns` is the runtime's clock when the recording began
+    /// ([`Recorder::origin_ns`](crate::Recorder::origin_ns), [`Recording::origin_ns`]): the
+    /// deadlines in events are told counted from it, as the records' times are.
+    pub fn new(origin_ns: u64) -> Narrator {
         Narrator {
             tasks: TaskBook::new(),
             waiting: Waiting::new(),
@@ -162,12 +163,14 @@ impl Narrator {
             run_queue: RunQueue::new(),
             held: None,
             root_done: false,
+            origin_ns,
         }
     }
 
     /// Takes the next record (with the names interned so far) and returns what to print for
     /// it: nothing, one line, or a held line and then this record's line.
     pub fn narrate(&mut self, record: &Record, names: &[Box<str>]) -> Option<String> {
+        let record = &Record { event: rebase(record.event, self.origin_ns), ..*record };
         self.learn(&record.event);
         let held = self.held.take();
         if let Some(held) = held {

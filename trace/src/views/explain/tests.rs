@@ -20,7 +20,7 @@ const B: TaskKey = TaskKey(0xb0);
 /// then finishes: every line said, in order.
 fn narrate(events: &[(u64, Event)], names: &[&str]) -> Vec<String> {
     let names: Vec<Box<str>> = names.iter().map(|name| (*name).into()).collect();
-    let mut narrator = Narrator::new();
+    let mut narrator = Narrator::new(0);
     let mut lines = Vec::new();
     for &(at_ns, event) in events {
         if let Some(said) = narrator.narrate(&Record { at_ns, event }, &names) {

@@ -75,6 +75,9 @@
 //! - **Counters**, on the process: `live tasks` (spawned, not yet complete) and `run queue`
 //!   (spawned or woken onto the queue, not yet polled; the `block_on` future is never queued),
 //!   counted by the rules of `run_queue.rs`.
+//! - **Times.** `ts` is the record's time, from the recording's start; deadlines and jumps in
+//!   names and args (`due 0.734 s`, `clock jumps to 0.734 s`) are moved onto the same scale
+//!   (`origin.rs`), so a timer is due at the `ts` where it fires.
 //! - **Losses.** If the recorder dropped events past its cap, `otherData` says how many
 //!   (`dropped_events`), and a global mark at the end says so: `N events dropped (cap reached)`.
 //!
@@ -112,13 +115,15 @@ use self::items::{Counter, Flow, Item, Track};
 use self::json::{Arg, EventWriter, TraceEvent};
 use self::words::Words;
 use crate::recorder::Recording;
+use crate::views::origin::rebase;
 
 /// Writes `recording` to `out` in the Trace Event Format (JSON Object Format), for Perfetto or
 /// chrome://tracing to open. The mapping is described in this module's documentation.
 pub fn write_chrome_trace(recording: &Recording, out: &mut dyn Write) -> io::Result<()> {
     let mut builder = Builder::new();
     for record in &recording.records {
-        builder.record(record.at_ns, record.event, &recording.names);
+        let event = rebase(record.event, recording.origin_ns);
+        builder.record(record.at_ns, event, &recording.names);
     }
     builder.finish();
     let words = Words { tasks: &builder.book };
