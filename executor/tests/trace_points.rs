@@ -144,9 +144,18 @@ fn an_abort_and_a_wake_from_another_thread() {
         })
     });
     let story = story(&recording);
-    for expected in ["abort #1", "complete #1 Cancelled", "wake #2 Remote Remote", "poll #2"] {
+    for expected in [
+        "abort #1",              // #0 aborts the idle #1 ...
+        "wake #1 Abort Local",   // ... which is queued only to be dropped
+        "complete #1 Cancelled", // dropped without a poll
+        "wake #2 Remote Remote",
+        "poll #2",
+    ] {
         assert!(story.iter().any(|l| l == expected), "{expected} in {story:#?}");
     }
+    let told = cashier_trace::explain(&recording);
+    let aborted = "  0.000s  #1 aborted by #0 main -> wake #1 (local queue) to drop it\n";
+    assert!(told.contains(aborted), "{told}");
 }
 
 #[test]

@@ -94,6 +94,10 @@ pub enum Cause {
     },
     /// `yield_now`: the task stepped to the back of the queue.
     Yield,
+    /// `JoinHandle::abort` on an idle task: it is queued only so that the executor drops its
+    /// future (an `Abort` event comes right before; who aborted is whoever was polled). It
+    /// answers nothing the task waited on: the task will not be polled again.
+    Abort,
 }
 
 impl Cause {

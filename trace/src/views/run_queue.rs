@@ -18,7 +18,8 @@
 //! until its `PollStart` (popped to be polled) or its `Complete` (an aborted task is popped and
 //! dropped without a poll; shutdown empties the queue). A task already queued is not queued
 //! twice ([`Queue::AlreadyScheduled`] changes nothing), and a completed one never again: a wake
-//! while running followed by a `Ready` poll queues nothing.
+//! while running followed by a `Ready` poll queues nothing. Nor is an aborted one once its poll
+//! returns: the executor drops it then, even if it was woken during the poll (`Abort` seen).
 //!
 //! The `block_on` future is never queued: the executor polls it when a flag says it was woken.
 //! That flag is kept beside the queue ([`Ready::main_woken`]): set by a wake of `#0 main`,
@@ -47,6 +48,21 @@ pub(crate) struct Ready {
     pub(crate) main_woken: bool,
 }
 
+/// What an aborted task was doing, as far as the run queue knows (who polls is not its
+/// business: a task aborting itself is running, and seen as `Idle` here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WhenAborted {
+    /// Not queued: the abort queues it (a `Wake` for `Cause::Abort` follows), unless it is
+    /// the task running, which is dropped when its poll returns.
+    Idle,
+    /// Queued: dropped when the run loop reaches it.
+    Queued,
+    /// Aborted already: nothing more happens.
+    AbortedBefore,
+    /// Complete: there is nothing left to drop.
+    Complete,
+}
+
 /// The run queue, played back from the records (see the module's rules).
 pub(crate) struct RunQueue {
     /// What is known of each task, by its index.
@@ -66,6 +82,8 @@ struct Entry {
     woken_while_running: bool,
     /// Completed: nothing queues it again.
     complete: bool,
+    /// Aborted: when its poll returns, it is dropped, not queued again.
+    aborted: bool,
 }
 
 impl RunQueue {
@@ -117,11 +135,26 @@ impl RunQueue {
         self.dequeue(task)
     }
 
-    /// `PollEnd` of `task` with `result`: a task woken during a `Pending` poll is queued again.
-    /// Returns whether the length changed.
+    /// `PollEnd` of `task` with `result`: a task woken during a `Pending` poll is queued again,
+    /// unless it was aborted. Returns whether the length changed.
     pub(crate) fn poll_end(&mut self, task: usize, result: PollResult) -> bool {
-        let woken = mem::take(&mut self.entry(task).woken_while_running);
-        woken && result == PollResult::Pending && self.enqueue(task)
+        let entry = self.entry(task);
+        let requeue = mem::take(&mut entry.woken_while_running) && !entry.aborted;
+        requeue && result == PollResult::Pending && self.enqueue(task)
+    }
+
+    /// `Abort` of `task`: whatever its state, it will be dropped, not polled again. Returns
+    /// what it was doing when aborted, as far as the queue knows.
+    pub(crate) fn aborted(&mut self, task: usize) -> WhenAborted {
+        let entry = self.entry(task);
+        let when = match *entry {
+            Entry { complete: true, .. } => WhenAborted::Complete,
+            Entry { aborted: true, .. } => WhenAborted::AbortedBefore,
+            Entry { queued: true, .. } => WhenAborted::Queued,
+            _ => WhenAborted::Idle,
+        };
+        entry.aborted = true;
+        when
     }
 
     /// `Complete` of `task`: it leaves the queue for good (a cancelled task is dropped from it
@@ -203,6 +236,21 @@ mod tests {
         assert!(queue.woken(1, Queue::Local)); // abort queues it to drop it
         assert!(queue.completed(1)); // popped and dropped without a poll
         assert_eq!(queue.len(), 0);
+    }
+
+    #[test]
+    fn an_aborted_task_woken_while_running_is_dropped_not_queued_again() {
+        let mut queue = RunQueue::new();
+        queue.spawned(1);
+        queue.poll_start(1);
+        queue.woken(1, Queue::WhileRunning);
+        assert_eq!(queue.aborted(1), WhenAborted::Idle); // aborts itself while running
+        assert!(!queue.poll_end(1, PollResult::Pending), "cancel wins over the wake");
+        assert_eq!(queue.aborted(1), WhenAborted::AbortedBefore);
+        queue.completed(1);
+        assert_eq!(queue.aborted(1), WhenAborted::Complete);
+        queue.spawned(2);
+        assert_eq!(queue.aborted(2), WhenAborted::Queued);
     }
 
     #[test]

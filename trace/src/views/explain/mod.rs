@@ -51,14 +51,14 @@ mod tests;
 use std::fmt::Write as _;
 use std::panic::Location;
 
-use self::step::turn_words;
+use self::step::{queue_words, turn_words};
 use super::origin::rebase;
-use super::run_queue::RunQueue;
+use super::run_queue::{RunQueue, WhenAborted};
 use super::task_book::{TaskBook, name_at};
 use super::turn::{ArmedTimers, Turn};
 use super::waiting::Waiting;
 use super::words::{outcome_word, stamp};
-use crate::event::{Event, PollResult, Record};
+use crate::event::{Cause, Event, PollResult, Record};
 use crate::recorder::Recording;
 
 /// Tells a whole recording, one line per decision (see [`Narrator`]).
@@ -121,6 +121,18 @@ enum Held {
         task: usize,
         /// `Ready` or `Panicked`.
         result: PollResult,
+    },
+    /// An abort, which the wake that queues the task to be dropped completes (none comes if
+    /// the task is running, queued or done).
+    Abort {
+        /// When.
+        at: u64,
+        /// The task aborted ([`TaskBook`] index).
+        task: usize,
+        /// The task that aborted it, if a poll was under way.
+        by: Option<usize>,
+        /// What the aborted task was doing.
+        when: WhenAborted,
     },
     /// A reactor turn that only looks at I/O; dropped if it wakes nobody.
     BusyTurn {
@@ -199,7 +211,8 @@ impl Narrator {
 
     /// Keeps what later lines may need from `event`, whether or not the record is told (a
     /// record that completes a held line skips `step`): the timers armed, and the run queue.
-    /// (A `Spawn` queues its task in `step`, where the book numbers it: a spawn is never merged.)
+    /// (A `Spawn` and an `Abort` tell the queue in `step`, which they always reach: neither
+    /// completes a held line.)
     fn learn(&mut self, event: &Event) {
         self.timers.see(event, self.waiting.polled());
         match *event {
@@ -247,6 +260,16 @@ impl Narrator {
                 let outcome = outcome_word(outcome);
                 Merge::Merged(Some(line(at, format!("poll {label} -> {ended}: done ({outcome})"))))
             }
+            (Held::Abort { at, task, by, .. }, Event::Wake { task: key, cause, queue })
+                if cause == Cause::Abort && self.tasks.lookup(key) == Some(task) =>
+            {
+                let aborted = self.aborted_words(task, by);
+                let (label, queue) = (self.tasks.label(task), queue_words(queue));
+                Merge::Merged(Some(line(
+                    at,
+                    format!("{aborted} -> wake {label} ({queue}) to drop it"),
+                )))
+            }
             (Held::BusyTurn { .. }, Event::Unpark { .. }) => Merge::Merged(None),
             (
                 Held::PausedTurn { at, mut turn },
@@ -273,8 +296,29 @@ impl Narrator {
                 let label = self.tasks.label(task);
                 line(at, format!("poll {label} -> {}", poll_result(result)))
             }
+            Held::Abort { at, task, by, when } => {
+                let aborted = self.aborted_words(task, by);
+                let note = match when {
+                    _ if by == Some(task) => ": dropped when this poll returns",
+                    WhenAborted::Idle => "",
+                    WhenAborted::Queued => ": already queued, dropped when the run loop reaches it",
+                    WhenAborted::AbortedBefore => ": aborted already",
+                    WhenAborted::Complete => ": already done, nothing to drop",
+                };
+                line(at, format!("{aborted}{note}"))
+            }
             Held::BusyTurn { at, turn } => line(at, turn_words(&turn)),
             Held::PausedTurn { at, turn } => line(at, turn_words(&turn)),
+        }
+    }
+
+    /// `#3 aborted by #0 main`, `#3 aborted by itself`, or `#3 aborted` outside any poll.
+    fn aborted_words(&self, task: usize, by: Option<usize>) -> String {
+        let label = self.tasks.label(task);
+        match by {
+            Some(by) if by == task => format!("{label} aborted by itself"),
+            Some(by) => format!("{label} aborted by {}", self.tasks.label(by)),
+            None => format!("{label} aborted"),
         }
     }
 

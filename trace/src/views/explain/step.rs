@@ -41,8 +41,11 @@ impl Narrator {
             Event::Wake { task, cause, queue } => self.wake(at, task, cause, queue),
             Event::PollEnd { task, result } => self.poll_end(at, task, result),
             Event::Abort { task } => {
-                let by = self.by_whom();
-                Some(line(at, format!("abort {}{by}", self.label_of(task))))
+                let task = self.tasks.resolve(task);
+                let by = self.waiting.polled();
+                let when = self.run_queue.aborted(task);
+                self.held = Some(Held::Abort { at, task, by, when });
+                None
             }
             Event::Complete { task, outcome } => self.complete(at, task, outcome),
             Event::Park { wait_ns, reason } => self.park(at, wait_ns, reason),
@@ -85,6 +88,7 @@ impl Narrator {
                 format!("{done} finished -> wake {target} (its JoinHandle; {queue})")
             }
             Cause::Yield => format!("{target} yields -> back of the queue"),
+            Cause::Abort => format!("wake {target} ({queue}) to drop it: aborted"),
             Cause::Direct => match actor {
                 Some(actor) => format!("{actor} wakes {target} ({queue})"),
                 None => format!("wake {target} ({queue})"),
@@ -172,12 +176,6 @@ impl Narrator {
             _ => return Some(line(at, turn_words(&turn))),
         }
         None
-    }
-
-    /// `" by #2 \"ages\""`: the task polled, or nothing outside a poll.
-    fn by_whom(&self) -> String {
-        let polled = self.waiting.polled();
-        polled.map(|task| format!(" by {}", self.tasks.label(task))).unwrap_or_default()
     }
 
     /// The label of the task `key` names now.
@@ -272,7 +270,7 @@ fn hand_off(primitive: Primitive) -> &'static str {
 }
 
 /// What a wake did with the task, in words.
-fn queue_words(queue: Queue) -> &'static str {
+pub(super) fn queue_words(queue: Queue) -> &'static str {
     match queue {
         Queue::Local => "local queue",
         Queue::Remote => "remote queue",

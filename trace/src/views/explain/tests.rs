@@ -61,7 +61,7 @@ fn a_reused_address_names_the_newest_task() {
             (0, Event::Name { task: A, name: 0 }),                        // named "first"
             (1, Event::Complete { task: A, outcome: Outcome::Returned }), // A freed
             (2, spawn(A)),                                                // #2 reuses A
-            (3, Event::Abort { task: A }),                                // aborts #2
+            (3, Event::Abort { task: A }), // aborts #2, queued since its spawn
         ],
         &["first"],
     );
@@ -71,9 +71,50 @@ fn a_reused_address_names_the_newest_task() {
             format!("  0.000s  spawn #1 \"first\" {}", at_spawn()),
             "  0.000s  #1 \"first\" done (returned)".to_string(),
             format!("  0.000s  spawn #2 {}", at_spawn()),
-            "  0.000s  abort #2".to_string(),
+            "  0.000s  #2 aborted: already queued, dropped when the run loop reaches it"
+                .to_string(),
         ]
     );
+}
+
+#[test]
+fn an_abort_merges_with_the_wake_that_queues_its_task_to_be_dropped() {
+    let lines = narrate(
+        &[
+            (0, spawn(A)),
+            (0, Event::PollStart { task: A }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }), // #1 idle
+            (0, Event::PollStart { task: TaskKey::ROOT }),
+            (0, Event::Abort { task: A }), // held
+            (0, Event::Wake { task: A, cause: Cause::Abort, queue: Queue::Local }), // merged
+            (0, Event::Abort { task: A }), // again: nothing more happens
+            (0, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending }),
+            (0, Event::Complete { task: A, outcome: Outcome::Cancelled }), // dropped unpolled
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines[2..],
+        [
+            "  0.000s  #1 aborted by #0 main -> wake #1 (local queue) to drop it",
+            "  0.000s  #1 aborted by #0 main: aborted already",
+            "  0.000s  poll #0 main -> Pending: waits on something that reports no event",
+            "  0.000s  #1 done (cancelled)",
+        ]
+    );
+}
+
+#[test]
+fn a_task_aborting_itself_is_dropped_when_its_poll_returns() {
+    let lines = narrate(
+        &[
+            (0, Event::PollStart { task: A }),
+            (0, Event::Abort { task: A }), // no wake: it is running
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+        ],
+        &[],
+    );
+    assert_eq!(lines[0], "  0.000s  #? (0xa0) aborted by itself: dropped when this poll returns");
 }
 
 #[test]

@@ -112,8 +112,9 @@ impl Builder {
             Event::Park { wait_ns, reason } => self.park(wait_ns, reason),
             Event::Unpark { io_events, unparked } => self.unpark(io_events, unparked),
             Event::Abort { task } => {
-                let subject = Some(self.resolve(task));
-                self.mark(self.running_track(), event, subject);
+                let id = self.resolve(task);
+                self.run_queue.aborted(id as usize); // not queued again after its poll
+                self.mark(self.running_track(), event, Some(id));
             }
             Event::Waits { on: WaitOn::Join { task } } => {
                 let subject = Some(self.resolve(task));

@@ -144,6 +144,7 @@ impl Words<'_> {
             Cause::HandOff(primitive) => primitive_text(primitive).into(),
             Cause::Join { .. } => format!("join {}", self.short(joined)),
             Cause::Yield => "yield".into(),
+            Cause::Abort => "abort".into(),
         }
     }
 
