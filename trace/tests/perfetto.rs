@@ -722,6 +722,29 @@ fn a_join_wake_leaves_from_the_completed_task() {
 }
 
 #[test]
+fn the_roots_track_ends_when_block_on_returns() {
+    let recording = record(DEFAULT_CAP, |now| {
+        poll(TaskKey::ROOT, PollResult::Pending, || spawn(A, Some("receiver"), site()));
+        poll(A, PollResult::Pending, || {
+            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel) })
+        });
+        now.set(5 * US);
+        wake(TaskKey::ROOT, Cause::Direct, Queue::Local);
+        poll(TaskKey::ROOT, PollResult::Ready, || now.set(6 * US));
+        // Dropping main's future drops a sender: the receiver is woken.
+        wake(A, Cause::HandOff(Primitive::Channel), Queue::Local);
+        poll(A, PollResult::Ready, || {});
+    });
+    let trace = trace(&recording);
+    check_all(&trace);
+    let main = track(&trace, "#0 main");
+    let slices = names_on(&trace, "X", main);
+    assert_eq!(slices[slices.len() - 3..], ["poll", "block_on returns", "wake #1 receiver"]);
+    let end = phase(&trace, "X").into_iter().find(|e| e["name"] == "block_on returns").unwrap();
+    assert_eq!((nanos(end, "ts"), nanos(end, "dur")), (6 * US, 0));
+}
+
+#[test]
 fn a_wake_that_no_poll_follows_draws_no_arrow() {
     let recording = record(DEFAULT_CAP, |now| {
         poll(TaskKey::ROOT, PollResult::Pending, || {

@@ -223,6 +223,9 @@ impl Narrator {
             Event::PollEnd { task, result } => {
                 let task = self.tasks.resolve(task);
                 self.run_queue.poll_end(task, result);
+                if task == TaskBook::ROOT && result == PollResult::Ready {
+                    self.timers.forget(task); // block_on returns: its future and timers are gone
+                }
             }
             Event::Wake { task, queue, .. } => {
                 let task = self.tasks.resolve(task);

@@ -226,7 +226,8 @@ impl Builder {
         self.count_queue(popped);
     }
 
-    /// `PollEnd`: the poll's slice ends; a wake during it queues the task again.
+    /// `PollEnd`: the poll's slice ends; a wake during it queues the task again. The root's
+    /// `Ready` is its end (`block_on` returns, and no `Complete` is reported for it).
     fn poll_end(&mut self, key: TaskKey, result: PollResult) {
         let id = self.resolve(key);
         let Some(index) = self.poll.filter(|&i| self.slice(i).track == Track::Task(id)) else {
@@ -241,6 +242,18 @@ impl Builder {
         }
         let requeued = self.run_queue.poll_end(id as usize, result);
         self.count_queue(requeued);
+        if id == 0 && result == PollResult::Ready {
+            self.root_returned();
+        }
+    }
+
+    /// The `block_on` future returned: its track ends with a slice of its own, as a spawned
+    /// task's ends with its `Complete`, and the wakes its drop makes right after (a sender
+    /// dropped, say) leave from that slice. Its timers are gone with it.
+    fn root_returned(&mut self) {
+        self.timers.forget(0);
+        let end = SliceKind::Complete { outcome: Outcome::Returned };
+        self.outside = Some(self.open_slice(Track::Task(0), end));
     }
 
     /// Ends the open poll now, if any, without a result (the recording lost its end).

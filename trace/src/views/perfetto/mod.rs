@@ -71,7 +71,8 @@
 //! - **Marks.** Instant events, on the track of whoever was running (the polled task, else the
 //!   reactor): `spawn #2 names`, `abort #3 ages`, `waits on timer #5 (due 0.734 s)`,
 //!   `timer #5 fired`, `fd 7 readable`, `clock jumps to 0.734 s`, `job 1 submitted`, ...
-//!   A task's end is a zero-length slice on its own track: `complete: returned`.
+//!   A task's end is a zero-length slice on its own track: `complete: returned`; the root's,
+//!   after its `Ready` poll (nothing else reports it), is `block_on returns`.
 //! - **Counters**, on the process: `live tasks` (spawned, not yet complete) and `run queue`
 //!   (spawned or woken onto the queue, not yet polled; the `block_on` future is never queued),
 //!   counted by the rules of `run_queue.rs`.

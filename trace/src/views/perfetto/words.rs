@@ -9,7 +9,7 @@
 //!   viewer pairs them by id and a reader by name.
 //! - Times are exact to the nanosecond (`0.734015 s`): the trace is for measuring.
 
-use super::items::{Mark, Slice, SliceKind};
+use super::items::{Mark, Slice, SliceKind, Track};
 use super::json::Arg;
 use crate::event::{Cause, Event, PollResult, Primitive, Queue, WaitOn};
 use crate::views::task_book::TaskBook;
@@ -68,6 +68,9 @@ impl Words<'_> {
                     ("queue", Arg::Text(queue_text(queue).into())),
                 ];
                 (format!("wake {}", self.task(task)), "wake", args)
+            }
+            SliceKind::Complete { .. } if slice.track == Track::Task(0) => {
+                ("block_on returns".into(), "task", Vec::new())
             }
             SliceKind::Complete { outcome } => {
                 (format!("complete: {}", outcome_word(outcome)), "task", Vec::new())

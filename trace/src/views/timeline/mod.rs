@@ -336,6 +336,23 @@ mod tests {
     }
 
     #[test]
+    fn the_roots_row_is_done_once_block_on_returns() {
+        let text = render_timeline(
+            &recording(&[
+                (0, Event::PollStart { task: TaskKey::ROOT }),
+                (0, Event::Spawn { task: A, location: Location::caller() }),
+                (10, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Ready }),
+                (10, Event::PollStart { task: A }), // a task left running after block_on
+                (40, Event::PollEnd { task: A, result: PollResult::Pending }),
+            ]),
+            80,
+        );
+        // One column = 1 ns: main runs 10, then is done (blank) while #1 still runs.
+        let main = text.lines().nth(1).unwrap();
+        assert_eq!(main, format!("#0 main {}", "█".repeat(10)));
+    }
+
+    #[test]
     fn long_labels_are_shortened() {
         assert_eq!(shorten("#12 \"a rather long name\"".into()), "#12 \"a ra…long name\"");
         assert_eq!(shorten("#0 main".into()), "#0 main");
