@@ -19,8 +19,8 @@ use std::panic::Location;
 use std::rc::Rc;
 
 use cashier_trace::{
-    Cause, DEFAULT_CAP, Direction, Event, Outcome, PollResult, Primitive, Queue, Recorder,
-    Recording, TaskKey, WaitOn, WaitReason, current_cause, emit, emit_name, with_cause,
+    Cause, ChannelNews, DEFAULT_CAP, Direction, Event, Outcome, PollResult, Primitive, Queue,
+    Recorder, Recording, TaskKey, WaitOn, WaitReason, current_cause, emit, emit_name, with_cause,
     write_chrome_trace,
 };
 use serde_json::Value;
@@ -110,7 +110,7 @@ fn story() -> Recording {
         });
         now.set(12 * US);
         poll(B, PollResult::Pending, || {
-            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel) })
+            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel(ChannelNews::Message)) })
         });
         now.set(13 * US);
         poll(C, PollResult::Pending, || {
@@ -126,7 +126,7 @@ fn story() -> Recording {
         now.set(735 * MS);
         poll(A, PollResult::Pending, || {
             now.set(735 * MS + 100);
-            wake(B, Cause::HandOff(Primitive::Channel), Queue::Local);
+            wake(B, Cause::HandOff(Primitive::Channel(ChannelNews::Message)), Queue::Local);
             now.set(735 * MS + 200);
             wake(A, Cause::Yield, Queue::WhileRunning);
             now.set(735 * MS + 300);
@@ -615,7 +615,7 @@ fn a_turn_is_named_by_what_it_did_not_by_what_it_planned() {
 fn arrows_are_named_by_their_cause() {
     let trace = trace(&story());
     let names: Vec<_> = phase(&trace, "s").into_iter().map(|e| text(e, "name")).collect();
-    assert_eq!(names, ["timer #5", "channel", "yield", "join #1", "remote"]);
+    assert_eq!(names, ["timer #5", "channel message", "yield", "join #1", "remote"]);
     assert!(phase(&trace, "s").iter().all(|e| e["cat"] == "wake"));
 }
 
@@ -632,7 +632,7 @@ fn marks_say_what_happened_on_the_track_of_whoever_ran() {
     assert_eq!(
         names_on(&trace, "i", track(&trace, "#2 ages")),
         [
-            "waits on channel",
+            "waits on channel message",
             &abort_unnamed,
             "job 1 submitted",
             "waits on job 1",
@@ -726,13 +726,13 @@ fn the_roots_track_ends_when_block_on_returns() {
     let recording = record(DEFAULT_CAP, |now| {
         poll(TaskKey::ROOT, PollResult::Pending, || spawn(A, Some("receiver"), site()));
         poll(A, PollResult::Pending, || {
-            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel) })
+            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel(ChannelNews::Message)) })
         });
         now.set(5 * US);
         wake(TaskKey::ROOT, Cause::Direct, Queue::Local);
         poll(TaskKey::ROOT, PollResult::Ready, || now.set(6 * US));
         // Dropping main's future drops a sender: the receiver is woken.
-        wake(A, Cause::HandOff(Primitive::Channel), Queue::Local);
+        wake(A, Cause::HandOff(Primitive::Channel(ChannelNews::Message)), Queue::Local);
         poll(A, PollResult::Ready, || {});
     });
     let trace = trace(&recording);
@@ -753,7 +753,7 @@ fn a_wake_that_no_poll_follows_draws_no_arrow() {
         });
         now.set(US);
         poll(A, PollResult::Pending, || {
-            wake(B, Cause::HandOff(Primitive::Channel), Queue::Local);
+            wake(B, Cause::HandOff(Primitive::Channel(ChannelNews::Message)), Queue::Local);
             report(Event::Abort { task: B });
         });
         now.set(2 * US);
@@ -763,7 +763,7 @@ fn a_wake_that_no_poll_follows_draws_no_arrow() {
     check_all(&trace);
     assert!(phase(&trace, "s").is_empty() && phase(&trace, "f").is_empty());
     let wake = phase(&trace, "X").into_iter().find(|e| e["name"] == "wake #2 ages").unwrap();
-    assert_eq!(wake["args"]["cause"], "channel", "the wake itself is still drawn");
+    assert_eq!(wake["args"]["cause"], "channel message", "the wake itself is still drawn");
     let ages = track(&trace, "#2 ages");
     assert_eq!(names_on(&trace, "X", ages), ["complete: cancelled"]);
 }

@@ -7,7 +7,8 @@
 
 use super::{Held, Narrator, line, poll_result};
 use crate::event::{
-    Cause, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn, WaitReason,
+    Cause, ChannelNews, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn,
+    WaitReason,
 };
 use crate::views::task_book::{TaskBook, name_at};
 use crate::views::turn::{Because, Turn, TurnDid};
@@ -81,7 +82,7 @@ impl Narrator {
                 Some(actor) => {
                     format!("{actor} {} -> wake {target} ({queue})", hand_off(primitive))
                 }
-                None => format!("{} -> wake {target} ({queue})", waits_word(primitive)),
+                None => format!("{} -> wake {target} ({queue})", handed_word(primitive)),
             },
             Cause::Join { task: done } => {
                 let done = self.label_of(done);
@@ -250,7 +251,10 @@ pub(super) fn turn_words(turn: &Turn) -> String {
 /// What a task waiting on `primitive` waits for.
 fn waits_word(primitive: Primitive) -> &'static str {
     match primitive {
-        Primitive::Channel => "a channel",
+        Primitive::Channel(ChannelNews::Message) => "a channel message",
+        Primitive::Channel(ChannelNews::Slot) => "a channel slot",
+        // Never reported as waited on: only a wake's news.
+        Primitive::Channel(ChannelNews::Ended | ChannelNews::Closed) => "a channel",
         Primitive::Oneshot => "a oneshot",
         Primitive::Semaphore => "a semaphore permit",
         Primitive::Event => "an event",
@@ -258,10 +262,24 @@ fn waits_word(primitive: Primitive) -> &'static str {
     }
 }
 
+/// What `primitive` handed over, when no task was polled (the run loop dropped a future, say).
+fn handed_word(primitive: Primitive) -> &'static str {
+    match primitive {
+        Primitive::Channel(ChannelNews::Message) => "a message sent on a channel",
+        Primitive::Channel(ChannelNews::Slot) => "a channel slot freed",
+        Primitive::Channel(ChannelNews::Ended) => "a channel's last sender dropped",
+        Primitive::Channel(ChannelNews::Closed) => "a channel closed",
+        other => waits_word(other),
+    }
+}
+
 /// What the task polled did with `primitive` to wake a waiting one.
 fn hand_off(primitive: Primitive) -> &'static str {
     match primitive {
-        Primitive::Channel => "handed over on a channel",
+        Primitive::Channel(ChannelNews::Message) => "sent a message on a channel",
+        Primitive::Channel(ChannelNews::Slot) => "freed a channel slot",
+        Primitive::Channel(ChannelNews::Ended) => "dropped a channel's last sender",
+        Primitive::Channel(ChannelNews::Closed) => "closed a channel",
         Primitive::Oneshot => "completed a oneshot",
         Primitive::Semaphore => "released a semaphore permit",
         Primitive::Event => "set an event",

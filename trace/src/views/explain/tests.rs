@@ -7,8 +7,8 @@ use std::panic::Location;
 
 use super::Narrator;
 use crate::event::{
-    Cause, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn,
-    WaitReason,
+    Cause, ChannelNews, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey,
+    WaitOn, WaitReason,
 };
 
 /// A task's address.
@@ -237,20 +237,40 @@ fn a_busy_turn_says_how_many_tasks_are_queued() {
 
 #[test]
 fn a_hand_off_names_the_task_that_made_it() {
-    let sent = Cause::HandOff(Primitive::Channel);
+    let channel = |news| Primitive::Channel(news);
+    let hand_off = |task, news| Event::Wake {
+        task,
+        cause: Cause::HandOff(channel(news)),
+        queue: Queue::Local,
+    };
     let lines = narrate(
         &[
             (0, spawn(A)),
             (0, spawn(B)),
             (0, Event::PollStart { task: B }),
-            (0, Event::Wake { task: A, cause: sent, queue: Queue::Local }),
-            (0, Event::Waits { on: WaitOn::Primitive(Primitive::Channel) }),
+            (0, hand_off(A, ChannelNews::Message)), // B sends to A, waiting to receive
+            (0, Event::Waits { on: WaitOn::Primitive(channel(ChannelNews::Slot)) }), // full
             (0, Event::PollEnd { task: B, result: PollResult::Pending }),
+            (0, Event::PollStart { task: A }),
+            (0, hand_off(B, ChannelNews::Slot)), // A's receive frees B's slot
+            (0, Event::Waits { on: WaitOn::Primitive(channel(ChannelNews::Message)) }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, hand_off(A, ChannelNews::Ended)), // outside any poll: the last sender dropped
+            (0, hand_off(B, ChannelNews::Closed)),
         ],
         &[],
     );
-    assert_eq!(lines[2], "  0.000s  #2 handed over on a channel -> wake #1 (local queue)");
-    assert_eq!(lines[3], "  0.000s  poll #2 -> Pending: waits on a channel");
+    assert_eq!(
+        lines[2..],
+        [
+            "  0.000s  #2 sent a message on a channel -> wake #1 (local queue)",
+            "  0.000s  poll #2 -> Pending: waits on a channel slot",
+            "  0.000s  #1 freed a channel slot -> wake #2 (local queue)",
+            "  0.000s  poll #1 -> Pending: waits on a channel message",
+            "  0.000s  a channel's last sender dropped -> wake #1 (local queue)",
+            "  0.000s  a channel closed -> wake #2 (local queue)",
+        ]
+    );
 }
 
 #[test]

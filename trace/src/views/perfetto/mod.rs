@@ -61,8 +61,9 @@
 //! - **Wakes.** Each wake is a slice of length 0, `wake #3 ages`, where it was made: on the
 //!   polling task's track (a `Wake` between `PollStart` and `PollEnd` was made by that task), on
 //!   the reactor's inside a turn. Inside it starts an arrow (`s`) named by the cause (`timer #5`,
-//!   `fd 7 readable`, `channel`, `yield`, `join #3`, `remote`), category `wake`; the arrow ends
-//!   (`f`, `"bp": "e"`) at the start of the woken task's next poll. A wake that no poll follows
+//!   `fd 7 readable`, `channel message`, `channel slot`, `channel ended`, `channel closed`,
+//!   `yield`, `join #3`, `remote`, `abort`), category `wake`; the arrow ends (`f`,
+//!   `"bp": "e"`) at the start of the woken task's next poll. A wake that no poll follows
 //!   (the task completed first, or the recording ended) draws no arrow at all.
 //! - **Wakes outside any poll or turn**, made by the run loop itself, still need a slice to leave
 //!   from. Right after a `Complete`, they are the completing task's (its joiner's wake): they

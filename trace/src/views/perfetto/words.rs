@@ -11,7 +11,7 @@
 
 use super::items::{Mark, Slice, SliceKind, Track};
 use super::json::Arg;
-use crate::event::{Cause, Event, PollResult, Primitive, Queue, WaitOn};
+use crate::event::{Cause, ChannelNews, Event, PollResult, Primitive, Queue, WaitOn};
 use crate::views::task_book::TaskBook;
 use crate::views::turn::{Because, TurnDid};
 use crate::views::words::{direction_word, duration, outcome_word, ready_words, seconds_exact};
@@ -137,7 +137,7 @@ impl Words<'_> {
         }
     }
 
-    /// An arrow's name, from its cause: `timer #5`, `fd 7 readable`, `channel`, `join #3`, ...
+    /// An arrow's name, from its cause: `timer #5`, `fd 7 readable`, `channel slot`, `join #3`, ...
     pub(super) fn cause(&self, cause: Cause, joined: Option<u32>) -> String {
         match cause {
             Cause::Direct => "direct".into(),
@@ -233,7 +233,10 @@ fn queue_text(queue: Queue) -> &'static str {
 /// A primitive's name.
 fn primitive_text(primitive: Primitive) -> &'static str {
     match primitive {
-        Primitive::Channel => "channel",
+        Primitive::Channel(ChannelNews::Message) => "channel message",
+        Primitive::Channel(ChannelNews::Slot) => "channel slot",
+        Primitive::Channel(ChannelNews::Ended) => "channel ended",
+        Primitive::Channel(ChannelNews::Closed) => "channel closed",
         Primitive::Oneshot => "oneshot",
         Primitive::Semaphore => "semaphore",
         Primitive::Event => "event",
