@@ -16,15 +16,19 @@
 //!
 //! - **Record by record.** The narrator is driven live by the recorder's listener, so it never
 //!   looks ahead: it keeps what it needs (task labels, the poll under way and the waits reported
-//!   in it, what each pending task waits on) and decides from each record as it comes.
+//!   in it, what each pending task waits on, which tasks are queued) and decides from each
+//!   record as it comes.
 //! - **Decisions, not events.** A `PollStart` says nothing: the poll's `PollEnd` says how it
 //!   ended together with the `Waits` reported during it. `TimerFired`, `IoReady`, `ClockJump`,
 //!   `Unpark`, `IoRegistered`, `IoDeregistered`, `JobSubmitted` and `JobFinished` say nothing
 //!   either: the wake or the reactor turn they belong to tells them.
-//! - **Four lines wait for later records** (they are *held*): a `Spawn`, which a `Name` may
+//! - **Five lines wait for later records** (they are *held*): a `Spawn`, which a `Name` may
 //!   complete; a spawned task's last poll (`Ready` or `Panicked`), which merges with its
-//!   `Complete` into one line; a busy reactor turn (`WaitReason::Busy`), which is dropped if
-//!   its `Unpark` comes before anything else was said in it; and a paused clock's turn that
+//!   `Complete` into one line; an `Abort`, which merges with the wake that queues the task to be
+//!   dropped (`Cause::Abort`; none comes if the task is running, queued or done, and the line
+//!   says which); a busy reactor turn (`WaitReason::Busy`), which is dropped if its `Unpark`
+//!   comes before anything else was said in it, and otherwise says what was ready to run
+//!   (`run_queue.rs`); and a paused clock's turn that
 //!   planned a jump, told once its records say what it did (see below). A held line is kept
 //!   across records that say nothing and printed before the next line that is said, so one call
 //!   may return two lines (separated by `'\n'`). [`Narrator::finish`] prints a line still held
