@@ -28,8 +28,8 @@
 //!   dropped (`Cause::Abort`; none comes if the task is running, queued or done, and the line
 //!   says which); a busy reactor turn (`WaitReason::Busy`), which is dropped if its `Unpark`
 //!   comes before anything else was said in it, and otherwise says what was ready to run
-//!   (`run_queue.rs`); and a paused clock's turn that
-//!   planned a jump, told once its records say what it did (see below). A held line is kept
+//!   (`run_queue.rs`); and a paused clock's turn that planned a jump, told once its records say
+//!   what it did (see below). A held line is kept
 //!   across records that say nothing and printed before the next line that is said, so one call
 //!   may return two lines (separated by `'\n'`). [`Narrator::finish`] prints a line still held
 //!   at the end.
