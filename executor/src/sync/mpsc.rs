@@ -357,7 +357,8 @@ macro_rules! sender_lifecycle {
                     chan.senders -= 1;
                     if chan.senders == 0 { chan.receiver.take() } else { None }
                 };
-                wake(ChannelNews::Ended, waker); // the last sender is gone: the receiver may see the end
+                // The last sender is gone: the receiver may see the end.
+                wake(ChannelNews::Ended, waker);
             }
         }
 
