@@ -722,6 +722,26 @@ fn a_join_wake_leaves_from_the_completed_task() {
 }
 
 #[test]
+fn an_aborts_wake_is_named_by_the_abort() {
+    let recording = record(DEFAULT_CAP, |_| {
+        poll(TaskKey::ROOT, PollResult::Pending, || spawn(A, Some("stuck"), site()));
+        poll(A, PollResult::Pending, || {});
+        poll(TaskKey::ROOT, PollResult::Pending, || {
+            report(Event::Abort { task: A });
+            wake(A, Cause::Abort, Queue::Local); // queued only to be dropped
+        });
+        report(Event::Complete { task: A, outcome: Outcome::Cancelled });
+    });
+    let trace = trace(&recording);
+    check_all(&trace);
+    let main = track(&trace, "#0 main");
+    assert_eq!(names_on(&trace, "i", main), ["spawn #1 stuck", "abort #1 stuck"]);
+    let wake = phase(&trace, "X").into_iter().find(|e| e["name"] == "wake #1 stuck").unwrap();
+    assert_eq!((tid(wake), &wake["args"]["cause"]), (main, &"abort".into()));
+    assert!(phase(&trace, "s").is_empty(), "never polled again: no arrow");
+}
+
+#[test]
 fn the_roots_track_ends_when_block_on_returns() {
     let recording = record(DEFAULT_CAP, |now| {
         poll(TaskKey::ROOT, PollResult::Pending, || spawn(A, Some("receiver"), site()));
