@@ -40,9 +40,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use cashier_trace::{ChannelNews, Primitive};
+use cashier_trace::{self as trace, Cause, ChannelNews, Primitive};
 
-use super::wait_list::{WaitKey, WaitList, hand_off, waits_on, wake_all};
+use super::wait_list::{WaitKey, WaitList, waits_on, wake_all};
 
 /// What every end of a channel shares.
 struct Chan<T> {
@@ -114,11 +114,14 @@ impl<T> Chan<T> {
     }
 }
 
-/// Wakes `waker`, if any, naming `news` as what the channel handed it. Every caller passes a
-/// constant: only the trace's cold half (`with_cause`'s recording side) reads it.
-fn wake(news: ChannelNews, waker: Option<Waker>) {
+/// Wakes `waker`, if any, naming `news()` as what the channel handed it. Only the trace's cold
+/// half (`with_cause`'s recording side) calls `news`. It is a closure, not a value, so that each
+/// call site compiles its constant into a cold half of its own: a value shared by four sites
+/// became an argument of one shared cold half, and a register move on the wake path.
+#[inline(always)]
+fn wake(news: impl FnOnce() -> ChannelNews, waker: Option<Waker>) {
     if let Some(waker) = waker {
-        hand_off(Primitive::Channel(news), waker);
+        trace::with_cause(|| Cause::HandOff(Primitive::Channel(news())), || waker.wake());
     }
 }
 
@@ -231,7 +234,7 @@ impl<T> Sender<T> {
             }
             chan.push(value)
         };
-        wake(ChannelNews::Message, waker);
+        wake(|| ChannelNews::Message, waker);
         Ok(())
     }
 
@@ -251,7 +254,7 @@ impl<T> UnboundedSender<T> {
             }
             chan.push(value)
         };
-        wake(ChannelNews::Message, waker);
+        wake(|| ChannelNews::Message, waker);
         Ok(())
     }
 
@@ -288,7 +291,7 @@ impl<T> Receiver<T> {
                 }
             }
         };
-        wake(ChannelNews::Slot, sender);
+        wake(|| ChannelNews::Slot, sender);
         Poll::Ready(message)
     }
 
@@ -305,7 +308,7 @@ impl<T> Receiver<T> {
                 None => return Err(TryRecvError::Empty),
             }
         };
-        wake(ChannelNews::Slot, sender);
+        wake(|| ChannelNews::Slot, sender);
         Ok(message)
     }
 
@@ -358,7 +361,7 @@ macro_rules! sender_lifecycle {
                     if chan.senders == 0 { chan.receiver.take() } else { None }
                 };
                 // The last sender is gone: the receiver may see the end.
-                wake(ChannelNews::Ended, waker);
+                wake(|| ChannelNews::Ended, waker);
             }
         }
 
@@ -430,7 +433,7 @@ impl<T> Future for Send<'_, T> {
                 }
             }
         };
-        wake(ChannelNews::Message, receiver);
+        wake(|| ChannelNews::Message, receiver);
         Poll::Ready(Ok(()))
     }
 }
@@ -444,7 +447,7 @@ impl<T> Drop for Send<'_, T> {
             // receiver needs no wake: neither the queue nor whether the channel ended changed.
             if chan.remove_waiter(key) { chan.release_slot() } else { None }
         };
-        wake(ChannelNews::Slot, next);
+        wake(|| ChannelNews::Slot, next);
     }
 }
 
