@@ -163,7 +163,8 @@ impl Session {
             None => None,
         };
         let recorder = Recorder::new(trace.cap, clock);
-        let narrator = trace.explain.then(|| Rc::new(RefCell::new(Narrator::new())));
+        let origin_ns = recorder.origin_ns();
+        let narrator = trace.explain.then(|| Rc::new(RefCell::new(Narrator::new(origin_ns))));
         if let Some(narrator) = &narrator {
             let narrator = Rc::clone(narrator);
             recorder.set_listener(Box::new(move |record, names| {

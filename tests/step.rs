@@ -212,7 +212,7 @@ fn transcript(input: &str) -> String {
 /// The opening block and steps 1–4 (the three input lines `\n`, `2`, `\n`).
 const FIRST_STEPS: &str = r#"Enter: one step · a number N: N steps · q: quit
 ── before the first step
-  explain │ 0.000s  spawn #1 "main" (demos/src/stepper.rs:131)
+  explain │ 0.000s  spawn #1 "main" (demos/src/stepper.rs:137)
     queue │ #1 "main"
    timers │ none
   sockets │ none

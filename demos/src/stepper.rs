@@ -75,7 +75,6 @@ pub struct Stepper {
 }
 
 /// What the recorder's listener has learned so far.
-#[derive(Default)]
 struct Heard {
     /// The explain mode, fed every record.
     narrator: Narrator,
@@ -88,6 +87,13 @@ struct Heard {
 }
 
 impl Heard {
+    /// Nothing heard yet, from a recorder whose clock read `origin_ns` when it was made (the
+    /// runtime may have run, and its clock moved, before the stepper listened).
+    fn new(origin_ns: u64) -> Heard {
+        let narrator = Narrator::new(origin_ns);
+        Heard { narrator, lines: Vec::new(), tasks: HashMap::new(), spawned: 0 }
+    }
+
     /// Learns from one record: numbers and names, and the narrator's lines.
     fn hear(&mut self, record: &Record, names: &[Box<str>]) {
         match record.event {
@@ -137,7 +143,7 @@ impl Stepper {
     pub fn new(runtime: Runtime) -> Stepper {
         let handle = runtime.reactor_handle().clone();
         let recorder = Recorder::new(0, Box::new(move || handle.clock_nanos()));
-        let heard = Rc::new(RefCell::new(Heard::default()));
+        let heard = Rc::new(RefCell::new(Heard::new(recorder.origin_ns())));
         let listener = Rc::clone(&heard);
         recorder.set_listener(Box::new(move |record, names| {
             listener.borrow_mut().hear(record, names);

@@ -28,7 +28,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use cashier_trace::{self as trace, Event, WaitOn};
+use cashier_trace::{self as trace, Cause, Event, WaitOn};
 
 use crate::state::{DropJoinHandle, ToCancelled};
 use crate::task::TaskRef;
@@ -80,7 +80,8 @@ impl<T> JoinHandle<T> {
     pub fn abort(&self) {
         trace::emit(|| Event::Abort { task: self.task.key() });
         if self.task.header().state.transition_to_cancelled() == ToCancelled::Enqueue {
-            crate::executor::enqueue(self.task);
+            // The wake this makes is the abort's: the task is queued only to be dropped.
+            trace::with_cause(|| Cause::Abort, || crate::executor::enqueue(self.task));
         }
     }
 

@@ -100,20 +100,56 @@ fn a_named_task_that_yields_once_then_wakes_its_joiner() {
 }
 
 #[test]
-fn a_channel_hand_off_names_the_primitive() {
+fn a_channel_names_what_it_handed_over() {
     let recording = record(|executor| {
         executor.block_on(async {
             let (tx, mut rx) = sync::mpsc::channel(1);
-            let receiver = spawn(async move { rx.recv().await });
-            yield_now().await; // the receiver waits on the channel
-            tx.send(5).await.unwrap();
-            assert_eq!(receiver.await.unwrap(), Some(5));
+            let receiver = spawn(async move {
+                let mut got = Vec::new();
+                while let Some(n) = rx.recv().await {
+                    got.push(n);
+                }
+                got
+            });
+            yield_now().await; // #1 waits for a message
+            tx.send(1).await.unwrap(); // hands #1 a message
+            tx.send(2).await.unwrap(); // full: #0 waits for the slot #1's receive frees
+            yield_now().await; // #1 takes 2 and waits again
+            drop(tx); // the last sender: #1 learns the end
+            assert_eq!(receiver.await.unwrap(), [1, 2]);
+            let (tx, mut rx) = sync::mpsc::channel(1);
+            tx.send(0).await.unwrap(); // full
+            let sender = spawn(async move { tx.send(1).await.is_err() });
+            yield_now().await; // #2 waits for a slot
+            rx.close(); // its send fails
+            assert!(sender.await.unwrap());
         })
     });
     let story = story(&recording);
-    let waits = story.iter().position(|l| l == "waits Primitive(Channel)").expect("waits");
-    let handed = story.iter().position(|l| l == "wake #1 HandOff(Channel) Local").expect("wake");
-    assert!(waits < handed, "{story:#?}");
+    let expected = [
+        "waits Primitive(Channel(Message))",       // #1 receives
+        "wake #1 HandOff(Channel(Message)) Local", // #0 sends 1
+        "waits Primitive(Channel(Slot))",          // #0 sends 2 to a full channel
+        "wake #0 HandOff(Channel(Slot)) Local",    // #1 took 1: the slot is #0's
+        "wake #1 HandOff(Channel(Message)) Local", // #0 fills it with 2
+        "wake #1 HandOff(Channel(Ended)) Local",   // #0 dropped the last sender
+        "waits Primitive(Channel(Slot))",          // #2 sends to a full channel
+        "wake #2 HandOff(Channel(Closed)) Local",  // #0 closed it
+    ];
+    let mut found = story.iter();
+    for line in expected {
+        assert!(found.any(|l| l == line), "{line}, in this order, in {story:#?}");
+    }
+    let told = cashier_trace::explain(&recording);
+    for line in [
+        "#0 main sent a message on a channel -> wake #1 (local queue)",
+        "poll #0 main -> Pending: waits on a channel slot",
+        "#1 freed a channel slot -> wake #0 main (local queue)",
+        "#0 main dropped a channel's last sender -> wake #1 (local queue)",
+        "#0 main closed a channel -> wake #2 (local queue)",
+    ] {
+        assert!(told.contains(line), "{line} in\n{told}");
+    }
 }
 
 #[test]
@@ -144,9 +180,18 @@ fn an_abort_and_a_wake_from_another_thread() {
         })
     });
     let story = story(&recording);
-    for expected in ["abort #1", "complete #1 Cancelled", "wake #2 Remote Remote", "poll #2"] {
+    for expected in [
+        "abort #1",              // #0 aborts the idle #1 ...
+        "wake #1 Abort Local",   // ... which is queued only to be dropped
+        "complete #1 Cancelled", // dropped without a poll
+        "wake #2 Remote Remote",
+        "poll #2",
+    ] {
         assert!(story.iter().any(|l| l == expected), "{expected} in {story:#?}");
     }
+    let told = cashier_trace::explain(&recording);
+    let aborted = "  0.000s  #1 aborted by #0 main -> wake #1 (local queue) to drop it\n";
+    assert!(told.contains(aborted), "{told}");
 }
 
 #[test]

@@ -6,6 +6,12 @@
 //! happened, not who was running: that follows from their order. A `Wake` recorded between a
 //! task's `PollStart` and `PollEnd` was made by that task; one recorded between a `Park` and its
 //! `Unpark` was made by the reactor, on behalf of its [`Cause`].
+//!
+//! Two clocks' worth of times appear. A [`Record`]'s `at_ns` counts from the recording's
+//! start; the instants inside events (a timer's deadline, where a paused clock jumped) are the
+//! runtime's clock as it reads, counted from the reactor's creation, because that is what the
+//! timing wheel holds and copying it costs nothing. The two differ by the recording's origin
+//! ([`Recording::origin_ns`](crate::Recording::origin_ns)), which the views subtract.
 
 use std::fmt;
 use std::panic::Location;
@@ -41,8 +47,9 @@ pub enum Direction {
 /// A synchronization primitive of `cashier::sync`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Primitive {
-    /// `mpsc` (a message, a free slot, or the end of the channel).
-    Channel,
+    /// `mpsc`, and what it handed over or what a task waits on it for: one channel wakes its
+    /// receiver and its senders for different news.
+    Channel(ChannelNews),
     /// `oneshot`.
     Oneshot,
     /// `Semaphore` (a permit).
@@ -51,6 +58,46 @@ pub enum Primitive {
     Event,
     /// `Mutex` (the lock).
     Mutex,
+}
+
+/// What an `mpsc` channel handed a waiting task, or what the task waits on it for.
+///
+/// The receiver waits for a [`Message`](ChannelNews::Message) and is woken by one, or by the
+/// [`Ended`](ChannelNews::Ended) news; a sender on a full bounded channel waits for a
+/// [`Slot`](ChannelNews::Slot) and is woken by one, or by the [`Closed`](ChannelNews::Closed)
+/// news. A task never reports waiting on `Ended` or `Closed`: those only answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelNews {
+    /// A message was queued (a send woke the receiver).
+    Message,
+    /// A slot was freed and reserved for the oldest waiting sender (a receive took a message,
+    /// or a dropped send passed on the slot it had been given).
+    Slot,
+    /// The last sender was dropped: the receiver will get `None` once the queue is drained.
+    Ended,
+    /// The receiver closed the channel or was dropped: the waiting senders' sends fail.
+    Closed,
+}
+
+impl ChannelNews {
+    /// Whether this is the receiver's news (a message, the end), not a sender's (a slot, the
+    /// close).
+    pub fn for_receiver(self) -> bool {
+        matches!(self, ChannelNews::Message | ChannelNews::Ended)
+    }
+}
+
+impl Primitive {
+    /// Whether a hand-off of `self` is news for a task waiting on `waited`: the same primitive,
+    /// and for a channel the same side (the receiver's or a sender's).
+    pub fn answers(self, waited: Primitive) -> bool {
+        match (self, waited) {
+            (Primitive::Channel(news), Primitive::Channel(wanted)) => {
+                news.for_receiver() == wanted.for_receiver()
+            }
+            (handed, waited) => handed == waited,
+        }
+    }
 }
 
 /// On whose behalf a waker was called.
@@ -88,6 +135,10 @@ pub enum Cause {
     },
     /// `yield_now`: the task stepped to the back of the queue.
     Yield,
+    /// `JoinHandle::abort` on an idle task: it is queued only so that the executor drops its
+    /// future (an `Abort` event comes right before; who aborted is whoever was polled). It
+    /// answers nothing the task waited on: the task will not be polled again.
+    Abort,
 }
 
 impl Cause {
@@ -101,7 +152,7 @@ impl Cause {
                 fd == f && direction == d
             }
             (Cause::Remote, WaitOn::Job { .. }) => true,
-            (Cause::HandOff(primitive), WaitOn::Primitive(waited)) => primitive == waited,
+            (Cause::HandOff(primitive), WaitOn::Primitive(waited)) => primitive.answers(waited),
             (Cause::Join { task }, WaitOn::Join { task: waited }) => task == waited,
             _ => false,
         }

@@ -17,8 +17,8 @@ mod recorder;
 mod views;
 
 pub use event::{
-    Cause, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn,
-    WaitReason,
+    Cause, ChannelNews, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey,
+    WaitOn, WaitReason,
 };
 pub use recorder::{
     CHUNK, DEFAULT_CAP, Enter, Listener, Recorder, Recording, current_cause, emit, emit_name,

@@ -72,6 +72,10 @@ pub struct Recording {
     pub names: Vec<Box<str>>,
     /// Events dropped because the cap was reached (the latest ones).
     pub dropped: u64,
+    /// The runtime's clock when the recording began (nanoseconds): every record's `at_ns`
+    /// counts from it, while the deadlines inside events are read on the runtime's clock as it
+    /// is. A deadline minus this origin is the record time it falls at (the views print it so).
+    pub origin_ns: u64,
 }
 
 impl Recorder {
@@ -88,6 +92,13 @@ impl Recorder {
             names: RefCell::new(Vec::new()),
             listener: RefCell::new(None),
         }
+    }
+
+    /// The clock's reading when this recorder was made: every record's time counts from it
+    /// ([`Recording::origin_ns`]). A listener that prints deadlines needs it (the
+    /// [`Narrator`](crate::Narrator) is made with it).
+    pub fn origin_ns(&self) -> u64 {
+        self.origin
     }
 
     /// Tells `listener` of every event from now on, as it is recorded (also past the cap).
@@ -162,7 +173,7 @@ impl Recorder {
         let records = chunks.into_iter().flatten().collect();
         let names = std::mem::take(&mut *self.names.borrow_mut());
         self.len.set(0);
-        Recording { records, names, dropped: self.dropped.replace(0) }
+        Recording { records, names, dropped: self.dropped.replace(0), origin_ns: self.origin }
     }
 }
 

@@ -19,8 +19,8 @@ use std::panic::Location;
 use std::rc::Rc;
 
 use cashier_trace::{
-    Cause, DEFAULT_CAP, Direction, Event, Outcome, PollResult, Primitive, Queue, Recorder,
-    Recording, TaskKey, WaitOn, WaitReason, current_cause, emit, emit_name, with_cause,
+    Cause, ChannelNews, DEFAULT_CAP, Direction, Event, Outcome, PollResult, Primitive, Queue,
+    Recorder, Recording, TaskKey, WaitOn, WaitReason, current_cause, emit, emit_name, with_cause,
     write_chrome_trace,
 };
 use serde_json::Value;
@@ -110,7 +110,7 @@ fn story() -> Recording {
         });
         now.set(12 * US);
         poll(B, PollResult::Pending, || {
-            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel) })
+            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel(ChannelNews::Message)) })
         });
         now.set(13 * US);
         poll(C, PollResult::Pending, || {
@@ -126,7 +126,7 @@ fn story() -> Recording {
         now.set(735 * MS);
         poll(A, PollResult::Pending, || {
             now.set(735 * MS + 100);
-            wake(B, Cause::HandOff(Primitive::Channel), Queue::Local);
+            wake(B, Cause::HandOff(Primitive::Channel(ChannelNews::Message)), Queue::Local);
             now.set(735 * MS + 200);
             wake(A, Cause::Yield, Queue::WhileRunning);
             now.set(735 * MS + 300);
@@ -537,13 +537,48 @@ fn reactor_turns_are_named_by_what_they_did() {
     let story = trace(&story());
     assert_eq!(
         turns(&story),
-        ["wait 734 ms (next timer)", "look, no wait (tasks ready)", "wait (idle)"]
+        ["wait 734 ms (next timer)", "look, no wait (tasks ready: 1 queued)", "wait (idle)"]
     );
+    let busy = phase(&story, "X").into_iter().filter(|e| e["cat"] == "reactor").nth(1).unwrap();
+    assert_eq!(busy["args"]["reason"], "tasks ready (1 queued): only a look at the OS");
+    assert_eq!((&busy["args"]["queued"], &busy["args"]["main_woken"]), (&1.into(), &false.into()));
     assert_eq!(turns(&trace(&paused())), ["wait for job (paused clock)", "clock jump to 0.734 s"]);
     let first = phase(&story, "X").into_iter().find(|e| e["cat"] == "reactor").unwrap();
     assert_eq!(first["args"]["reason"], "next timer, due 0.734015 s");
     assert_eq!(first["args"]["io_events"], 0);
     assert_eq!(first["args"]["unparked"], false);
+}
+
+#[test]
+fn deadlines_are_on_the_recordings_scale_when_the_clock_did_not_start_with_it() {
+    // The runtime's clock read 5 s when the recorder was made: a timer due at 5.734 s on it
+    // fires 734 ms into the recording, and the trace says so.
+    let now = Rc::new(Cell::new(5_000 * MS));
+    let clock = now.clone();
+    let recorder = Recorder::new(DEFAULT_CAP, Box::new(move || clock.get()));
+    let due = 5_734 * MS;
+    recorder.scope(|| {
+        poll(TaskKey::ROOT, PollResult::Pending, || {
+            report(Event::Waits { on: WaitOn::Timer { timer: 0, deadline_ns: due } })
+        });
+        turn(Some(0), WaitReason::PausedJump { to_ns: due }, false, || {
+            now.set(due);
+            report(Event::ClockJump { to_ns: due });
+            report(Event::TimerFired { timer: 0, deadline_ns: due });
+            wake(TaskKey::ROOT, Cause::Timer { timer: 0, deadline_ns: due }, Queue::Local);
+        });
+        poll(TaskKey::ROOT, PollResult::Ready, || {});
+    });
+    let trace = trace(&recorder.take());
+    let turn = phase(&trace, "X").into_iter().find(|e| e["cat"] == "reactor").unwrap();
+    assert_eq!(text(turn, "name"), "clock jump to 0.734 s");
+    assert_eq!(turn["args"]["reason"], "paused clock: jump to the next timer, at 0.734 s");
+    let marks = names_on(&trace, "i", track(&trace, "reactor"));
+    assert_eq!(marks, ["clock jumps to 0.734 s", "timer #0 fired"]);
+    let fired = phase(&trace, "i").into_iter().find(|e| e["name"] == "timer #0 fired").unwrap();
+    assert_eq!((nanos(fired, "ts"), &fired["args"]["deadline"]), (734 * MS, &"0.734 s".into()));
+    let main = track(&trace, "#0 main");
+    assert_eq!(names_on(&trace, "i", main), ["waits on timer #0 (due 0.734 s)"]);
 }
 
 #[test]
@@ -580,7 +615,7 @@ fn a_turn_is_named_by_what_it_did_not_by_what_it_planned() {
 fn arrows_are_named_by_their_cause() {
     let trace = trace(&story());
     let names: Vec<_> = phase(&trace, "s").into_iter().map(|e| text(e, "name")).collect();
-    assert_eq!(names, ["timer #5", "channel", "yield", "join #1", "remote"]);
+    assert_eq!(names, ["timer #5", "channel message", "yield", "join #1", "remote"]);
     assert!(phase(&trace, "s").iter().all(|e| e["cat"] == "wake"));
 }
 
@@ -597,7 +632,7 @@ fn marks_say_what_happened_on_the_track_of_whoever_ran() {
     assert_eq!(
         names_on(&trace, "i", track(&trace, "#2 ages")),
         [
-            "waits on channel",
+            "waits on channel message",
             &abort_unnamed,
             "job 1 submitted",
             "waits on job 1",
@@ -687,6 +722,49 @@ fn a_join_wake_leaves_from_the_completed_task() {
 }
 
 #[test]
+fn an_aborts_wake_is_named_by_the_abort() {
+    let recording = record(DEFAULT_CAP, |_| {
+        poll(TaskKey::ROOT, PollResult::Pending, || spawn(A, Some("stuck"), site()));
+        poll(A, PollResult::Pending, || {});
+        poll(TaskKey::ROOT, PollResult::Pending, || {
+            report(Event::Abort { task: A });
+            wake(A, Cause::Abort, Queue::Local); // queued only to be dropped
+        });
+        report(Event::Complete { task: A, outcome: Outcome::Cancelled });
+    });
+    let trace = trace(&recording);
+    check_all(&trace);
+    let main = track(&trace, "#0 main");
+    assert_eq!(names_on(&trace, "i", main), ["spawn #1 stuck", "abort #1 stuck"]);
+    let wake = phase(&trace, "X").into_iter().find(|e| e["name"] == "wake #1 stuck").unwrap();
+    assert_eq!((tid(wake), &wake["args"]["cause"]), (main, &"abort".into()));
+    assert!(phase(&trace, "s").is_empty(), "never polled again: no arrow");
+}
+
+#[test]
+fn the_roots_track_ends_when_block_on_returns() {
+    let recording = record(DEFAULT_CAP, |now| {
+        poll(TaskKey::ROOT, PollResult::Pending, || spawn(A, Some("receiver"), site()));
+        poll(A, PollResult::Pending, || {
+            report(Event::Waits { on: WaitOn::Primitive(Primitive::Channel(ChannelNews::Message)) })
+        });
+        now.set(5 * US);
+        wake(TaskKey::ROOT, Cause::Direct, Queue::Local);
+        poll(TaskKey::ROOT, PollResult::Ready, || now.set(6 * US));
+        // Dropping main's future drops a sender: the receiver is woken.
+        wake(A, Cause::HandOff(Primitive::Channel(ChannelNews::Message)), Queue::Local);
+        poll(A, PollResult::Ready, || {});
+    });
+    let trace = trace(&recording);
+    check_all(&trace);
+    let main = track(&trace, "#0 main");
+    let slices = names_on(&trace, "X", main);
+    assert_eq!(slices[slices.len() - 3..], ["poll", "block_on returns", "wake #1 receiver"]);
+    let end = phase(&trace, "X").into_iter().find(|e| e["name"] == "block_on returns").unwrap();
+    assert_eq!((nanos(end, "ts"), nanos(end, "dur")), (6 * US, 0));
+}
+
+#[test]
 fn a_wake_that_no_poll_follows_draws_no_arrow() {
     let recording = record(DEFAULT_CAP, |now| {
         poll(TaskKey::ROOT, PollResult::Pending, || {
@@ -695,7 +773,7 @@ fn a_wake_that_no_poll_follows_draws_no_arrow() {
         });
         now.set(US);
         poll(A, PollResult::Pending, || {
-            wake(B, Cause::HandOff(Primitive::Channel), Queue::Local);
+            wake(B, Cause::HandOff(Primitive::Channel(ChannelNews::Message)), Queue::Local);
             report(Event::Abort { task: B });
         });
         now.set(2 * US);
@@ -705,7 +783,7 @@ fn a_wake_that_no_poll_follows_draws_no_arrow() {
     check_all(&trace);
     assert!(phase(&trace, "s").is_empty() && phase(&trace, "f").is_empty());
     let wake = phase(&trace, "X").into_iter().find(|e| e["name"] == "wake #2 ages").unwrap();
-    assert_eq!(wake["args"]["cause"], "channel", "the wake itself is still drawn");
+    assert_eq!(wake["args"]["cause"], "channel message", "the wake itself is still drawn");
     let ages = track(&trace, "#2 ages");
     assert_eq!(names_on(&trace, "X", ages), ["complete: cancelled"]);
 }

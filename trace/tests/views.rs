@@ -303,7 +303,7 @@ fn the_narrator_driven_live_by_the_listener_tells_what_explain_tells() {
     let now = Rc::new(Cell::new(0));
     let clock = now.clone();
     let recorder = Recorder::new(DEFAULT_CAP, Box::new(move || clock.get()));
-    let (mut narrator, out) = (Narrator::new(), told.clone());
+    let (mut narrator, out) = (Narrator::new(recorder.origin_ns()), told.clone());
     recorder.set_listener(Box::new(move |record, names| {
         if let Some(lines) = narrator.narrate(record, names) {
             out.borrow_mut().push_str(&lines);
@@ -335,4 +335,51 @@ fn no_timeline_line_is_wider_than_asked() {
         let widest = text.lines().map(|line| line.chars().count()).max().unwrap();
         assert!(widest <= width, "{widest} > {width}:\n{text}");
     }
+}
+
+/// A run on a clock that read 5 s when the recording began (the recorder was made long after
+/// the reactor): `#0 main` sleeps until 5.734 s on that clock, 734 ms into the recording.
+fn late_recorder() -> (Recording, String) {
+    let now = Rc::new(Cell::new(5_000 * MS));
+    let clock = now.clone();
+    let recorder = Recorder::new(DEFAULT_CAP, Box::new(move || clock.get()));
+    let told = Rc::new(RefCell::new(String::new()));
+    let (mut narrator, out) = (Narrator::new(recorder.origin_ns()), told.clone());
+    recorder.set_listener(Box::new(move |record, names| {
+        if let Some(lines) = narrator.narrate(record, names) {
+            out.borrow_mut().push_str(&lines);
+            out.borrow_mut().push('\n');
+        }
+    }));
+    let due = 5_734 * MS;
+    recorder.scope(|| {
+        poll(TaskKey::ROOT, &[WaitOn::Timer { timer: 0, deadline_ns: due }], PollResult::Pending);
+        let reason = WaitReason::NextTimer { deadline_ns: due };
+        report(Event::Park { wait_ns: Some(734 * MS), reason });
+        now.set(due);
+        report(Event::TimerFired { timer: 0, deadline_ns: due });
+        let cause = Cause::Timer { timer: 0, deadline_ns: due };
+        report(Event::Wake { task: TaskKey::ROOT, cause, queue: Queue::Local });
+        report(Event::Unpark { io_events: 0, unparked: false });
+        poll(TaskKey::ROOT, &[], PollResult::Ready);
+    });
+    let live = told.borrow().clone();
+    (recorder.take(), live)
+}
+
+#[test]
+fn a_deadline_is_told_at_the_time_it_fires_when_the_clock_did_not_start_with_the_recording() {
+    let (recording, live) = late_recorder();
+    assert_eq!(recording.origin_ns, 5_000 * MS);
+    let told = explain(&recording);
+    assert_eq!(
+        told.lines().collect::<Vec<_>>(),
+        [
+            "  0.000s  poll #0 main -> Pending: waits on timer #0 (due 0.734s)",
+            "  0.000s  nothing to run; epoll_wait for 734 ms (next timer at 0.734s)",
+            "  0.734s  timer #0 fired -> wake #0 main (local queue)", // fires when it was due
+            "  0.734s  poll #0 main -> Ready: block_on returns",
+        ]
+    );
+    assert_eq!(live, told, "the live narrator was told the origin too");
 }

@@ -40,9 +40,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use cashier_trace::Primitive;
+use cashier_trace::{self as trace, Cause, ChannelNews, Primitive};
 
-use super::wait_list::{WaitKey, WaitList, hand_off, waits_on, wake_all};
+use super::wait_list::{WaitKey, WaitList, waits_on, wake_all};
 
 /// What every end of a channel shares.
 struct Chan<T> {
@@ -114,9 +114,14 @@ impl<T> Chan<T> {
     }
 }
 
-fn wake(waker: Option<Waker>) {
+/// Wakes `waker`, if any, naming `news()` as what the channel handed it. Only the trace's cold
+/// half (`with_cause`'s recording side) calls `news`. It is a closure, not a value, so that each
+/// call site compiles its constant into a cold half of its own: a value shared by four sites
+/// became an argument of one shared cold half, and a register move on the wake path.
+#[inline(always)]
+fn wake(news: impl FnOnce() -> ChannelNews, waker: Option<Waker>) {
     if let Some(waker) = waker {
-        hand_off(Primitive::Channel, waker);
+        trace::with_cause(|| Cause::HandOff(Primitive::Channel(news())), || waker.wake());
     }
 }
 
@@ -229,7 +234,7 @@ impl<T> Sender<T> {
             }
             chan.push(value)
         };
-        wake(waker);
+        wake(|| ChannelNews::Message, waker);
         Ok(())
     }
 
@@ -249,7 +254,7 @@ impl<T> UnboundedSender<T> {
             }
             chan.push(value)
         };
-        wake(waker);
+        wake(|| ChannelNews::Message, waker);
         Ok(())
     }
 
@@ -281,12 +286,12 @@ impl<T> Receiver<T> {
                     if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                         chan.receiver = Some(cx.waker().clone());
                     }
-                    waits_on(Primitive::Channel);
+                    waits_on(Primitive::Channel(ChannelNews::Message));
                     return Poll::Pending;
                 }
             }
         };
-        wake(sender);
+        wake(|| ChannelNews::Slot, sender);
         Poll::Ready(message)
     }
 
@@ -303,7 +308,7 @@ impl<T> Receiver<T> {
                 None => return Err(TryRecvError::Empty),
             }
         };
-        wake(sender);
+        wake(|| ChannelNews::Slot, sender);
         Ok(message)
     }
 
@@ -316,7 +321,7 @@ impl<T> Receiver<T> {
             chan.closed = true;
             chan.send_waiters.take_wakers() // dismissed: nobody is left waiting for a slot
         };
-        wake_all(Primitive::Channel, wakers);
+        wake_all(Primitive::Channel(ChannelNews::Closed), wakers);
     }
 
     /// Messages queued now.
@@ -355,7 +360,8 @@ macro_rules! sender_lifecycle {
                     chan.senders -= 1;
                     if chan.senders == 0 { chan.receiver.take() } else { None }
                 };
-                wake(waker); // the last sender is gone: the receiver may see the end
+                // The last sender is gone: the receiver may see the end.
+                wake(|| ChannelNews::Ended, waker);
             }
         }
 
@@ -414,7 +420,7 @@ impl<T> Future for Send<'_, T> {
                 Some(key) => {
                     chan.send_waiters.update_waker(&key, cx.waker());
                     this.key = Some(key);
-                    waits_on(Primitive::Channel);
+                    waits_on(Primitive::Channel(ChannelNews::Slot));
                     return Poll::Pending;
                 }
                 None if chan.has_free_slot() => {
@@ -422,12 +428,12 @@ impl<T> Future for Send<'_, T> {
                 }
                 None => {
                     this.key = Some(chan.send_waiters.push(cx.waker()));
-                    waits_on(Primitive::Channel);
+                    waits_on(Primitive::Channel(ChannelNews::Slot));
                     return Poll::Pending;
                 }
             }
         };
-        wake(receiver);
+        wake(|| ChannelNews::Message, receiver);
         Poll::Ready(Ok(()))
     }
 }
@@ -441,7 +447,7 @@ impl<T> Drop for Send<'_, T> {
             // receiver needs no wake: neither the queue nor whether the channel ended changed.
             if chan.remove_waiter(key) { chan.release_slot() } else { None }
         };
-        wake(next);
+        wake(|| ChannelNews::Slot, next);
     }
 }
 

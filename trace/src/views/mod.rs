@@ -14,8 +14,10 @@
 //! - `task_book.rs`: which task a key names, in record order (addresses are reused), and the
 //!   task's number, name and label.
 //! - `waiting.rs`: the poll under way and what each pending task waits on (explain, timeline).
+//! - `run_queue.rs`: how many tasks are queued to run, which no event says (explain, perfetto).
 //! - `turn.rs`: what a reactor turn did, told from what it reported, not what it planned
 //!   (explain, perfetto).
+//! - `origin.rs`: deadlines moved onto the records' scale of time, before any view reads them.
 //! - `words.rs`: times and the few words the views spell alike.
 //!
 //! # Invariants
@@ -25,10 +27,14 @@
 //!   never disagree about who did what.
 //! - **Only what was reported.** A view says what the records say happened, never what the
 //!   runtime planned: a reactor turn that planned a jump but found I/O ready did not jump.
+//! - **One scale of time.** Every view reads each event through `origin::rebase`, so that a
+//!   deadline and a record's time are counted from the same origin (the recording's start).
 //! - **Deterministic.** The text follows from the records alone; no clock, no hash order.
 
 pub(crate) mod explain;
+mod origin;
 pub(crate) mod perfetto;
+mod run_queue;
 mod task_book;
 pub(crate) mod timeline;
 mod turn;

@@ -29,6 +29,7 @@
 
 use std::collections::HashMap;
 
+use super::run_queue::Ready;
 use crate::event::{Event, WaitOn, WaitReason};
 
 /// The timers tasks reported waiting on and that have not fired, by slab index.
@@ -78,6 +79,8 @@ pub(crate) struct Turn {
     pub(crate) reason: WaitReason,
     /// For [`WaitReason::NextTimer`]: whether a known timer is due when the wait ends.
     timer_due: bool,
+    /// What was ready to run when it began (`run_queue.rs`).
+    ready: Ready,
     /// Where the paused clock's last `ClockJump` landed, if it jumped.
     landed: Option<u64>,
     /// Whether the OS reported a socket ready.
@@ -91,8 +94,9 @@ pub(crate) struct Turn {
 /// What a turn did, as far as its records tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TurnDid {
-    /// Tasks were ready: it only looked at the OS ([`WaitReason::Busy`]).
-    Looked,
+    /// Tasks were ready: it only looked at the OS ([`WaitReason::Busy`]). Which, as far as the
+    /// records show (a task woken from another thread may wait unseen in the remote queue).
+    Looked(Ready),
     /// It waited until a timer's deadline (or less, if I/O or another thread came first).
     WaitedForTimer {
         /// The deadline.
@@ -134,14 +138,19 @@ pub(crate) enum Because {
 }
 
 impl Turn {
-    /// A turn's `Park`, with the timers known to be armed.
-    pub(crate) fn park(wait_ns: Option<u64>, reason: WaitReason, timers: &ArmedTimers) -> Turn {
+    /// A turn's `Park`, with the timers known to be armed and what was ready to run then.
+    pub(crate) fn park(
+        wait_ns: Option<u64>,
+        reason: WaitReason,
+        timers: &ArmedTimers,
+        ready: Ready,
+    ) -> Turn {
         let timer_due = match reason {
             WaitReason::NextTimer { deadline_ns } => timers.due_at(deadline_ns),
             _ => false,
         };
         let (landed, io_ready, unparked, over) = (None, false, false, false);
-        Turn { wait_ns, reason, timer_due, landed, io_ready, unparked, over }
+        Turn { wait_ns, reason, timer_due, ready, landed, io_ready, unparked, over }
     }
 
     /// Learns from one record of the turn (those it says nothing of are ignored).
@@ -161,7 +170,7 @@ impl Turn {
     /// What the turn did, as far as the records seen so far tell.
     pub(crate) fn did(&self) -> TurnDid {
         match self.reason {
-            WaitReason::Busy => TurnDid::Looked,
+            WaitReason::Busy => TurnDid::Looked(self.ready),
             WaitReason::NextTimer { deadline_ns } if self.timer_due => {
                 TurnDid::WaitedForTimer { deadline_ns }
             }
@@ -190,7 +199,8 @@ mod tests {
 
     /// A turn on the paused clock that planned a jump to the wheel's slot at 576 ms.
     fn planned_jump() -> Turn {
-        Turn::park(Some(0), WaitReason::PausedJump { to_ns: 576_000_000 }, &ArmedTimers::new())
+        let reason = WaitReason::PausedJump { to_ns: 576_000_000 };
+        Turn::park(Some(0), reason, &ArmedTimers::new(), Ready::default())
     }
 
     #[test]
@@ -221,7 +231,8 @@ mod tests {
         let armed = Event::Waits { on: WaitOn::Timer { timer: 5, deadline_ns: DUE } };
         timers.see(&armed, Some(1));
         let wait = |deadline_ns, timers: &ArmedTimers| {
-            Turn::park(Some(1), WaitReason::NextTimer { deadline_ns }, timers).did()
+            Turn::park(Some(1), WaitReason::NextTimer { deadline_ns }, timers, Ready::default())
+                .did()
         };
         assert_eq!(wait(DUE, &timers), TurnDid::WaitedForTimer { deadline_ns: DUE });
         assert_eq!(wait(576_000_000, &timers), TurnDid::WaitedForSlot { slot_ns: 576_000_000 });

@@ -3,7 +3,7 @@
 //! Each view has its own voice (the narrator writes `fd 7 readable -> wake #2 "ages"`, the trace
 //! viewer `fd 7 readable` on an arrow), so most words stay with their view. What is here is
 //! spelled the same everywhere: how a time or a length of time is printed, a socket's direction,
-//! how a task ended.
+//! how a task ended, what was ready to run.
 //!
 //! # Invariants
 //!
@@ -11,6 +11,7 @@
 //!   line never says something happened later than it did.
 //! - Every function is pure: the same nanoseconds give the same text.
 
+use super::run_queue::Ready;
 use crate::event::{Direction, Outcome};
 
 /// `"  0.734s  "`: a line's time stamp, [`seconds`] right-aligned to seven characters, then two
@@ -87,6 +88,17 @@ pub(crate) fn outcome_word(outcome: Outcome) -> &'static str {
     }
 }
 
+/// `"3 queued"`, `"3 queued, #0 main woken"`, `"#0 main woken"`: what was ready to run, or
+/// `None` if the records show nothing ready (a wake from another thread not yet moved over).
+pub(crate) fn ready_words(ready: Ready) -> Option<String> {
+    match (ready.queued, ready.main_woken) {
+        (0, false) => None,
+        (0, true) => Some("#0 main woken".into()),
+        (queued, false) => Some(format!("{queued} queued")),
+        (queued, true) => Some(format!("{queued} queued, #0 main woken")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +121,15 @@ mod tests {
         assert_eq!(duration(1_500_000_000), "1.5 s");
         assert_eq!(duration(300), "300 ns");
         assert_eq!(decimal(734_000_125, 1_000), "734000.125");
+    }
+
+    #[test]
+    fn what_is_ready_names_the_queue_length_and_main_apart() {
+        let ready = |queued, main_woken| ready_words(Ready { queued, main_woken });
+        assert_eq!(ready(3, false).as_deref(), Some("3 queued"));
+        assert_eq!(ready(3, true).as_deref(), Some("3 queued, #0 main woken"));
+        assert_eq!(ready(0, true).as_deref(), Some("#0 main woken"));
+        assert_eq!(ready(0, false), None);
     }
 
     #[test]

@@ -7,11 +7,12 @@
 
 use super::{Held, Narrator, line, poll_result};
 use crate::event::{
-    Cause, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn, WaitReason,
+    Cause, ChannelNews, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn,
+    WaitReason,
 };
 use crate::views::task_book::{TaskBook, name_at};
 use crate::views::turn::{Because, Turn, TurnDid};
-use crate::views::words::{direction_word, millis, outcome_word, seconds};
+use crate::views::words::{direction_word, millis, outcome_word, ready_words, seconds};
 
 impl Narrator {
     /// Learns from one record; returns its line, or holds one in `self.held`.
@@ -21,6 +22,7 @@ impl Narrator {
             Event::Spawn { task, location } => {
                 let parent = self.waiting.polled();
                 let task = self.tasks.spawn(task);
+                self.run_queue.spawned(task);
                 self.held = Some(Held::Spawn { at, task, location, parent });
                 None
             }
@@ -40,8 +42,11 @@ impl Narrator {
             Event::Wake { task, cause, queue } => self.wake(at, task, cause, queue),
             Event::PollEnd { task, result } => self.poll_end(at, task, result),
             Event::Abort { task } => {
-                let by = self.by_whom();
-                Some(line(at, format!("abort {}{by}", self.label_of(task))))
+                let task = self.tasks.resolve(task);
+                let by = self.waiting.polled();
+                let when = self.run_queue.aborted(task);
+                self.held = Some(Held::Abort { at, task, by, when });
+                None
             }
             Event::Complete { task, outcome } => self.complete(at, task, outcome),
             Event::Park { wait_ns, reason } => self.park(at, wait_ns, reason),
@@ -77,13 +82,14 @@ impl Narrator {
                 Some(actor) => {
                     format!("{actor} {} -> wake {target} ({queue})", hand_off(primitive))
                 }
-                None => format!("{} -> wake {target} ({queue})", waits_word(primitive)),
+                None => format!("{} -> wake {target} ({queue})", handed_word(primitive)),
             },
             Cause::Join { task: done } => {
                 let done = self.label_of(done);
                 format!("{done} finished -> wake {target} (its JoinHandle; {queue})")
             }
             Cause::Yield => format!("{target} yields -> back of the queue"),
+            Cause::Abort => format!("wake {target} ({queue}) to drop it: aborted"),
             Cause::Direct => match actor {
                 Some(actor) => format!("{actor} wakes {target} ({queue})"),
                 None => format!("wake {target} ({queue})"),
@@ -164,19 +170,13 @@ impl Narrator {
     /// A reactor turn begins: why it waits as long as it does. A busy turn and a paused
     /// clock's planned jump are held until the turn's records say what it did.
     fn park(&mut self, at: u64, wait_ns: Option<u64>, reason: WaitReason) -> Option<String> {
-        let turn = Turn::park(wait_ns, reason, &self.timers);
+        let turn = Turn::park(wait_ns, reason, &self.timers, self.run_queue.ready());
         match reason {
-            WaitReason::Busy => self.held = Some(Held::BusyTurn { at }),
+            WaitReason::Busy => self.held = Some(Held::BusyTurn { at, turn }),
             WaitReason::PausedJump { .. } => self.held = Some(Held::PausedTurn { at, turn }),
             _ => return Some(line(at, turn_words(&turn))),
         }
         None
-    }
-
-    /// `" by #2 \"ages\""`: the task polled, or nothing outside a poll.
-    fn by_whom(&self) -> String {
-        let polled = self.waiting.polled();
-        polled.map(|task| format!(" by {}", self.tasks.label(task))).unwrap_or_default()
     }
 
     /// The label of the task `key` names now.
@@ -212,7 +212,10 @@ impl Narrator {
 pub(super) fn turn_words(turn: &Turn) -> String {
     let wait = || turn.wait_ns.map_or_else(|| "until woken".to_string(), millis);
     match turn.did() {
-        TurnDid::Looked => "tasks ready; look at I/O without waiting".into(),
+        TurnDid::Looked(ready) => match ready_words(ready) {
+            Some(ready) => format!("tasks ready ({ready}); look at I/O without waiting"),
+            None => "tasks ready; look at I/O without waiting".into(),
+        },
         TurnDid::WaitedForTimer { deadline_ns } => {
             format!(
                 "nothing to run; epoll_wait for {} (next timer at {})",
@@ -248,7 +251,10 @@ pub(super) fn turn_words(turn: &Turn) -> String {
 /// What a task waiting on `primitive` waits for.
 fn waits_word(primitive: Primitive) -> &'static str {
     match primitive {
-        Primitive::Channel => "a channel",
+        Primitive::Channel(ChannelNews::Message) => "a channel message",
+        Primitive::Channel(ChannelNews::Slot) => "a channel slot",
+        // Never reported as waited on: only a wake's news.
+        Primitive::Channel(ChannelNews::Ended | ChannelNews::Closed) => "a channel",
         Primitive::Oneshot => "a oneshot",
         Primitive::Semaphore => "a semaphore permit",
         Primitive::Event => "an event",
@@ -256,10 +262,24 @@ fn waits_word(primitive: Primitive) -> &'static str {
     }
 }
 
+/// What `primitive` handed over, when no task was polled (the run loop dropped a future, say).
+fn handed_word(primitive: Primitive) -> &'static str {
+    match primitive {
+        Primitive::Channel(ChannelNews::Message) => "a message sent on a channel",
+        Primitive::Channel(ChannelNews::Slot) => "a channel slot freed",
+        Primitive::Channel(ChannelNews::Ended) => "a channel's last sender dropped",
+        Primitive::Channel(ChannelNews::Closed) => "a channel closed",
+        other => waits_word(other),
+    }
+}
+
 /// What the task polled did with `primitive` to wake a waiting one.
 fn hand_off(primitive: Primitive) -> &'static str {
     match primitive {
-        Primitive::Channel => "handed over on a channel",
+        Primitive::Channel(ChannelNews::Message) => "sent a message on a channel",
+        Primitive::Channel(ChannelNews::Slot) => "freed a channel slot",
+        Primitive::Channel(ChannelNews::Ended) => "dropped a channel's last sender",
+        Primitive::Channel(ChannelNews::Closed) => "closed a channel",
         Primitive::Oneshot => "completed a oneshot",
         Primitive::Semaphore => "released a semaphore permit",
         Primitive::Event => "set an event",
@@ -268,7 +288,7 @@ fn hand_off(primitive: Primitive) -> &'static str {
 }
 
 /// What a wake did with the task, in words.
-fn queue_words(queue: Queue) -> &'static str {
+pub(super) fn queue_words(queue: Queue) -> &'static str {
     match queue {
         Queue::Local => "local queue",
         Queue::Remote => "remote queue",

@@ -7,8 +7,8 @@ use std::panic::Location;
 
 use super::Narrator;
 use crate::event::{
-    Cause, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey, WaitOn,
-    WaitReason,
+    Cause, ChannelNews, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey,
+    WaitOn, WaitReason,
 };
 
 /// A task's address.
@@ -20,7 +20,7 @@ const B: TaskKey = TaskKey(0xb0);
 /// then finishes: every line said, in order.
 fn narrate(events: &[(u64, Event)], names: &[&str]) -> Vec<String> {
     let names: Vec<Box<str>> = names.iter().map(|name| (*name).into()).collect();
-    let mut narrator = Narrator::new();
+    let mut narrator = Narrator::new(0);
     let mut lines = Vec::new();
     for &(at_ns, event) in events {
         if let Some(said) = narrator.narrate(&Record { at_ns, event }, &names) {
@@ -61,7 +61,7 @@ fn a_reused_address_names_the_newest_task() {
             (0, Event::Name { task: A, name: 0 }),                        // named "first"
             (1, Event::Complete { task: A, outcome: Outcome::Returned }), // A freed
             (2, spawn(A)),                                                // #2 reuses A
-            (3, Event::Abort { task: A }),                                // aborts #2
+            (3, Event::Abort { task: A }), // aborts #2, queued since its spawn
         ],
         &["first"],
     );
@@ -71,9 +71,50 @@ fn a_reused_address_names_the_newest_task() {
             format!("  0.000s  spawn #1 \"first\" {}", at_spawn()),
             "  0.000s  #1 \"first\" done (returned)".to_string(),
             format!("  0.000s  spawn #2 {}", at_spawn()),
-            "  0.000s  abort #2".to_string(),
+            "  0.000s  #2 aborted: already queued, dropped when the run loop reaches it"
+                .to_string(),
         ]
     );
+}
+
+#[test]
+fn an_abort_merges_with_the_wake_that_queues_its_task_to_be_dropped() {
+    let lines = narrate(
+        &[
+            (0, spawn(A)),
+            (0, Event::PollStart { task: A }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }), // #1 idle
+            (0, Event::PollStart { task: TaskKey::ROOT }),
+            (0, Event::Abort { task: A }), // held
+            (0, Event::Wake { task: A, cause: Cause::Abort, queue: Queue::Local }), // merged
+            (0, Event::Abort { task: A }), // again: nothing more happens
+            (0, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending }),
+            (0, Event::Complete { task: A, outcome: Outcome::Cancelled }), // dropped unpolled
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines[2..],
+        [
+            "  0.000s  #1 aborted by #0 main -> wake #1 (local queue) to drop it",
+            "  0.000s  #1 aborted by #0 main: aborted already",
+            "  0.000s  poll #0 main -> Pending: waits on something that reports no event",
+            "  0.000s  #1 done (cancelled)",
+        ]
+    );
+}
+
+#[test]
+fn a_task_aborting_itself_is_dropped_when_its_poll_returns() {
+    let lines = narrate(
+        &[
+            (0, Event::PollStart { task: A }),
+            (0, Event::Abort { task: A }), // no wake: it is running
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+        ],
+        &[],
+    );
+    assert_eq!(lines[0], "  0.000s  #? (0xa0) aborted by itself: dropped when this poll returns");
 }
 
 #[test]
@@ -160,28 +201,76 @@ fn a_busy_turn_that_wakes_a_task_is_told_before_the_wake() {
     assert_eq!(
         lines,
         [
-            "  0.000s  tasks ready; look at I/O without waiting",
+            "  0.000s  tasks ready; look at I/O without waiting", // nothing queued is seen
             "  0.000s  fd 7 readable -> wake #? (0xa0) (local queue)",
         ]
     );
 }
 
 #[test]
+fn a_busy_turn_says_how_many_tasks_are_queued() {
+    /// A third task's address.
+    const C: TaskKey = TaskKey(0xc0);
+    let io = Cause::Io { fd: 7, direction: Direction::Read };
+    let busy = Event::Park { wait_ns: Some(0), reason: WaitReason::Busy };
+    let lines = narrate(
+        &[
+            (0, spawn(A)),                     // queued: 1
+            (0, spawn(B)),                     // 2
+            (0, spawn(C)),                     // 3
+            (0, Event::PollStart { task: A }), // 2
+            (0, Event::Wake { task: A, cause: Cause::Direct, queue: Queue::WhileRunning }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }), // queued again: 3
+            (0, Event::Complete { task: C, outcome: Outcome::Cancelled }), // dropped unpolled: 2
+            (0, Event::Wake { task: TaskKey::ROOT, cause: Cause::Direct, queue: Queue::Local }),
+            (1, busy),
+            (1, Event::Wake { task: B, cause: io, queue: Queue::AlreadyScheduled }), // still 2
+            (1, Event::Unpark { io_events: 1, unparked: false }),
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines[lines.len() - 2],
+        "  0.000s  tasks ready (2 queued, #0 main woken); look at I/O without waiting"
+    );
+}
+
+#[test]
 fn a_hand_off_names_the_task_that_made_it() {
-    let sent = Cause::HandOff(Primitive::Channel);
+    let channel = |news| Primitive::Channel(news);
+    let hand_off = |task, news| Event::Wake {
+        task,
+        cause: Cause::HandOff(channel(news)),
+        queue: Queue::Local,
+    };
     let lines = narrate(
         &[
             (0, spawn(A)),
             (0, spawn(B)),
             (0, Event::PollStart { task: B }),
-            (0, Event::Wake { task: A, cause: sent, queue: Queue::Local }),
-            (0, Event::Waits { on: WaitOn::Primitive(Primitive::Channel) }),
+            (0, hand_off(A, ChannelNews::Message)), // B sends to A, waiting to receive
+            (0, Event::Waits { on: WaitOn::Primitive(channel(ChannelNews::Slot)) }), // full
             (0, Event::PollEnd { task: B, result: PollResult::Pending }),
+            (0, Event::PollStart { task: A }),
+            (0, hand_off(B, ChannelNews::Slot)), // A's receive frees B's slot
+            (0, Event::Waits { on: WaitOn::Primitive(channel(ChannelNews::Message)) }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, hand_off(A, ChannelNews::Ended)), // outside any poll: the last sender dropped
+            (0, hand_off(B, ChannelNews::Closed)),
         ],
         &[],
     );
-    assert_eq!(lines[2], "  0.000s  #2 handed over on a channel -> wake #1 (local queue)");
-    assert_eq!(lines[3], "  0.000s  poll #2 -> Pending: waits on a channel");
+    assert_eq!(
+        lines[2..],
+        [
+            "  0.000s  #2 sent a message on a channel -> wake #1 (local queue)",
+            "  0.000s  poll #2 -> Pending: waits on a channel slot",
+            "  0.000s  #1 freed a channel slot -> wake #2 (local queue)",
+            "  0.000s  poll #1 -> Pending: waits on a channel message",
+            "  0.000s  a channel's last sender dropped -> wake #1 (local queue)",
+            "  0.000s  a channel closed -> wake #2 (local queue)",
+        ]
+    );
 }
 
 #[test]

@@ -12,13 +12,15 @@
 //!   other views whenever every task's spawn was recorded.
 //! - `poll`, `turn` and `outside` point only at slices of `items` (see [`Builder::slice`]).
 //! - `tasks` is as long as the book once a record is played (`known` grows it).
-//! - The counters never go below zero: a task leaves the queue only if it was in it.
+//! - The `run queue` counter is the length [`RunQueue`] plays back, written each time it
+//!   changes; the counters never go below zero.
 
 use std::mem;
 use std::panic::Location;
 
 use super::items::{Counter, Flow, Item, Mark, Slice, SliceKind, Track};
 use crate::event::{Cause, Event, Outcome, PollResult, Queue, TaskKey, WaitOn, WaitReason};
+use crate::views::run_queue::RunQueue;
 use crate::views::task_book::TaskBook;
 use crate::views::turn::{ArmedTimers, Turn};
 
@@ -28,10 +30,6 @@ use crate::views::turn::{ArmedTimers, Turn};
 struct Task {
     /// Polls begun so far.
     polls: u32,
-    /// In the run queue: spawned or woken there, not polled since.
-    queued: bool,
-    /// Woken during the poll running now: queued again if that poll returns `Pending`.
-    woken_while_running: bool,
     /// Completed: nothing polls it again.
     complete: bool,
     /// The arrows (indices into the flows) that its next poll ends.
@@ -59,8 +57,8 @@ pub(super) struct Builder {
     timers: ArmedTimers,
     /// Tasks spawned and not complete.
     live: u64,
-    /// Tasks in the run queue.
-    queued: u64,
+    /// Which tasks are in the run queue.
+    run_queue: RunQueue,
     /// The latest time read: a record's, unless an earlier record's was later (time never
     /// goes back here, so no slice has a negative length).
     pub(super) now: u64,
@@ -79,7 +77,7 @@ impl Builder {
             outside: None,
             timers: ArmedTimers::new(),
             live: 0,
-            queued: 0,
+            run_queue: RunQueue::new(),
             now: 0,
         };
         builder.count(Counter::LiveTasks, 0);
@@ -114,8 +112,9 @@ impl Builder {
             Event::Park { wait_ns, reason } => self.park(wait_ns, reason),
             Event::Unpark { io_events, unparked } => self.unpark(io_events, unparked),
             Event::Abort { task } => {
-                let subject = Some(self.resolve(task));
-                self.mark(self.running_track(), event, subject);
+                let id = self.resolve(task);
+                self.run_queue.aborted(id as usize); // not queued again after its poll
+                self.mark(self.running_track(), event, Some(id));
             }
             Event::Waits { on: WaitOn::Join { task } } => {
                 let subject = Some(self.resolve(task));
@@ -206,7 +205,8 @@ impl Builder {
         self.mark(parent, Event::Spawn { task: key, location }, Some(id));
         self.live += 1;
         self.count(Counter::LiveTasks, self.live);
-        self.enqueue(id);
+        let queued = self.run_queue.spawned(id as usize);
+        self.count_queue(queued);
     }
 
     /// `PollStart`: the poll's slice, then the ends of the arrows that led to it.
@@ -222,10 +222,12 @@ impl Builder {
             self.flows[flow].ended = true;
             self.items.push(Item::FlowEnd { track, at_ns: self.now, flow });
         }
-        self.dequeue(id);
+        let popped = self.run_queue.poll_start(id as usize);
+        self.count_queue(popped);
     }
 
-    /// `PollEnd`: the poll's slice ends; a wake during it queues the task again.
+    /// `PollEnd`: the poll's slice ends; a wake during it queues the task again. The root's
+    /// `Ready` is its end (`block_on` returns, and no `Complete` is reported for it).
     fn poll_end(&mut self, key: TaskKey, result: PollResult) {
         let id = self.resolve(key);
         let Some(index) = self.poll.filter(|&i| self.slice(i).track == Track::Task(id)) else {
@@ -238,10 +240,20 @@ impl Builder {
         if let SliceKind::Poll { result: open, .. } = &mut slice.kind {
             *open = Some(result);
         }
-        let task = &mut self.tasks[id as usize];
-        if mem::take(&mut task.woken_while_running) && result == PollResult::Pending {
-            self.enqueue(id);
+        let requeued = self.run_queue.poll_end(id as usize, result);
+        self.count_queue(requeued);
+        if id == 0 && result == PollResult::Ready {
+            self.root_returned();
         }
+    }
+
+    /// The `block_on` future returned: its track ends with a slice of its own, as a spawned
+    /// task's ends with its `Complete`, and the wakes its drop makes right after (a sender
+    /// dropped, say) leave from that slice. Its timers are gone with it.
+    fn root_returned(&mut self) {
+        self.timers.forget(0);
+        let end = SliceKind::Complete { outcome: Outcome::Returned };
+        self.outside = Some(self.open_slice(Track::Task(0), end));
     }
 
     /// Ends the open poll now, if any, without a result (the recording lost its end).
@@ -268,11 +280,8 @@ impl Builder {
         if !task.complete {
             task.pending.push(flow);
         }
-        match queue {
-            Queue::Local | Queue::Remote => self.enqueue(id),
-            Queue::WhileRunning => task.woken_while_running = true,
-            Queue::AlreadyScheduled => {}
-        }
+        let queued = self.run_queue.woken(id as usize, queue);
+        self.count_queue(queued);
     }
 
     /// The track a wake is drawn on, where some slice encloses it: the polled task's, the
@@ -307,7 +316,8 @@ impl Builder {
         }
         task.pending.clear();
         self.timers.forget(id as usize);
-        self.dequeue(id); // a cancelled task leaves the queue without a poll
+        let left = self.run_queue.completed(id as usize); // a cancelled task leaves unpolled
+        self.count_queue(left);
         self.outside = Some(self.open_slice(Track::Task(id), SliceKind::Complete { outcome }));
         if id != 0 {
             self.live = self.live.saturating_sub(1);
@@ -318,8 +328,8 @@ impl Builder {
     /// `Park`: a reactor turn begins.
     fn park(&mut self, wait_ns: Option<u64>, reason: WaitReason) {
         self.close_turn();
-        let kind =
-            SliceKind::Turn { turn: Turn::park(wait_ns, reason, &self.timers), unpark: None };
+        let turn = Turn::park(wait_ns, reason, &self.timers, self.run_queue.ready());
+        let kind = SliceKind::Turn { turn, unpark: None };
         self.turn = Some(self.open_slice(Track::Reactor, kind));
     }
 
@@ -342,21 +352,10 @@ impl Builder {
         }
     }
 
-    /// The task joins the run queue (the root never does: `block_on` polls it by a flag).
-    fn enqueue(&mut self, id: u32) {
-        let task = &mut self.tasks[id as usize];
-        if id == 0 || task.complete || mem::replace(&mut task.queued, true) {
-            return;
-        }
-        self.queued += 1;
-        self.count(Counter::RunQueue, self.queued);
-    }
-
-    /// The task leaves the run queue, if it was in it.
-    fn dequeue(&mut self, id: u32) {
-        if mem::take(&mut self.tasks[id as usize].queued) {
-            self.queued -= 1;
-            self.count(Counter::RunQueue, self.queued);
+    /// Writes the run queue's length now, if it `changed`.
+    fn count_queue(&mut self, changed: bool) {
+        if changed {
+            self.count(Counter::RunQueue, self.run_queue.len());
         }
     }
 }

@@ -58,7 +58,8 @@ pub(super) enum SliceKind {
     Turn { turn: Turn, unpark: Option<(u32, bool)> },
     /// One wake (zero length): where an arrow leaves from. `joined`: a `Join` cause's task.
     Wake { task: u32, cause: Cause, joined: Option<u32>, queue: Queue },
-    /// A task's end (zero length, or as long as the wakes it makes right after).
+    /// A task's end (zero length, or as long as the wakes it makes right after); on the root's
+    /// track, `block_on` returning (its `Ready` poll: no `Complete` is reported for it).
     Complete { outcome: Outcome },
     /// Wakes the run loop made outside any poll, turn or completion.
     LoopWakes { all_remote: bool },

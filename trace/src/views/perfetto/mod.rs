@@ -52,15 +52,18 @@
 //! - **Reactor turns.** Each `Park` .. `Unpark` is an `X` slice on the reactor's track, named by
 //!   what it did, as its records tell (`turn.rs`), not by what its `Park` planned:
 //!   `wait 734 ms (next timer)`, `wait 126 ms (wheel slot)` (a wait that ends where a wheel
-//!   slot comes due and no timer is), `look, no wait (tasks ready)`, `wait (idle)`,
+//!   slot comes due and no timer is), `look, no wait (tasks ready: 3 queued)`, `wait (idle)`,
 //!   `wait for job (paused clock)`, `clock jump to 0.734 s` (where the clock landed), or
 //!   `look, no jump (I/O ready)` (a paused clock whose look at the OS found a socket ready),
-//!   with `args` `{reason, io_events, unparked}`.
+//!   with `args` `{reason, io_events, unparked}`, and for a look while tasks are ready
+//!   `{queued, main_woken}`: the run queue's length and whether the `block_on` future was woken,
+//!   as `run_queue.rs` plays them back.
 //! - **Wakes.** Each wake is a slice of length 0, `wake #3 ages`, where it was made: on the
 //!   polling task's track (a `Wake` between `PollStart` and `PollEnd` was made by that task), on
 //!   the reactor's inside a turn. Inside it starts an arrow (`s`) named by the cause (`timer #5`,
-//!   `fd 7 readable`, `channel`, `yield`, `join #3`, `remote`), category `wake`; the arrow ends
-//!   (`f`, `"bp": "e"`) at the start of the woken task's next poll. A wake that no poll follows
+//!   `fd 7 readable`, `channel message`, `channel slot`, `channel ended`, `channel closed`,
+//!   `yield`, `join #3`, `remote`, `abort`), category `wake`; the arrow ends (`f`,
+//!   `"bp": "e"`) at the start of the woken task's next poll. A wake that no poll follows
 //!   (the task completed first, or the recording ended) draws no arrow at all.
 //! - **Wakes outside any poll or turn**, made by the run loop itself, still need a slice to leave
 //!   from. Right after a `Complete`, they are the completing task's (its joiner's wake): they
@@ -69,9 +72,14 @@
 //! - **Marks.** Instant events, on the track of whoever was running (the polled task, else the
 //!   reactor): `spawn #2 names`, `abort #3 ages`, `waits on timer #5 (due 0.734 s)`,
 //!   `timer #5 fired`, `fd 7 readable`, `clock jumps to 0.734 s`, `job 1 submitted`, ...
-//!   A task's end is a zero-length slice on its own track: `complete: returned`.
+//!   A task's end is a zero-length slice on its own track: `complete: returned`; the root's,
+//!   after its `Ready` poll (nothing else reports it), is `block_on returns`.
 //! - **Counters**, on the process: `live tasks` (spawned, not yet complete) and `run queue`
-//!   (spawned or woken onto the queue, not yet polled; the `block_on` future is never queued).
+//!   (spawned or woken onto the queue, not yet polled; the `block_on` future is never queued),
+//!   counted by the rules of `run_queue.rs`.
+//! - **Times.** `ts` is the record's time, from the recording's start; deadlines and jumps in
+//!   names and args (`due 0.734 s`, `clock jumps to 0.734 s`) are moved onto the same scale
+//!   (`origin.rs`), so a timer is due at the `ts` where it fires.
 //! - **Losses.** If the recorder dropped events past its cap, `otherData` says how many
 //!   (`dropped_events`), and a global mark at the end says so: `N events dropped (cap reached)`.
 //!
@@ -109,13 +117,15 @@ use self::items::{Counter, Flow, Item, Track};
 use self::json::{Arg, EventWriter, TraceEvent};
 use self::words::Words;
 use crate::recorder::Recording;
+use crate::views::origin::rebase;
 
 /// Writes `recording` to `out` in the Trace Event Format (JSON Object Format), for Perfetto or
 /// chrome://tracing to open. The mapping is described in this module's documentation.
 pub fn write_chrome_trace(recording: &Recording, out: &mut dyn Write) -> io::Result<()> {
     let mut builder = Builder::new();
     for record in &recording.records {
-        builder.record(record.at_ns, record.event, &recording.names);
+        let event = rebase(record.event, recording.origin_ns);
+        builder.record(record.at_ns, event, &recording.names);
     }
     builder.finish();
     let words = Words { tasks: &builder.book };

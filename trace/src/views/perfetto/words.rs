@@ -9,12 +9,12 @@
 //!   viewer pairs them by id and a reader by name.
 //! - Times are exact to the nanosecond (`0.734015 s`): the trace is for measuring.
 
-use super::items::{Mark, Slice, SliceKind};
+use super::items::{Mark, Slice, SliceKind, Track};
 use super::json::Arg;
-use crate::event::{Cause, Event, PollResult, Primitive, Queue, WaitOn};
+use crate::event::{Cause, ChannelNews, Event, PollResult, Primitive, Queue, WaitOn};
 use crate::views::task_book::TaskBook;
 use crate::views::turn::{Because, TurnDid};
-use crate::views::words::{direction_word, duration, outcome_word, seconds_exact};
+use crate::views::words::{direction_word, duration, outcome_word, ready_words, seconds_exact};
 
 /// Puts items into words: names, categories and args.
 pub(super) struct Words<'r> {
@@ -52,6 +52,10 @@ impl Words<'_> {
             }
             SliceKind::Turn { turn, unpark } => {
                 let mut args = vec![("reason", Arg::Text(reason_text(turn.did())))];
+                if let TurnDid::Looked(ready) = turn.did() {
+                    args.push(("queued", Arg::Int(ready.queued)));
+                    args.push(("main_woken", Arg::Bool(ready.main_woken)));
+                }
                 if let Some((io_events, unparked)) = unpark {
                     args.push(("io_events", Arg::Int(io_events.into())));
                     args.push(("unparked", Arg::Bool(unparked)));
@@ -64,6 +68,9 @@ impl Words<'_> {
                     ("queue", Arg::Text(queue_text(queue).into())),
                 ];
                 (format!("wake {}", self.task(task)), "wake", args)
+            }
+            SliceKind::Complete { .. } if slice.track == Track::Task(0) => {
+                ("block_on returns".into(), "task", Vec::new())
             }
             SliceKind::Complete { outcome } => {
                 (format!("complete: {}", outcome_word(outcome)), "task", Vec::new())
@@ -130,7 +137,7 @@ impl Words<'_> {
         }
     }
 
-    /// An arrow's name, from its cause: `timer #5`, `fd 7 readable`, `channel`, `join #3`, ...
+    /// An arrow's name, from its cause: `timer #5`, `fd 7 readable`, `channel slot`, `join #3`, ...
     pub(super) fn cause(&self, cause: Cause, joined: Option<u32>) -> String {
         match cause {
             Cause::Direct => "direct".into(),
@@ -140,6 +147,7 @@ impl Words<'_> {
             Cause::HandOff(primitive) => primitive_text(primitive).into(),
             Cause::Join { .. } => format!("join {}", self.short(joined)),
             Cause::Yield => "yield".into(),
+            Cause::Abort => "abort".into(),
         }
     }
 
@@ -156,7 +164,10 @@ fn turn_name(wait_ns: Option<u64>, did: TurnDid) -> String {
         None => format!("wait ({why})"),
     };
     match did {
-        TurnDid::Looked => "look, no wait (tasks ready)".into(),
+        TurnDid::Looked(ready) => match ready_words(ready) {
+            Some(ready) => format!("look, no wait (tasks ready: {ready})"),
+            None => "look, no wait (tasks ready)".into(),
+        },
         TurnDid::WaitedForTimer { .. } => wait("next timer"),
         TurnDid::WaitedForSlot { .. } => wait("wheel slot"),
         TurnDid::WaitedIdle => wait("idle"),
@@ -174,7 +185,10 @@ fn turn_name(wait_ns: Option<u64>, did: TurnDid) -> String {
 /// Why a turn waited as long as it did, or why the paused clock did or did not jump.
 fn reason_text(did: TurnDid) -> String {
     match did {
-        TurnDid::Looked => "tasks ready: only a look at the OS".into(),
+        TurnDid::Looked(ready) => match ready_words(ready) {
+            Some(ready) => format!("tasks ready ({ready}): only a look at the OS"),
+            None => "tasks ready: only a look at the OS".into(),
+        },
         TurnDid::WaitedForTimer { deadline_ns } => {
             format!("next timer, due {}", seconds_exact(deadline_ns))
         }
@@ -219,7 +233,10 @@ fn queue_text(queue: Queue) -> &'static str {
 /// A primitive's name.
 fn primitive_text(primitive: Primitive) -> &'static str {
     match primitive {
-        Primitive::Channel => "channel",
+        Primitive::Channel(ChannelNews::Message) => "channel message",
+        Primitive::Channel(ChannelNews::Slot) => "channel slot",
+        Primitive::Channel(ChannelNews::Ended) => "channel ended",
+        Primitive::Channel(ChannelNews::Closed) => "channel closed",
         Primitive::Oneshot => "oneshot",
         Primitive::Semaphore => "semaphore",
         Primitive::Event => "event",

@@ -49,6 +49,7 @@ use std::fmt::Write as _;
 
 use self::layout::Layout;
 use self::replay::Replay;
+use super::origin::rebase;
 use super::words::{duration, seconds};
 use crate::event::WaitOn;
 use crate::recorder::Recording;
@@ -66,7 +67,7 @@ pub fn render_timeline(recording: &Recording, width: usize) -> String {
     };
     let mut replay = Replay::new();
     for record in &recording.records {
-        replay.apply(record.at_ns, record.event, &recording.names);
+        replay.apply(record.at_ns, rebase(record.event, recording.origin_ns), &recording.names);
     }
     let rows = replay.finish(end);
     let label_width = rows.iter().map(|row| row.label.chars().count()).max().unwrap_or(0);
@@ -255,7 +256,7 @@ mod tests {
     /// A recording of `events`, each at the time given.
     fn recording(events: &[(u64, Event)]) -> Recording {
         let records = events.iter().map(|&(at_ns, event)| Record { at_ns, event }).collect();
-        Recording { records, names: Vec::new(), dropped: 0 }
+        Recording { records, names: Vec::new(), dropped: 0, origin_ns: 0 }
     }
 
     #[test]
@@ -332,6 +333,23 @@ mod tests {
             "█".repeat(10)
         );
         assert_eq!(text.lines().nth(1), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn the_roots_row_is_done_once_block_on_returns() {
+        let text = render_timeline(
+            &recording(&[
+                (0, Event::PollStart { task: TaskKey::ROOT }),
+                (0, Event::Spawn { task: A, location: Location::caller() }),
+                (10, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Ready }),
+                (10, Event::PollStart { task: A }), // a task left running after block_on
+                (40, Event::PollEnd { task: A, result: PollResult::Pending }),
+            ]),
+            80,
+        );
+        // One column = 1 ns: main runs 10, then is done (blank) while #1 still runs.
+        let main = text.lines().nth(1).unwrap();
+        assert_eq!(main, format!("#0 main {}", "█".repeat(10)));
     }
 
     #[test]
