@@ -5,7 +5,8 @@
 //! only way that is right, in record order: each `Spawn` starts a new entry and points its key
 //! at it, so from that record on the key names the newest task.
 //!
-//! Every view numbers tasks through this book, so that `#3` is the same task in all of them.
+//! Every view numbers tasks through this book, so that `#3` is the same task in all of them
+//! whenever every task's spawn was recorded.
 //!
 //! # Invariants
 //!
@@ -39,7 +40,7 @@ struct TaskEntry {
     number: Option<u64>,
     /// Its name, if it was given one.
     name: Option<Box<str>>,
-    /// Where it was spawned, if the view that spawned it said.
+    /// Where it was spawned, if its `Spawn` was recorded.
     location: Option<&'static Location<'static>>,
 }
 

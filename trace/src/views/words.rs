@@ -7,7 +7,7 @@
 //!
 //! # Invariants
 //!
-//! - **Times never run early.** A time cut to fewer digits is truncated, never rounded up: a
+//! - **Times never run late.** A time cut to fewer digits is truncated, never rounded up: a
 //!   line never says something happened later than it did.
 //! - Every function is pure: the same nanoseconds give the same text.
 
@@ -57,6 +57,19 @@ pub(crate) fn duration(ns: u64) -> String {
         _ => ("s", 1_000_000_000),
     };
     format!("{} {unit}", decimal(ns, scale))
+}
+
+/// A length of time in the largest unit it reaches, to three decimals at most (truncated): `8.19 s`
+/// for 8,190,775,068 ns, `126.676 ms`, `300 ns`. For a name a reader scans (a Perfetto slice),
+/// where [`duration`]'s nine digits are noise; the slice's own length stays exact.
+pub(crate) fn duration_short(ns: u64) -> String {
+    let (unit, scale) = match ns {
+        0..1_000 => return format!("{ns} ns"),
+        1_000..1_000_000 => ("µs", 1_000),
+        1_000_000..1_000_000_000 => ("ms", 1_000_000),
+        _ => ("s", 1_000_000_000),
+    };
+    format!("{} {unit}", decimal(ns / (scale / 1_000), 1_000))
 }
 
 /// `value / scale` (a power of ten) exactly, with no trailing zeros: `decimal(1_500, 1_000)` is
@@ -120,6 +133,10 @@ mod tests {
         assert_eq!(seconds_exact(734_000_000), "0.734 s");
         assert_eq!(duration(1_500_000_000), "1.5 s");
         assert_eq!(duration(300), "300 ns");
+        assert_eq!(duration_short(8_190_775_068), "8.19 s");
+        assert_eq!(duration_short(126_676_221), "126.676 ms");
+        assert_eq!(duration_short(2_000_000), "2 ms");
+        assert_eq!(duration_short(999), "999 ns");
         assert_eq!(decimal(734_000_125, 1_000), "734000.125");
     }
 

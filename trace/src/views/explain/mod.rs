@@ -3,7 +3,7 @@
 //! This module owns the [`Narrator`], which turns records into lines such as
 //!
 //! ```text
-//!   0.000s  spawn #1 "names" (demos/src/names_ages.rs:31) by #0 main
+//!   0.000s  spawn #1 "names" (demos/src/names_ages.rs:53) by #0 main
 //!   0.000s  poll #1 "names" -> Pending: waits on timer #5 (due 0.734s)
 //!   0.000s  paused clock: nothing to run, jump to 0.734s
 //!   0.734s  timer #5 fired -> wake #1 "names" (local queue)
@@ -21,7 +21,8 @@
 //! - **Decisions, not events.** A `PollStart` says nothing: the poll's `PollEnd` says how it
 //!   ended together with the `Waits` reported during it. `TimerFired`, `IoReady`, `ClockJump`,
 //!   `Unpark`, `IoRegistered`, `IoDeregistered`, `JobSubmitted` and `JobFinished` say nothing
-//!   either: the wake or the reactor turn they belong to tells them.
+//!   either: the wake or the reactor turn they belong to tells the first ones, and the Perfetto
+//!   view marks registrations and jobs.
 //! - **Five lines wait for later records** (they are *held*): a `Spawn`, which a `Name` may
 //!   complete; a spawned task's last poll (`Ready` or `Panicked`), which merges with its
 //!   `Complete` into one line; an `Abort`, which merges with the wake that queues the task to be

@@ -2,8 +2,8 @@
 //!
 //! Every function here takes one record's fields and returns its line, or `None` when the
 //! record says nothing on its own (see the rules in `mod.rs`); a line that must wait for the
-//! next record is put in `self.held` instead. The narrator's state changes only here and in
-//! `mod.rs`'s merging of held lines.
+//! next record is put in `self.held` instead. The narrator's state changes only here, in
+//! `narrate`'s timer bookkeeping (`mod.rs`), and in the merging of held lines.
 
 use super::{Held, Narrator, line, poll_result};
 use crate::event::{

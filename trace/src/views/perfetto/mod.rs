@@ -45,7 +45,7 @@
 //! - **Tracks.** One process, pid 1, named `cashier`. The reactor has tid 1, named `reactor`;
 //!   task `#n` has tid `n + 2`, named `#2 names` (its name), `#2 at src/x.rs:12` (where it was
 //!   spawned, when unnamed) or `#0 main` (the `block_on` future). `thread_sort_index` puts the
-//!   reactor first, then the tasks by id. A task's id is its place in spawn order: keys are
+//!   reactor first, then the tasks by id. A task's id is its place in spawn order (whenever every task's spawn was recorded): keys are
 //!   addresses, reused once a task is freed, so each `Spawn` starts a new task, and a new track.
 //! - **Polls.** Each `PollStart` .. `PollEnd` is an `X` slice named `poll` on the task's track,
 //!   with `args` `{result, polls}` (polls so far, this one included).
@@ -54,7 +54,8 @@
 //!   `wait 734 ms (next timer)`, `wait 126 ms (wheel slot)` (a wait that ends where a wheel
 //!   slot comes due and no timer is), `look, no wait (tasks ready: 3 queued)`, `wait (idle)`,
 //!   `wait for job (paused clock)`, `clock jump to 0.734 s` (where the clock landed), or
-//!   `look, no jump (I/O ready)` (a paused clock whose look at the OS found a socket ready),
+//!   `look, no jump (I/O ready)` (a paused clock whose look at the OS found a socket ready), among
+//!   others (`perfetto/words.rs` has them all),
 //!   with `args` `{reason, io_events, unparked}`, and for a look while tasks are ready
 //!   `{queued, main_woken}`: the run queue's length and whether the `block_on` future was woken,
 //!   as `run_queue.rs` plays them back.

@@ -14,7 +14,9 @@ use super::json::Arg;
 use crate::event::{Cause, ChannelNews, Event, PollResult, Primitive, Queue, WaitOn};
 use crate::views::task_book::TaskBook;
 use crate::views::turn::{Because, TurnDid};
-use crate::views::words::{direction_word, duration, outcome_word, ready_words, seconds_exact};
+use crate::views::words::{
+    direction_word, duration_short, outcome_word, ready_words, seconds_exact,
+};
 
 /// Puts items into words: names, categories and args.
 pub(super) struct Words<'r> {
@@ -117,7 +119,7 @@ impl Words<'_> {
             }
             Event::JobSubmitted { job } => (format!("job {job} submitted"), "job", Vec::new()),
             Event::JobFinished { job, ran_ns } => {
-                (format!("job {job} finished (ran {})", duration(ran_ns)), "job", Vec::new())
+                (format!("job {job} finished (ran {})", duration_short(ran_ns)), "job", Vec::new())
             }
             // The builder draws these as slices or reads them as state, never as marks.
             _ => (format!("{:?}", mark.event), "", Vec::new()),
@@ -160,7 +162,7 @@ impl Words<'_> {
 /// A turn's name: what the reactor did.
 fn turn_name(wait_ns: Option<u64>, did: TurnDid) -> String {
     let wait = |why: &str| match wait_ns {
-        Some(ns) => format!("wait {} ({why})", duration(ns)),
+        Some(ns) => format!("wait {} ({why})", duration_short(ns)),
         None => format!("wait ({why})"),
     };
     match did {
