@@ -191,6 +191,7 @@ impl TaskRef {
     /// `JoinHandle::abort` takes a sibling path, its own transition (`transition_to_cancelled`)
     /// followed by the same `executor::enqueue`. The caller holds a reference for the duration of
     /// the call.
+    #[inline]
     pub(crate) fn wake(self) {
         match self.header().state.transition_to_scheduled() {
             ToScheduled::Enqueue => executor::enqueue(self),
