@@ -317,6 +317,7 @@ impl<P: Park> Executor<P> {
                 trace::emit(|| Event::PollEnd {
                     task: TaskKey::ROOT,
                     result: if polled.is_ready() { PollResult::Ready } else { PollResult::Pending },
+                    wakers: None,
                 });
                 if let Poll::Ready(output) = polled {
                     return output;

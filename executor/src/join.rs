@@ -108,6 +108,7 @@ impl<T> Future for JoinHandle<T> {
             // and `result` has the type `read_output` writes: this handle's `T` is the task's
             // output type, fixed by `spawn`.
             unsafe { self.task.read_output((&mut result as *mut Poll<Self::Output>).cast()) };
+            trace::emit(|| Event::OutputTaken { task: self.task.key() });
             return result;
         }
         // Register the caller's waker. The slot is only ever borrowed for a single expression:
@@ -137,6 +138,7 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
+        trace::emit(|| Event::HandleDropped { task: self.task.key() });
         let header = self.task.header();
         match header.state.drop_join_interest() {
             // SAFETY: runtime thread, task complete, and we were the only reader of its output.

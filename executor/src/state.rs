@@ -277,6 +277,11 @@ impl Snapshot {
         self.has(COMPLETE)
     }
 
+    /// The `JoinHandle` still exists (and holds a reference).
+    pub(crate) fn has_join_interest(self) -> bool {
+        self.has(JOIN_INTEREST)
+    }
+
     /// A poll is in progress (the executor holds the `RUNNING` claim).
     pub(crate) fn is_running(self) -> bool {
         self.has(RUNNING)

@@ -199,6 +199,16 @@ impl TaskRef {
         }
     }
 
+    /// The clones of this task's waker alive now: the reference count less the owned list's
+    /// reference and the `JoinHandle`'s (if it still has one). Only for the trace (lost-waker
+    /// check): read on the runtime thread while the task is incomplete, so the owned list's
+    /// reference is there to subtract.
+    fn wakers(self) -> u32 {
+        let state = self.header().state.load();
+        let executors = 1 + usize::from(state.has_join_interest());
+        u32::try_from(state.ref_count().saturating_sub(executors)).unwrap_or(u32::MAX)
+    }
+
     /// The task's identity in trace events: its address.
     pub(crate) fn key(self) -> TaskKey {
         TaskKey(self.as_ptr() as usize)
@@ -226,7 +236,7 @@ impl TaskRef {
         // SAFETY: we are on the runtime thread and hold the `RUNNING` claim, so nobody else
         // touches the stage; `vtable.poll` matches the task's future type.
         let result = unsafe { (header.vtable.poll)(self, &mut cx) };
-        trace::emit(|| Event::PollEnd { task: self.key(), result });
+        trace::emit(|| Event::PollEnd { task: self.key(), result, wakers: Some(self.wakers()) });
         match result {
             PollResult::Pending => {}
             PollResult::Ready => {
@@ -366,7 +376,10 @@ impl<F: Future> Task<F> {
             let (result, polled) = match polled {
                 Ok(Poll::Pending) => return PollResult::Pending,
                 Ok(Poll::Ready(output)) => (Ok(output), PollResult::Ready),
-                Err(payload) => (Err(JoinError::panicked(payload)), PollResult::Panicked),
+                Err(payload) => {
+                    trace::emit_panic(task.key(), &*payload);
+                    (Err(JoinError::panicked(payload)), PollResult::Panicked)
+                }
             };
             // SAFETY: exclusive access (caller's contract); the stage holds the future.
             unsafe { Self::finish(stage, result) };

@@ -42,7 +42,18 @@ fn story(recording: &Recording) -> Vec<String> {
                 format!("name {} {}", id(task, &mut ids), recording.names[name as usize])
             }
             Event::PollStart { task } => format!("poll {}", id(task, &mut ids)),
-            Event::PollEnd { task, result } => format!("end {} {result:?}", id(task, &mut ids)),
+            Event::PollEnd { task, result, wakers } => {
+                let task = id(task, &mut ids);
+                match wakers {
+                    Some(wakers) => format!("end {task} {result:?} wakers={wakers}"),
+                    None => format!("end {task} {result:?}"), // the root's are not counted
+                }
+            }
+            Event::Panicked { task, message } => {
+                format!("panicked {} {}", id(task, &mut ids), recording.names[message as usize])
+            }
+            Event::OutputTaken { task } => format!("taken {}", id(task, &mut ids)),
+            Event::HandleDropped { task } => format!("dropped handle {}", id(task, &mut ids)),
             Event::Waits { on } => {
                 format!("waits {on:?}").replace(&format!("{:?}", TaskKey(0)), "")
             }
@@ -84,12 +95,14 @@ fn a_named_task_that_yields_once_then_wakes_its_joiner() {
             "end #0 Pending",             //
             "poll #1",                    // the task's first poll
             "wake #1 Yield WhileRunning", // yield_now wakes it during its own poll
-            "end #1 Pending",             // so it is queued again after it
+            "end #1 Pending wakers=0",    // so it is queued again after it (no clone needed)
             "poll #1",                    // second poll
-            "end #1 Ready",               //
+            "end #1 Ready wakers=0",      //
             "complete #1 Returned",       // it completes
             "wake #0 Join(#1) Local",     // and wakes the future awaiting its handle
             "poll #0",                    //
+            "taken #1",                   // which takes the output
+            "dropped handle #1",          // and drops the handle
             "end #0 Ready",               // which finishes block_on
         ]
     );
@@ -200,4 +213,40 @@ fn nothing_is_recorded_outside_a_recorder_scope() {
     let mut executor = Executor::new();
     executor.block_on(async { spawn(async {}).await.unwrap() });
     assert!(recorder.is_empty());
+}
+
+#[test]
+fn a_pending_poll_tells_how_many_wakers_are_out_and_a_panic_what_it_said() {
+    let recording = record(|executor| {
+        executor.block_on(async {
+            // #1 returns Pending without keeping its waker anywhere: nothing can wake it.
+            let lost = spawn(std::future::poll_fn(|_| Poll::<()>::Pending));
+            // #2 keeps a clone of its waker (in `kept`), then waits.
+            let kept: Rc<Cell<Option<Waker>>> = Rc::default();
+            let slot = kept.clone();
+            let held = spawn(std::future::poll_fn(move |cx| {
+                slot.set(Some(cx.waker().clone()));
+                Poll::<()>::Pending
+            }));
+            // #3 panics; nobody keeps its handle.
+            drop(spawn(async { panic!("the fryer caught fire") }));
+            yield_now().await; // let all three run once
+            lost.abort();
+            held.abort();
+            drop(kept);
+        })
+    });
+    let story = story(&recording);
+    for expected in [
+        "end #1 Pending wakers=0", // lost: no clone, and it did not wake itself
+        "end #2 Pending wakers=1", // the clone in `kept`
+        "dropped handle #3",       // detached before it ran
+        "panicked #3 the fryer caught fire",
+        "end #3 Panicked wakers=0",
+        "complete #3 Panicked",
+    ] {
+        assert!(story.iter().any(|l| l == expected), "{expected} in {story:#?}");
+    }
+    let panicked = story.iter().position(|l| l.starts_with("panicked #3")).unwrap();
+    assert_eq!(story[panicked + 1], "end #3 Panicked wakers=0", "the message comes first");
 }

@@ -280,6 +280,11 @@ pub enum Event {
         task: TaskKey,
         /// How.
         result: PollResult,
+        /// The clones of the task's waker alive as the poll returned, besides the executor's own
+        /// references (its owned list's and the `JoinHandle`'s): after a `Pending`, zero means
+        /// nothing can wake the task unless it woke itself during the poll (a lost waker).
+        /// `None` for the `block_on` future, whose waker is not counted.
+        wakers: Option<u32>,
     },
     /// The future being polled stored its task's waker with something that will call it: the
     /// task now waits on that (several such events in one poll: it waits on the first to come).
@@ -298,6 +303,24 @@ pub enum Event {
     },
     /// `JoinHandle::abort` was called on a task.
     Abort {
+        /// The task.
+        task: TaskKey,
+    },
+    /// A task's poll panicked, right before its `Complete`: what the panic said.
+    Panicked {
+        /// The task.
+        task: TaskKey,
+        /// Index into the recording's strings: the panic's message (`&str` or `String`
+        /// payloads), or `"Box<dyn Any>"` for any other payload.
+        message: u32,
+    },
+    /// A `JoinHandle` took its task's output (or its `JoinError`): the result was retrieved.
+    OutputTaken {
+        /// The task.
+        task: TaskKey,
+    },
+    /// A task's `JoinHandle` was dropped (before or after the task completed).
+    HandleDropped {
         /// The task.
         task: TaskKey,
     },

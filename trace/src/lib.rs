@@ -22,7 +22,7 @@ pub use event::{
 };
 pub use recorder::{
     CHUNK, DEFAULT_CAP, Enter, Listener, Recorder, Recording, current_cause, emit, emit_name,
-    is_recording, with_cause,
+    emit_panic, is_recording, with_cause,
 };
 pub use views::explain::{Narrator, explain};
 pub use views::perfetto::write_chrome_trace;

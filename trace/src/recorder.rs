@@ -21,6 +21,7 @@
 //! Only the runtime thread records: other threads' wakes are reported when the runtime drains
 //! its remote queue ([`Cause::Remote`](crate::Cause::Remote)), so the recorder needs no lock.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ptr;
@@ -54,13 +55,15 @@ pub struct Recorder {
     len: Cell<usize>,
     /// Events dropped past the cap.
     dropped: Cell<u64>,
-    /// Task names, indexed by `Event::Name::name`.
+    /// Interned strings: task names (`Event::Name::name`) and panic messages
+    /// (`Event::Panicked::message`).
     names: RefCell<Vec<Box<str>>>,
     /// Told of every event as it is recorded (the explain mode's narrator), if set.
     listener: RefCell<Option<Listener>>,
 }
 
-/// A function told of every event as it is recorded, with the names interned so far.
+/// A function told of every event as it is recorded, with the strings interned so far (task
+/// names and panic messages).
 pub type Listener = Box<dyn FnMut(&Record, &[Box<str>])>;
 
 /// Everything a recorder collected, in order.
@@ -68,7 +71,8 @@ pub type Listener = Box<dyn FnMut(&Record, &[Box<str>])>;
 pub struct Recording {
     /// Every event kept, in the order it happened.
     pub records: Vec<Record>,
-    /// Task names, indexed by `Event::Name::name`.
+    /// Interned strings: task names (`Event::Name::name`) and panic messages
+    /// (`Event::Panicked::message`).
     pub names: Vec<Box<str>>,
     /// Events dropped because the cap was reached (the latest ones).
     pub dropped: u64,
@@ -240,6 +244,23 @@ pub fn emit_name(task: TaskKey, name: &str) {
     with_current(|recorder| {
         let name = recorder.intern(name);
         recorder.record(Event::Name { task, name });
+    });
+}
+
+/// Reports that `task`'s poll panicked with `payload` (right before its `Complete`). The message
+/// is only read out of the payload when a recorder listens.
+#[inline(always)]
+pub fn emit_panic(task: TaskKey, payload: &(dyn Any + Send)) {
+    with_current(|recorder| {
+        let message = if let Some(text) = payload.downcast_ref::<&str>() {
+            text
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.as_str()
+        } else {
+            "Box<dyn Any>"
+        };
+        let message = recorder.intern(message);
+        recorder.record(Event::Panicked { task, message });
     });
 }
 

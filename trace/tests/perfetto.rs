@@ -88,7 +88,7 @@ fn turn(wait_ns: Option<u64>, reason: WaitReason, unparked: bool, inside: impl F
 fn poll(task: TaskKey, result: PollResult, inside: impl FnOnce()) {
     report(Event::PollStart { task });
     inside();
-    report(Event::PollEnd { task, result });
+    report(Event::PollEnd { task, result, wakers: None });
 }
 
 /// A real clock: the root spawns `#1 names`, `#2 ages` and an unnamed `#3`; `names` sleeps on

@@ -62,7 +62,7 @@ fn poll(task: TaskKey, waits: &[WaitOn], result: PollResult) {
     for &on in waits {
         report(Event::Waits { on });
     }
-    report(Event::PollEnd { task, result });
+    report(Event::PollEnd { task, result, wakers: None });
 }
 
 /// The "names" task's address.
@@ -102,7 +102,7 @@ fn names_ages() -> Recording {
         spawn(AGES, "ages", ages_site());
         report(Event::Waits { on: WaitOn::Join { task: NAMES } });
         report(Event::Waits { on: WaitOn::Join { task: AGES } });
-        report(Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending });
+        report(Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending, wakers: None });
         // A look at I/O between polls that finds nothing: the explain mode says nothing of it.
         report(Event::Park { wait_ns: Some(0), reason: WaitReason::Busy });
         report(Event::Unpark { io_events: 0, unparked: false });
@@ -182,18 +182,18 @@ fn site_status() -> Recording {
         report(Event::Waits { on: WaitOn::Join { task: GOOGLE } });
         report(Event::Waits { on: WaitOn::Join { task: GITHUB } });
         clock.set(40 * US);
-        report(Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending });
+        report(Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending, wakers: None });
         // "google" hands its DNS lookup to the pool; "github" connects.
         report(Event::PollStart { task: GOOGLE });
         report(Event::JobSubmitted { job: 1 });
         report(Event::Waits { on: WaitOn::Job { job: 1 } });
         clock.set(80 * US);
-        report(Event::PollEnd { task: GOOGLE, result: PollResult::Pending });
+        report(Event::PollEnd { task: GOOGLE, result: PollResult::Pending, wakers: None });
         report(Event::PollStart { task: GITHUB });
         report(Event::IoRegistered { fd: 7 });
         report(Event::Waits { on: io(7, Direction::Write) });
         clock.set(150 * US);
-        report(Event::PollEnd { task: GITHUB, result: PollResult::Pending });
+        report(Event::PollEnd { task: GITHUB, result: PollResult::Pending, wakers: None });
         // Nothing to run, no timer: block until a socket or another thread.
         report(Event::Park { wait_ns: None, reason: WaitReason::Idle });
         clock.set(38 * MS);
@@ -214,7 +214,7 @@ fn site_status() -> Recording {
         report(Event::Waits { on: io(8, Direction::Write) });
         report(Event::Waits { on: timeout });
         clock.set(45 * MS + 100 * US);
-        report(Event::PollEnd { task: GOOGLE, result: PollResult::Pending });
+        report(Event::PollEnd { task: GOOGLE, result: PollResult::Pending, wakers: None });
         let next_timer = WaitReason::NextTimer { deadline_ns: 5_045 * MS };
         report(Event::Park { wait_ns: Some(4_999_900 * US), reason: next_timer });
         clock.set(120 * MS);
@@ -231,7 +231,7 @@ fn site_status() -> Recording {
         report(Event::PollStart { task: GOOGLE });
         report(Event::IoDeregistered { fd: 8 });
         clock.set(310 * MS + 300 * US);
-        report(Event::PollEnd { task: GOOGLE, result: PollResult::Ready });
+        report(Event::PollEnd { task: GOOGLE, result: PollResult::Ready, wakers: None });
         report(Event::Complete { task: GOOGLE, outcome: Outcome::Returned });
         wake(TaskKey::ROOT, Cause::Join { task: GOOGLE });
         // #0 main is queued: the reactor only looks, and finds github's answer.
@@ -244,7 +244,7 @@ fn site_status() -> Recording {
         report(Event::PollStart { task: GITHUB });
         report(Event::IoDeregistered { fd: 7 });
         clock.set(311 * MS);
-        report(Event::PollEnd { task: GITHUB, result: PollResult::Ready });
+        report(Event::PollEnd { task: GITHUB, result: PollResult::Ready, wakers: None });
         report(Event::Complete { task: GITHUB, outcome: Outcome::Returned });
         wake(TaskKey::ROOT, Cause::Join { task: GITHUB });
         clock.set(311 * MS + 100 * US);

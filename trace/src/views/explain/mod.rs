@@ -225,7 +225,7 @@ impl Narrator {
                 let task = self.tasks.resolve(task);
                 self.run_queue.poll_start(task);
             }
-            Event::PollEnd { task, result } => {
+            Event::PollEnd { task, result, .. } => {
                 let task = self.tasks.resolve(task);
                 self.run_queue.poll_end(task, result);
                 if task == TaskBook::ROOT && result == PollResult::Ready {

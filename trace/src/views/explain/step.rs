@@ -40,7 +40,7 @@ impl Narrator {
                 None
             }
             Event::Wake { task, cause, queue } => self.wake(at, task, cause, queue),
-            Event::PollEnd { task, result } => self.poll_end(at, task, result),
+            Event::PollEnd { task, result, .. } => self.poll_end(at, task, result),
             Event::Abort { task } => {
                 let task = self.tasks.resolve(task);
                 let by = self.waiting.polled();

@@ -83,12 +83,12 @@ fn an_abort_merges_with_the_wake_that_queues_its_task_to_be_dropped() {
         &[
             (0, spawn(A)),
             (0, Event::PollStart { task: A }),
-            (0, Event::PollEnd { task: A, result: PollResult::Pending }), // #1 idle
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }), // #1 idle
             (0, Event::PollStart { task: TaskKey::ROOT }),
             (0, Event::Abort { task: A }), // held
             (0, Event::Wake { task: A, cause: Cause::Abort, queue: Queue::Local }), // merged
             (0, Event::Abort { task: A }), // again: nothing more happens
-            (0, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending }),
+            (0, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending, wakers: None }),
             (0, Event::Complete { task: A, outcome: Outcome::Cancelled }), // dropped unpolled
         ],
         &[],
@@ -110,7 +110,7 @@ fn a_task_aborting_itself_is_dropped_when_its_poll_returns() {
         &[
             (0, Event::PollStart { task: A }),
             (0, Event::Abort { task: A }), // no wake: it is running
-            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
         ],
         &[],
     );
@@ -122,8 +122,8 @@ fn a_last_poll_merges_with_its_complete() {
     let lines = narrate(
         &[
             (0, Event::PollStart { task: A }),
-            (5, Event::PollEnd { task: A, result: PollResult::Ready }), // held
-            (5, Event::Complete { task: A, outcome: Outcome::Returned }), // merged
+            (5, Event::PollEnd { task: A, result: PollResult::Ready, wakers: None }), // held
+            (5, Event::Complete { task: A, outcome: Outcome::Returned }),             // merged
         ],
         &[],
     );
@@ -136,7 +136,7 @@ fn a_complete_reported_inside_the_poll_merges_too() {
         &[
             (0, Event::PollStart { task: A }),
             (0, Event::Complete { task: A, outcome: Outcome::Panicked }), // told with the poll
-            (0, Event::PollEnd { task: A, result: PollResult::Panicked }),
+            (0, Event::PollEnd { task: A, result: PollResult::Panicked, wakers: None }),
         ],
         &[],
     );
@@ -149,8 +149,8 @@ fn a_last_poll_without_complete_is_told_before_the_next_line() {
     let lines = narrate(
         &[
             (0, Event::PollStart { task: A }),
-            (0, Event::PollEnd { task: A, result: PollResult::Ready }), // held
-            (0, wake),                                                  // said: flushes it
+            (0, Event::PollEnd { task: A, result: PollResult::Ready, wakers: None }), // held
+            (0, wake), // said: flushes it
         ],
         &[],
     );
@@ -167,7 +167,7 @@ fn a_yield_is_told_with_its_poll() {
         &[
             (0, Event::PollStart { task: A }),
             (0, yielded), // its own wake: kept for the poll's line
-            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
         ],
         &[],
     );
@@ -220,7 +220,7 @@ fn a_busy_turn_says_how_many_tasks_are_queued() {
             (0, spawn(C)),                     // 3
             (0, Event::PollStart { task: A }), // 2
             (0, Event::Wake { task: A, cause: Cause::Direct, queue: Queue::WhileRunning }),
-            (0, Event::PollEnd { task: A, result: PollResult::Pending }), // queued again: 3
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }), // queued again: 3
             (0, Event::Complete { task: C, outcome: Outcome::Cancelled }), // dropped unpolled: 2
             (0, Event::Wake { task: TaskKey::ROOT, cause: Cause::Direct, queue: Queue::Local }),
             (1, busy),
@@ -250,11 +250,11 @@ fn a_hand_off_names_the_task_that_made_it() {
             (0, Event::PollStart { task: B }),
             (0, hand_off(A, ChannelNews::Message)), // B sends to A, waiting to receive
             (0, Event::Waits { on: WaitOn::Primitive(channel(ChannelNews::Slot)) }), // full
-            (0, Event::PollEnd { task: B, result: PollResult::Pending }),
+            (0, Event::PollEnd { task: B, result: PollResult::Pending, wakers: None }),
             (0, Event::PollStart { task: A }),
             (0, hand_off(B, ChannelNews::Slot)), // A's receive frees B's slot
             (0, Event::Waits { on: WaitOn::Primitive(channel(ChannelNews::Message)) }),
-            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
             (0, hand_off(A, ChannelNews::Ended)), // outside any poll: the last sender dropped
             (0, hand_off(B, ChannelNews::Closed)),
         ],
@@ -281,7 +281,7 @@ fn reactor_waits_say_why_they_last_as_long_as_they_do() {
         &[
             (0, Event::PollStart { task: A }),
             (0, Event::Waits { on: timer }), // a timer is due at 0.734s
-            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
             park(Some(734_000_000), WaitReason::NextTimer { deadline_ns: 734_000_000 }),
             park(None, WaitReason::Idle),
             park(None, WaitReason::Job),
@@ -308,7 +308,7 @@ fn a_wait_to_a_wheel_slot_is_not_called_a_timer() {
         &[
             (0, Event::PollStart { task: A }),
             (0, Event::Waits { on: timer }), // due at 10 s: the wheel files it in a slot at 8.192 s
-            (0, Event::PollEnd { task: A, result: PollResult::Pending }),
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
             (0, Event::Park { wait_ns: Some(8_192_000_000), reason: next_timer(8_192_000_000) }),
         ],
         &[],

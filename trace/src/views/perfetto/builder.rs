@@ -106,7 +106,7 @@ impl Builder {
                 }
             },
             Event::PollStart { task } => self.poll_start(task),
-            Event::PollEnd { task, result } => self.poll_end(task, result),
+            Event::PollEnd { task, result, .. } => self.poll_end(task, result),
             Event::Wake { task, cause, queue } => self.wake(task, cause, queue),
             Event::Complete { task, outcome } => self.complete(task, outcome),
             Event::Park { wait_ns, reason } => self.park(wait_ns, reason),
@@ -120,7 +120,10 @@ impl Builder {
                 let subject = Some(self.resolve(task));
                 self.mark(self.running_track(), event, subject);
             }
+            // What became of a result is for the debug checks (`diagnose`), not for the trace.
+            Event::OutputTaken { .. } | Event::HandleDropped { .. } => {}
             Event::Waits { .. }
+            | Event::Panicked { .. }
             | Event::TimerFired { .. }
             | Event::IoReady { .. }
             | Event::IoRegistered { .. }

@@ -295,11 +295,11 @@ mod tests {
             &recording(&[
                 (0, Event::Spawn { task: A, location }), // #1 at A
                 (0, Event::PollStart { task: A }),
-                (0, Event::PollEnd { task: A, result: PollResult::Ready }), // #1 done
-                (0, Event::Complete { task: A, outcome: Outcome::Returned }), // A freed
-                (50, Event::Spawn { task: A, location }),                   // #2 reuses A
-                (100, Event::PollStart { task: A }),                        // polls #2
-                (100, Event::PollEnd { task: A, result: PollResult::Pending }),
+                (0, Event::PollEnd { task: A, result: PollResult::Ready, wakers: None }), // #1 done
+                (0, Event::Complete { task: A, outcome: Outcome::Returned }),             // A freed
+                (50, Event::Spawn { task: A, location }), // #2 reuses A
+                (100, Event::PollStart { task: A }),      // polls #2
+                (100, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
             ]),
             80,
         );
@@ -317,10 +317,20 @@ mod tests {
             &recording(&[
                 (0, Event::PollStart { task: TaskKey::ROOT }),
                 (0, Event::Waits { on: WaitOn::Timer { timer: 0, deadline_ns: 20 } }),
-                (10, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Pending }),
+                (
+                    10,
+                    Event::PollEnd {
+                        task: TaskKey::ROOT,
+                        result: PollResult::Pending,
+                        wakers: None,
+                    },
+                ),
                 (20, Event::Wake { task: TaskKey::ROOT, cause: timer, queue: Queue::Local }),
                 (40, Event::PollStart { task: TaskKey::ROOT }),
-                (50, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Ready }),
+                (
+                    50,
+                    Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Ready, wakers: None },
+                ),
             ]),
             80,
         );
@@ -341,9 +351,12 @@ mod tests {
             &recording(&[
                 (0, Event::PollStart { task: TaskKey::ROOT }),
                 (0, Event::Spawn { task: A, location: Location::caller() }),
-                (10, Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Ready }),
+                (
+                    10,
+                    Event::PollEnd { task: TaskKey::ROOT, result: PollResult::Ready, wakers: None },
+                ),
                 (10, Event::PollStart { task: A }), // a task left running after block_on
-                (40, Event::PollEnd { task: A, result: PollResult::Pending }),
+                (40, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
             ]),
             80,
         );

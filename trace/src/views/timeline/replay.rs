@@ -57,7 +57,7 @@ impl Replay {
             }
             Event::Waits { on } => self.waiting.reported(on),
             Event::Wake { task, queue, cause } => self.wake(at, task, queue, cause),
-            Event::PollEnd { task, result } => {
+            Event::PollEnd { task, result, .. } => {
                 let task = self.tasks.resolve(task);
                 let next = self.after_poll(task, result);
                 self.enter(task, at, next);
