@@ -188,7 +188,9 @@ impl JoinError {
         JoinError { repr: Repr::Cancelled }
     }
 
+    /// A panic caught in a task's poll or destructor; the trace hears what it said.
     pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        trace::emit_panic(&*payload);
         JoinError { repr: Repr::Panicked(payload) }
     }
 

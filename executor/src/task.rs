@@ -219,6 +219,11 @@ impl TaskRef {
     ///
     /// Returns how the poll ended, or `None` if the task had been aborted and was dropped without
     /// a poll. The run loop ignores it; `Executor::step` reports it (`step.rs`).
+    ///
+    /// Always inlined: the run loop is the one call that matters, and left to itself the compiler
+    /// stopped inlining this once its trace points grew (each yield then paid a call and about
+    /// 16 instructions more: BENCHMARKS.md, issue 11).
+    #[inline(always)]
     pub(crate) fn run(self, core: &Core) -> Option<PollResult> {
         let header = self.header();
         if header.state.transition_to_running() == ToRunning::Cancel {
@@ -376,10 +381,7 @@ impl<F: Future> Task<F> {
             let (result, polled) = match polled {
                 Ok(Poll::Pending) => return PollResult::Pending,
                 Ok(Poll::Ready(output)) => (Ok(output), PollResult::Ready),
-                Err(payload) => {
-                    trace::emit_panic(task.key(), &*payload);
-                    (Err(JoinError::panicked(payload)), PollResult::Panicked)
-                }
+                Err(payload) => (Err(JoinError::panicked(payload)), PollResult::Panicked),
             };
             // SAFETY: exclusive access (caller's contract); the stage holds the future.
             unsafe { Self::finish(stage, result) };

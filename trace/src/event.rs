@@ -306,10 +306,10 @@ pub enum Event {
         /// The task.
         task: TaskKey,
     },
-    /// A task's poll panicked, right before its `Complete`: what the panic said.
+    /// A task's future panicked, in a poll or in its destructor: what the panic said. It belongs
+    /// to the task of the next `Complete` (which says `Panicked`), and carries no key of its own
+    /// so that it can be reported where the panic becomes a `JoinError`, off the poll's path.
     Panicked {
-        /// The task.
-        task: TaskKey,
         /// Index into the recording's strings: the panic's message (`&str` or `String`
         /// payloads), or `"Box<dyn Any>"` for any other payload.
         message: u32,

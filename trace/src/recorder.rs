@@ -247,10 +247,12 @@ pub fn emit_name(task: TaskKey, name: &str) {
     });
 }
 
-/// Reports that `task`'s poll panicked with `payload` (right before its `Complete`). The message
-/// is only read out of the payload when a recorder listens.
-#[inline(always)]
-pub fn emit_panic(task: TaskKey, payload: &(dyn Any + Send)) {
+/// Reports that a task's future panicked with `payload` (before its `Complete`). The message
+/// is only read out of the payload when a recorder listens. Wholly out of line, check included:
+/// a panic is rare, and the poll function that calls this stays as small as it was.
+#[cold]
+#[inline(never)]
+pub fn emit_panic(payload: &(dyn Any + Send)) {
     with_current(|recorder| {
         let message = if let Some(text) = payload.downcast_ref::<&str>() {
             text
@@ -260,7 +262,7 @@ pub fn emit_panic(task: TaskKey, payload: &(dyn Any + Send)) {
             "Box<dyn Any>"
         };
         let message = recorder.intern(message);
-        recorder.record(Event::Panicked { task, message });
+        recorder.record(Event::Panicked { message });
     });
 }
 
