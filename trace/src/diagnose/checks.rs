@@ -29,6 +29,9 @@ pub enum WarningKind {
     UnretrievedFailure,
     /// A task woke itself poll after poll while nothing else in the runtime progressed.
     SelfWakeStorm,
+    /// The runtime was about to block forever: nothing it waits for can happen. Raised by the
+    /// runtime, which knows when it is about to block, from [`Diagnostics::hang`](super::Diagnostics::hang).
+    Hang,
 }
 
 impl WarningKind {
@@ -39,6 +42,7 @@ impl WarningKind {
             WarningKind::SlowPoll => "slow poll",
             WarningKind::UnretrievedFailure => "unretrieved failure",
             WarningKind::SelfWakeStorm => "self-wake storm",
+            WarningKind::Hang => "hang",
         }
     }
 }
