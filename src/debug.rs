@@ -47,8 +47,7 @@ pub const DEBUG_ENV: &str = "CASHIER_DEBUG";
 /// What the hang check does when the runtime is about to block forever.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OnHang {
-    /// Print the task dump to standard error and panic out of `block_on`, with a message
-    /// that says why (default).
+    /// Panic out of `block_on` with a message that says why and holds the task dump (default).
     #[default]
     Panic,
     /// Report it as a [`WarningKind::Hang`] warning, once, then block as the program asked.
@@ -269,10 +268,7 @@ impl Checker {
              that will never finish.\n{dump}"
         );
         match self.on_hang {
-            OnHang::Panic => {
-                eprintln!("cashier debug check: hang: {message}");
-                panic!("cashier debug check: hang: {message}");
-            }
+            OnHang::Panic => panic!("cashier debug check: hang: {message}"),
             OnHang::Report if !self.hang_reported.replace(true) => {
                 let text = message;
                 self.report(vec![Warning {

@@ -5,9 +5,11 @@
 //! field and a person can print it:
 //!
 //! ```text
-//! task          spawned at              state  age     polls  busy      waits on
-//! #0 main       -                       idle   0 ns    1      15 µs     the JoinHandle of #1 "cook"
-//! #1 "cook"     tests/debug_checks.rs:40  idle   0 ns  1      4.2 µs    a channel message
+//! 3 live tasks:
+//! task        spawned at              state  age   polls  busy      waits on
+//! #0 main     -                       idle   0 ns  1      2.945 µs  the JoinHandle of #5 "stuck"
+//! #1 "later"  tests/zz_scratch.rs:7   idle   0 ns  1      2.544 µs  nothing holds its waker: it will never run again
+//! #5 "stuck"  tests/zz_scratch.rs:12  idle   0 ns  1      3.876 µs  a channel message
 //! ```
 //!
 //! # What a task waits on
