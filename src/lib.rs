@@ -47,6 +47,7 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
+mod debug;
 mod runtime;
 pub mod step;
 mod watch;
@@ -56,6 +57,8 @@ pub use cashier_executor::{
     try_gather, yield_now,
 };
 pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
+pub use cashier_trace::{Warning, WarningKind};
+pub use debug::{DEBUG_ENV, DebugChecks, Dump, OnHang};
 pub use runtime::{Builder, Runtime, run};
 pub use watch::{TRACE_ENV, Trace};
 
@@ -80,12 +83,14 @@ pub mod net {
 
 /// Tasks and combinators: handles, errors, and the futures returned by the task functions.
 pub mod task {
+    pub use crate::debug::{Dump, dump};
     pub use cashier_executor::task_builder::Builder;
     pub use cashier_executor::{
         AsCompleted, Either, Gather, GatherTuple, JoinError, JoinHandle, JoinSet, Race, Select,
         TryGather, YieldNow, as_completed, gather, race, select, spawn, try_gather, yield_now,
     };
     pub use cashier_reactor::{BlockingError, ToThread, to_thread};
+    pub use cashier_trace::{DumpRow, TaskState};
 }
 
 #[doc(no_inline)]

@@ -10,11 +10,13 @@
 
 use std::future::Future;
 use std::io;
+use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_executor::{Executor, JoinHandle, Park, Unpark};
 use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
 
+use crate::debug::{Checker, DebugChecks, Dump};
 use crate::watch::{Session, Trace};
 
 /// A single-threaded runtime: asyncio's event loop.
@@ -55,6 +57,8 @@ pub struct Builder {
     config: ReactorConfig,
     /// What to record and show; `None`: what `CASHIER_TRACE` says, if anything.
     trace: Option<Trace>,
+    /// The debug checks; `None`: what `CASHIER_DEBUG` says, else the default.
+    checks: Option<DebugChecks>,
 }
 
 impl Builder {
@@ -88,25 +92,62 @@ impl Builder {
         self
     }
 
+    /// Turns the debug checks on or off (`true`, `false`), or sets them
+    /// ([`DebugChecks`]: limits, where warnings go, what a hang does). They report, as the
+    /// program runs, the mistakes async code is prone to: a task that returned `Pending` with
+    /// nothing left to wake it (lost waker), a poll that held the thread over 100 ms (slow
+    /// poll), a task that panicked with nobody to hear it (unretrieved failure), a task waking
+    /// itself in a loop while nothing progresses (self-wake storm), and a runtime about to
+    /// block forever (hang: panics out of `block_on` with the task dump). They also fill the
+    /// task dump ([`Runtime::dump`], [`task::dump`](crate::task::dump)).
+    ///
+    /// Without this, `CASHIER_DEBUG` decides (`1` on, `0` off, [`DebugChecks::from_env`]); without
+    /// that, they are off. They cost what a trace with the explain mode costs, less the
+    /// printing: every runtime event goes through the recorder's listener to a task table.
+    /// Measured on this crate's whole test suite in a debug build (`cargo test --workspace`,
+    /// already compiled, two shared cores): 24.19 s without the checks, 24.40 s with
+    /// `CASHIER_DEBUG=1` (once a poll reporting 100,000 sleeps no longer cost quadratic time in
+    /// `Waiting`); the suite's time is mostly real waits and child processes. Cheap in time, but
+    /// off by default, even in debug builds: the task table keeps a row for every task ever
+    /// spawned (as the trace views' task book does), so a long-running debug build that spawns a
+    /// task per request would grow without bound; and the hang check turns a hang into a panic,
+    /// which a program should ask for. Turn them on while developing, and in CI (this crate's CI
+    /// runs its suite once more with `CASHIER_DEBUG=1`).
+    ///
+    /// ```
+    /// let mut runtime = cashier::Runtime::builder().debug_checks(true).build()?;
+    /// runtime.block_on(async { cashier::spawn(async { "served" }).await.unwrap() });
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn debug_checks(mut self, checks: impl Into<DebugChecks>) -> Builder {
+        self.checks = Some(checks.into());
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
-    /// If the OS refuses an event queue (out of file descriptors), if `CASHIER_TRACE` is
-    /// malformed, or if the trace file cannot be created (its path is named).
+    /// If the OS refuses an event queue (out of file descriptors), if `CASHIER_TRACE` or
+    /// `CASHIER_DEBUG` is malformed, or if the trace file cannot be created (its path is named).
     pub fn build(self) -> io::Result<Runtime> {
         let trace = match self.trace {
-            Some(trace) => Some(trace),
-            None => Trace::from_env()?,
+            Some(trace) => trace,
+            None => Trace::from_env()?.unwrap_or_default(),
+        };
+        let checks = match self.checks {
+            Some(checks) => checks,
+            None => DebugChecks::from_env()?.unwrap_or_else(DebugChecks::off),
         };
         let reactor = Reactor::new(self.config)?;
-        let watch = match trace.filter(Trace::is_on) {
-            Some(trace) => {
-                let handle = reactor.handle().clone();
-                Some(Session::start(trace, Box::new(move || handle.clock_nanos()))?)
-            }
-            None => None,
+        let watch = if trace.is_on() || checks.is_on() {
+            let handle = reactor.handle().clone();
+            Some(Session::start(trace, &checks, move || handle.clock_nanos())?)
+        } else {
+            None
         };
-        Ok(Runtime { executor: Executor::with_park(ReactorPark { reactor }), watch })
+        let hang_check =
+            watch.as_ref().map(Session::checker).filter(|checker| checker.checks()).map(Rc::clone);
+        Ok(Runtime { executor: Executor::with_park(ReactorPark { reactor, hang_check }), watch })
     }
 }
 
@@ -132,18 +173,21 @@ impl Runtime {
         // (one inside `Recorder::scope`'s closure) the compiler stopped inlining it, and
         // `ping_pong` lost a sixth of its speed (BENCHMARKS.md, issue 10).
         // SAFETY: the guard is a local of this function, dropped when it returns or unwinds.
-        let _recording = self.watch.as_ref().map(|session| unsafe { session.enter() });
+        let _recording = self.watch.as_ref().and_then(|session| unsafe { session.enter() });
         self.executor.block_on(future)
     }
 
     /// Spawns a task that starts running at the next [`Runtime::block_on`] or
-    /// [`Runtime::step`]. Inside a task, use [`cashier::spawn`](crate::spawn).
+    /// [`Runtime::step`]. Inside a task, use [`cashier::spawn`](crate::spawn). A watched runtime
+    /// records the spawn, so that its views and checks know the task by number and location.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
+        // SAFETY: the guard is a local of this function, dropped when it returns or unwinds.
+        let _recording = self.watch.as_ref().and_then(|session| unsafe { session.enter() });
         self.executor.spawn(future)
     }
 
@@ -163,12 +207,32 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
+        // SAFETY: the guard is a local of this function, dropped when it returns or unwinds.
+        let _recording = self.watch.as_ref().and_then(|session| unsafe { session.enter() });
         cashier_executor::task_builder::Builder::new().name(name).spawn_on(future, &self.executor)
     }
 
     /// The number of spawned tasks that have not completed.
     pub fn alive_tasks(&self) -> usize {
         self.executor.alive_tasks()
+    }
+
+    /// Every live task: its number, name, spawn location, state, age, polls, time busy and
+    /// what it waits on, when the runtime is watched ([`Builder::debug_checks`], or a trace);
+    /// otherwise the number of live tasks and how to get the rest. Prints as a table. Inside
+    /// a task, use [`task::dump`](crate::task::dump).
+    ///
+    /// ```
+    /// let mut runtime = cashier::Runtime::builder().debug_checks(true).build()?;
+    /// let _order = runtime.spawn_named("order", std::future::pending::<()>());
+    /// runtime.block_on(cashier::yield_now());
+    /// let dump = runtime.dump();
+    /// assert_eq!(dump.task("order").unwrap().polls, 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn dump(&self) -> Dump {
+        let checker = self.watch.as_ref().map(|session| &**session.checker());
+        Dump::new(Some(self.alive_tasks()), checker)
     }
 
     /// What the reactor has done so far (turns, events, timers fired, clock jumps).
@@ -235,10 +299,20 @@ pub fn run<F: Future>(future: F) -> F::Output {
 pub(crate) struct ReactorPark {
     /// The reactor, owned by the runtime through the executor.
     reactor: Reactor,
+    /// The debug checks, when on: asked before a park that could last forever (`debug.rs`).
+    hang_check: Option<Rc<Checker>>,
 }
 
 impl Park for ReactorPark {
     fn park(&mut self, timeout: Option<Duration>) {
+        // The hang check: only a park with no timeout, and with the checks on, asks the reactor
+        // whether it expects anything; nothing else on this path changes when they are off.
+        if timeout.is_none()
+            && let Some(checker) = &self.hang_check
+            && !self.reactor.expects_events()
+        {
+            checker.idle_forever();
+        }
         if let Err(error) = self.reactor.turn(timeout) {
             // epoll_wait fails only on a broken epoll fd or bad arguments: not recoverable.
             panic!("cashier: the reactor could not wait for events: {error}");

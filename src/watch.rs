@@ -12,6 +12,13 @@
 //!
 //! The settings come from [`Builder::trace`](crate::Builder::trace), or, for any program that
 //! uses cashier, from the `CASHIER_TRACE` environment variable ([`Trace::from_env`]).
+//!
+//! The debug checks (`debug.rs`) are watchers too: a session is started when either a view or
+//! the checks are asked for. The recorder has one listener, so the session chains the explain
+//! narrator and the checks' `Checker` in it; the checker is always there (it also serves the task
+//! dump of a traced runtime) and reports warnings only when the checks are on. Records are kept
+//! only for the views drawn at the end (Perfetto, the timeline): a session for the explain mode
+//! or the checks alone keeps none (cap 0), and says nothing of events dropped.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -20,6 +27,8 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use cashier_trace::{DEFAULT_CAP, Enter, Narrator, Recorder};
+
+use crate::debug::{Checker, DebugChecks, DumpScope};
 
 /// The environment variable read by [`Trace::from_env`].
 pub const TRACE_ENV: &str = "CASHIER_TRACE";
@@ -131,7 +140,7 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
 }
 
-/// A runtime being watched: the recorder, and where its views go.
+/// A runtime being watched: the recorder, and where its views and checks go.
 pub(crate) struct Session {
     /// Collects the events while `block_on` runs.
     recorder: Recorder,
@@ -141,15 +150,30 @@ pub(crate) struct Session {
     timeline: bool,
     /// The explain mode's narrator, shared with the recorder's listener.
     narrator: Option<Rc<RefCell<Narrator>>>,
+    /// The task table and the debug checks, shared with the recorder's listener.
+    checker: Rc<Checker>,
+}
+
+/// Makes a session current on this thread (its recorder, and its checker for the task dump)
+/// until dropped.
+pub(crate) struct Entered<'a> {
+    /// The recorder's guard.
+    _recording: Enter<'a>,
+    /// The task dump's guard.
+    _dump: DumpScope,
 }
 
 impl Session {
-    /// Starts watching with `trace`'s settings, reading time from `clock` (nanoseconds of the
-    /// runtime's clock). Creates the Perfetto file now.
+    /// Starts watching with `trace`'s views and `checks`, reading time from `clock`
+    /// (nanoseconds of the runtime's clock). Creates the Perfetto file now.
     ///
     /// # Errors
     /// If the Perfetto file cannot be created, naming its path.
-    pub(crate) fn start(trace: Trace, clock: Box<dyn Fn() -> u64>) -> io::Result<Session> {
+    pub(crate) fn start(
+        trace: Trace,
+        checks: &DebugChecks,
+        clock: impl Fn() -> u64 + Clone + 'static,
+    ) -> io::Result<Session> {
         let perfetto = match trace.perfetto {
             Some(path) => {
                 let file = File::create(&path).map_err(|error| {
@@ -162,45 +186,67 @@ impl Session {
             }
             None => None,
         };
-        let recorder = Recorder::new(trace.cap, clock);
+        // Only the views drawn at the end read the records; the listeners see them live.
+        let cap = if perfetto.is_some() || trace.timeline { trace.cap } else { 0 };
+        let recorder = Recorder::new(cap, Box::new(clock.clone()));
         let origin_ns = recorder.origin_ns();
         let narrator = trace.explain.then(|| Rc::new(RefCell::new(Narrator::new(origin_ns))));
-        if let Some(narrator) = &narrator {
-            let narrator = Rc::clone(narrator);
-            recorder.set_listener(Box::new(move |record, names| {
-                if let Some(line) = narrator.borrow_mut().narrate(record, names) {
-                    eprintln!("{line}");
-                }
-            }));
-        }
-        Ok(Session { recorder, perfetto, timeline: trace.timeline, narrator })
+        let checker = Rc::new(Checker::new(checks, origin_ns, Box::new(clock)));
+        let (told, checked) = (narrator.clone(), Rc::clone(&checker));
+        recorder.set_listener(Box::new(move |record, names| {
+            if let Some(narrator) = &told
+                && let Some(line) = narrator.borrow_mut().narrate(record, names)
+            {
+                eprintln!("{line}");
+            }
+            checked.see(record, names);
+        }));
+        Ok(Session { recorder, perfetto, timeline: trace.timeline, narrator, checker })
     }
 
-    /// Makes the recorder current on this thread until the guard is dropped.
+    /// The task table and the checks.
+    pub(crate) fn checker(&self) -> &Rc<Checker> {
+        &self.checker
+    }
+
+    /// Makes the recorder current on this thread until the guard is dropped, unless another
+    /// recorder already is: a caller that made its own recorder current around the runtime's
+    /// calls (a stepper reading names, a test) keeps it, and this session sees nothing then.
     ///
     /// # Safety
     /// As [`Recorder::enter`]: the guard must be dropped, not leaked.
-    pub(crate) unsafe fn enter(&self) -> Enter<'_> {
+    pub(crate) unsafe fn enter(&self) -> Option<Entered<'_>> {
+        if cashier_trace::is_recording() {
+            return None;
+        }
         // SAFETY: forwarded to our caller.
-        unsafe { self.recorder.enter() }
+        let recording = unsafe { self.recorder.enter() };
+        Some(Entered { _recording: recording, _dump: DumpScope::enter(&self.checker) })
     }
 
     /// Runs `f` with the recorder current on this thread (`Runtime::step`: a call short enough
-    /// to wrap in a closure, unlike `block_on`'s).
+    /// to wrap in a closure, unlike `block_on`'s), unless another recorder already is (see
+    /// [`Session::enter`]).
     pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        if cashier_trace::is_recording() {
+            return f();
+        }
+        let _dump = DumpScope::enter(&self.checker);
         self.recorder.scope(f)
     }
 
     /// Writes what was asked for; a file that cannot be written is reported on standard error
     /// (this runs when the runtime is dropped, which has no way to return an error).
     pub(crate) fn finish(self) {
+        self.checker.finish();
         if let Some(narrator) = &self.narrator
             && let Some(line) = narrator.borrow_mut().finish()
         {
             eprintln!("{line}");
         }
         let recording = self.recorder.take();
-        if recording.dropped > 0 {
+        let kept_records = self.perfetto.is_some() || self.timeline; // otherwise the cap is 0
+        if recording.dropped > 0 && kept_records {
             eprintln!(
                 "cashier trace: {} events dropped after the first {} (the cap); raise it with \
                  `Trace::cap`",

@@ -362,6 +362,12 @@ impl<P: Park> Drop for Executor<P> {
     }
 }
 
+/// The number of spawned tasks of the executor running on this thread that have not completed,
+/// or `None` outside `block_on` and `step` (the task dump's count, `cashier::task::dump`).
+pub fn alive_tasks_here() -> Option<usize> {
+    context::with_core(|core| core.owned.len())
+}
+
 /// Spawns a task on the executor running on this thread: asyncio's `create_task`.
 ///
 /// The future need not be `Send`: it only ever runs on this thread. It starts running at the

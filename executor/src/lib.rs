@@ -85,7 +85,7 @@ pub use combinators::{
     TryGather, as_completed, gather, race, select, try_gather,
 };
 pub use context::in_runtime;
-pub use executor::{EVENT_INTERVAL, Executor, spawn};
+pub use executor::{EVENT_INTERVAL, Executor, alive_tasks_here, spawn};
 pub use join::{JoinError, JoinHandle};
 pub use park::{Park, ThreadPark, Unpark};
 pub use step::Step;

@@ -36,7 +36,7 @@ impl fmt::Debug for TaskKey {
 }
 
 /// The direction of a socket's readiness.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// Readable (or closed for reading).
     Read,
@@ -45,7 +45,7 @@ pub enum Direction {
 }
 
 /// A synchronization primitive of `cashier::sync`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Primitive {
     /// `mpsc`, and what it handed over or what a task waits on it for: one channel wakes its
     /// receiver and its senders for different news.
@@ -66,7 +66,7 @@ pub enum Primitive {
 /// [`Ended`](ChannelNews::Ended) news; a sender on a full bounded channel waits for a
 /// [`Slot`](ChannelNews::Slot) and is woken by one, or by the [`Closed`](ChannelNews::Closed)
 /// news. A task never reports waiting on `Ended` or `Closed`: those only answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChannelNews {
     /// A message was queued (a send woke the receiver).
     Message,
@@ -174,7 +174,7 @@ pub enum Queue {
 
 /// What a pending future arranged to be woken by: reported by the leaf future (a sleep, a
 /// socket, a `to_thread` job, a primitive, a `JoinHandle`) when it stores its task's waker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WaitOn {
     /// A timer of the wheel.
     Timer {

@@ -9,6 +9,9 @@
 //!
 //! Nobody watching costs one thread-local read per reported point: see `recorder.rs`.
 
+/// Debug checks (lost wakers, slow polls, unretrieved failures, self-wake storms) and the task
+/// dump, fed by the same records as the views.
+mod diagnose;
 mod event;
 mod recorder;
 /// The views of a recording: explain mode (plain English, one line per decision of the runtime),
@@ -16,6 +19,7 @@ mod recorder;
 /// (the Trace Event Format, with tracks, arrows, counters).
 mod views;
 
+pub use diagnose::{Diagnostics, DumpRow, Limits, TaskDump, TaskState, Warning, WarningKind};
 pub use event::{
     Cause, ChannelNews, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey,
     WaitOn, WaitReason,

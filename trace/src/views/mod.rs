@@ -32,11 +32,11 @@
 //! - **Deterministic.** The text follows from the records alone; no clock, no hash order.
 
 pub(crate) mod explain;
-mod origin;
+pub(crate) mod origin;
 pub(crate) mod perfetto;
 mod run_queue;
-mod task_book;
+pub(crate) mod task_book;
 pub(crate) mod timeline;
 mod turn;
-mod waiting;
-mod words;
+pub(crate) mod waiting;
+pub(crate) mod words;

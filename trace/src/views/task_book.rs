@@ -100,6 +100,11 @@ impl TaskBook {
         self.entries[task].key
     }
 
+    /// Entry `task`'s spawn number (0 for `#0 main`), if its `Spawn` was recorded.
+    pub(crate) fn number(&self, task: usize) -> Option<u64> {
+        self.entries[task].number
+    }
+
     /// Entry `task`'s name, if it was given one.
     pub(crate) fn name_of(&self, task: usize) -> Option<&str> {
         self.entries[task].name.as_deref()

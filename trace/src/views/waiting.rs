@@ -16,7 +16,7 @@
 //!   reports nothing leaves the rest waiting on what they reported before.
 //! - Tasks are [`TaskBook`](super::task_book::TaskBook) indices, resolved by the caller.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::event::{Cause, Outcome, WaitOn};
 
@@ -26,6 +26,8 @@ pub(crate) struct PollSoFar {
     pub(crate) task: usize,
     /// What it reported waiting on during this poll, in order, each once.
     pub(crate) waits: Vec<WaitOn>,
+    /// The same, to keep each once in constant time (a poll may report 100,000 sleeps).
+    reported: HashSet<WaitOn>,
     /// The cause of a wake it made to itself during this poll (a yield), if any.
     pub(crate) woke_itself: Option<Cause>,
     /// How it completed, if its `Complete` was reported before its `PollEnd`.
@@ -48,7 +50,13 @@ impl Waiting {
 
     /// `PollStart`: `task`'s poll is under way (one still open is forgotten: its end was lost).
     pub(crate) fn poll_start(&mut self, task: usize) {
-        self.poll = Some(PollSoFar { task, waits: Vec::new(), woke_itself: None, completed: None });
+        self.poll = Some(PollSoFar {
+            task,
+            waits: Vec::new(),
+            reported: HashSet::new(),
+            woke_itself: None,
+            completed: None,
+        });
     }
 
     /// The task being polled, if any.
@@ -59,7 +67,7 @@ impl Waiting {
     /// `Waits`: the polled task reports waiting on `on` (kept once).
     pub(crate) fn reported(&mut self, on: WaitOn) {
         if let Some(poll) = &mut self.poll
-            && !poll.waits.contains(&on)
+            && poll.reported.insert(on)
         {
             poll.waits.push(on);
         }

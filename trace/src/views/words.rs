@@ -12,7 +12,7 @@
 //! - Every function is pure: the same nanoseconds give the same text.
 
 use super::run_queue::Ready;
-use crate::event::{Direction, Outcome};
+use crate::event::{ChannelNews, Direction, Outcome, Primitive};
 
 /// `"  0.734s  "`: a line's time stamp, [`seconds`] right-aligned to seven characters, then two
 /// spaces.
@@ -89,6 +89,20 @@ pub(crate) fn direction_word(direction: Direction) -> &'static str {
     match direction {
         Direction::Read => "readable",
         Direction::Write => "writable",
+    }
+}
+
+/// What a task waiting on `primitive` waits for.
+pub(crate) fn waits_word(primitive: Primitive) -> &'static str {
+    match primitive {
+        Primitive::Channel(ChannelNews::Message) => "a channel message",
+        Primitive::Channel(ChannelNews::Slot) => "a channel slot",
+        // Never reported as waited on: only a wake's news.
+        Primitive::Channel(ChannelNews::Ended | ChannelNews::Closed) => "a channel",
+        Primitive::Oneshot => "a oneshot",
+        Primitive::Semaphore => "a semaphore permit",
+        Primitive::Event => "an event",
+        Primitive::Mutex => "a mutex",
     }
 }
 

@@ -12,7 +12,7 @@ use crate::event::{
 };
 use crate::views::task_book::{TaskBook, name_at};
 use crate::views::turn::{Because, Turn, TurnDid};
-use crate::views::words::{direction_word, millis, outcome_word, ready_words, seconds};
+use crate::views::words::{direction_word, millis, outcome_word, ready_words, seconds, waits_word};
 
 impl Narrator {
     /// Learns from one record; returns its line, or holds one in `self.held`.
@@ -245,20 +245,6 @@ pub(super) fn turn_words(turn: &Turn) -> String {
              is ready",
             seconds(planned_ns)
         ),
-    }
-}
-
-/// What a task waiting on `primitive` waits for.
-fn waits_word(primitive: Primitive) -> &'static str {
-    match primitive {
-        Primitive::Channel(ChannelNews::Message) => "a channel message",
-        Primitive::Channel(ChannelNews::Slot) => "a channel slot",
-        // Never reported as waited on: only a wake's news.
-        Primitive::Channel(ChannelNews::Ended | ChannelNews::Closed) => "a channel",
-        Primitive::Oneshot => "a oneshot",
-        Primitive::Semaphore => "a semaphore permit",
-        Primitive::Event => "an event",
-        Primitive::Mutex => "a mutex",
     }
 }
 

@@ -1,0 +1,223 @@
+//! The task dump: every live task in a table (what it is doing, for how long, on what it waits),
+//! and the hang verdict read from the same rows.
+//!
+//! A dump is a value ([`TaskDump`]) that prints as a table, so that a test can read it field by
+//! field and a person can print it:
+//!
+//! ```text
+//! 3 live tasks:
+//! task        spawned at              state  age   polls  busy      waits on
+//! #0 main     -                       idle   0 ns  1      2.945 µs  the JoinHandle of #5 "stuck"
+//! #1 "later"  tests/zz_scratch.rs:7   idle   0 ns  1      2.544 µs  nothing holds its waker: it will never run again
+//! #5 "stuck"  tests/zz_scratch.rs:12  idle   0 ns  1      3.876 µs  a channel message
+//! ```
+//!
+//! # What a task waits on
+//!
+//! What its last `Pending` poll reported (`Waits`), less what a wake answered since
+//! (`waiting.rs`). A task that reported nothing is told by its waker count: none out means
+//! nothing holds its waker (it will never run again); some out means something that reports no
+//! event holds it (a hand-written future, a foreign library, another thread).
+//!
+//! # The hang verdict
+//!
+//! [`Diagnostics::hang`](super::Diagnostics::hang) is asked by the runtime when it is about to
+//! block with no timer, socket or `to_thread` job to wait for. It finds a hang only if every
+//! live task (and `#0 main`) is idle and waits only on things of this runtime that no other
+//! thread can touch: a `cashier::sync` primitive (`Rc`-based, `!Send`), another task's
+//! `JoinHandle` (`!Send`), or nothing at all (no waker out). A task that reported nothing but
+//! has waker clones out may be woken by a thread the runtime does not know of, and `#0 main`'s
+//! wakers are not counted, so either makes the verdict "not proven".
+
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+use super::Diagnostics;
+use super::table::{Row, TaskState};
+use crate::event::WaitOn;
+use crate::views::task_book::TaskBook;
+use crate::views::words::{direction_word, duration_short, outcome_word, seconds, waits_word};
+
+/// A table of every live task, as the debug checks' records tell it (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDump {
+    /// One row per live task, `#0 main` first (while `block_on` runs), then in spawn order.
+    pub tasks: Vec<DumpRow>,
+}
+
+/// One live task of a [`TaskDump`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DumpRow {
+    /// Its spawn number (`#3`), 0 for `#0 main`; `None` if its spawn was not recorded.
+    pub id: Option<u64>,
+    /// The label the views give it: `#3 "google"`, `#0 main`.
+    pub label: String,
+    /// Its name, if it was given one (`task::Builder::name`).
+    pub name: Option<String>,
+    /// Where it was spawned (`None` for `#0 main`).
+    pub spawned_at: Option<&'static Location<'static>>,
+    /// What it is doing.
+    pub state: TaskState,
+    /// How long since it was spawned, on the runtime's clock (virtual when paused).
+    pub age: Duration,
+    /// Polls begun.
+    pub polls: u64,
+    /// Real time spent inside its polls.
+    pub busy: Duration,
+    /// Real time spent queued, between being woken and being polled.
+    pub scheduled: Duration,
+    /// What it waits on, in words: `timer #5 (due 0.734s)`, `fd 7 readable`, `to_thread job 2`,
+    /// `a channel message`, `the JoinHandle of #2 "cook"`, `nothing holds its waker ...`.
+    pub waits_on: String,
+}
+
+impl Diagnostics {
+    /// Every live task now, `now_ns` being the runtime's clock on the records' scale (nanoseconds
+    /// since the recording began), for the ages.
+    pub fn dump(&self, now_ns: u64) -> TaskDump {
+        let tasks = self
+            .table
+            .iter()
+            .filter(|(_, row)| row.is_live())
+            .map(|(task, row)| self.dump_row(task, row, now_ns))
+            .collect();
+        TaskDump { tasks }
+    }
+
+    /// The dump of a runtime that cannot progress by itself, if its records prove it cannot:
+    /// asked when the runtime is about to block with no timer, socket or job to wait for (see
+    /// the module doc for what is proven and what is not). `now_ns` as for [`Diagnostics::dump`].
+    pub fn hang(&self, now_ns: u64) -> Option<TaskDump> {
+        let stuck =
+            self.table.iter().filter(|(_, row)| row.is_live()).all(|(task, row)| {
+                row.state == TaskState::Idle && self.waits_inside(task, row.wakers)
+            });
+        let root_active = self.table.get(TaskBook::ROOT).is_some_and(Row::is_live);
+        (stuck && root_active).then(|| self.dump(now_ns))
+    }
+
+    /// Whether idle `task`, with `wakers` out, waits only on things no other thread can touch.
+    fn waits_inside(&self, task: usize, wakers: Option<u32>) -> bool {
+        match self.waiting.of(task) {
+            Some(waits) if !waits.is_empty() => {
+                waits.iter().all(|on| matches!(on, WaitOn::Primitive(_) | WaitOn::Join { .. }))
+            }
+            _ => wakers == Some(0),
+        }
+    }
+
+    /// The dump's row of `task`.
+    fn dump_row(&self, task: usize, row: &Row, now_ns: u64) -> DumpRow {
+        DumpRow {
+            id: self.tasks.number(task),
+            label: self.tasks.label(task),
+            name: self.tasks.name_of(task).map(str::to_string),
+            spawned_at: self.tasks.location(task),
+            state: row.state,
+            age: Duration::from_nanos(now_ns.saturating_sub(row.spawned_ns)),
+            polls: row.polls,
+            busy: Duration::from_nanos(row.busy_ns),
+            scheduled: Duration::from_nanos(row.scheduled_ns),
+            waits_on: self.waits_words(task, row),
+        }
+    }
+
+    /// What `task` waits on, in words (see the module doc).
+    fn waits_words(&self, task: usize, row: &Row) -> String {
+        match row.state {
+            TaskState::Queued => return "nothing: queued to run".into(),
+            TaskState::Running => return "nothing: running now".into(),
+            TaskState::Complete(outcome) => return format!("nothing: {}", outcome_word(outcome)),
+            TaskState::Idle => {}
+        }
+        match (self.waiting.of(task), row.wakers) {
+            (Some(waits), _) if !waits.is_empty() => {
+                let words: Vec<String> = waits.iter().map(|on| self.wait_words(*on)).collect();
+                words.join(", ")
+            }
+            (_, Some(0)) => "nothing holds its waker: it will never run again".into(),
+            (_, Some(clones)) => format!(
+                "something that reports no event ({clones} waker clone{} out)",
+                if clones == 1 { "" } else { "s" }
+            ),
+            (_, None) => "something that reports no event".into(),
+        }
+    }
+
+    /// One thing a task waits on, in words.
+    fn wait_words(&self, on: WaitOn) -> String {
+        match on {
+            WaitOn::Timer { timer, deadline_ns } => {
+                format!("timer #{timer} (due {})", seconds(deadline_ns))
+            }
+            WaitOn::Io { fd, direction } => format!("fd {fd} {}", direction_word(direction)),
+            WaitOn::Job { job } => format!("to_thread job {job}"),
+            WaitOn::Primitive(primitive) => waits_word(primitive).to_string(),
+            WaitOn::Join { task } => match self.tasks.lookup(task) {
+                Some(task) => format!("the JoinHandle of {}", self.tasks.label(task)),
+                None => format!("the JoinHandle of a task not seen ({task:?})"),
+            },
+        }
+    }
+}
+
+impl fmt::Display for TaskDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = ["task", "spawned at", "state", "age", "polls", "busy", "waits on"];
+        let cells: Vec<[String; 7]> = self.tasks.iter().map(DumpRow::cells).collect();
+        let mut widths = header.map(str::len);
+        for row in &cells {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 7]| {
+            let mut text = String::new();
+            for (column, cell) in cells.iter().enumerate() {
+                if column + 1 == cells.len() {
+                    text.push_str(cell); // the last column is not padded
+                } else {
+                    let pad = widths[column] - cell.chars().count();
+                    text.push_str(&format!("{cell}{}  ", " ".repeat(pad)));
+                }
+            }
+            writeln!(f, "{text}")
+        };
+        writeln!(
+            f,
+            "{} live task{}:",
+            self.tasks.len(),
+            if self.tasks.len() == 1 { "" } else { "s" }
+        )?;
+        line(f, header)?;
+        for row in &cells {
+            line(f, row.each_ref().map(String::as_str))?;
+        }
+        Ok(())
+    }
+}
+
+impl DumpRow {
+    /// The row's cells, as printed.
+    fn cells(&self) -> [String; 7] {
+        let spawned_at = self
+            .spawned_at
+            .map_or_else(|| "-".to_string(), |at| format!("{}:{}", at.file(), at.line()));
+        let state = match self.state {
+            TaskState::Queued => "queued".to_string(),
+            TaskState::Running => "running".to_string(),
+            TaskState::Idle => "idle".to_string(),
+            TaskState::Complete(outcome) => outcome_word(outcome).to_string(),
+        };
+        [
+            self.label.clone(),
+            spawned_at,
+            state,
+            duration_short(self.age.as_nanos() as u64),
+            self.polls.to_string(),
+            duration_short(self.busy.as_nanos() as u64),
+            self.waits_on.clone(),
+        ]
+    }
+}
