@@ -94,6 +94,8 @@ pub struct Diagnostics {
     origin_ns: u64,
     /// The time of the last record seen (records' scale).
     last_ns: u64,
+    /// What the last `Panicked` said: it belongs to the next `Complete`.
+    panic: Option<Box<str>>,
 }
 
 impl Diagnostics {
@@ -108,6 +110,7 @@ impl Diagnostics {
             warnings: Vec::new(),
             origin_ns,
             last_ns: 0,
+            panic: None,
         }
     }
 
@@ -148,10 +151,7 @@ impl Diagnostics {
                 let task = self.tasks.resolve(task);
                 self.table.row(task).aborted = true;
             }
-            Event::Panicked { task, message } => {
-                let task = self.tasks.resolve(task);
-                self.table.row(task).panic = Some(name_at(strings, message).into());
-            }
+            Event::Panicked { message } => self.panic = Some(name_at(strings, message).into()),
             Event::OutputTaken { task } => {
                 let task = self.tasks.resolve(task);
                 self.table.row(task).output_taken = true;
@@ -268,9 +268,13 @@ impl Diagnostics {
         let task = self.tasks.resolve(key);
         self.waiting.completed_in_poll(task, outcome);
         self.waiting.set(task, Vec::new());
+        let panic = self.panic.take(); // told just before, by the `JoinError` this completes with
         let row = self.table.row(task);
         row.state = TaskState::Complete(outcome);
         row.queued_real = None;
+        if outcome == Outcome::Panicked {
+            row.panic = panic;
+        }
         self.table.progress += 1; // a task ending is progress: storms elsewhere are broken
         self.unretrieved(task, false);
     }

@@ -119,7 +119,7 @@ fn a_poll_longer_than_the_limit_on_the_real_clock_is_slow() {
 fn panics(script: &mut Script, task: TaskKey, message: &str) {
     script.see(Event::PollStart { task });
     script.strings.push(message.into());
-    script.see(Event::Panicked { task, message: script.strings.len() as u32 - 1 });
+    script.see(Event::Panicked { message: script.strings.len() as u32 - 1 });
     script.see(Event::PollEnd { task, result: PollResult::Panicked, wakers: Some(0) });
     script.see(Event::Complete { task, outcome: Outcome::Panicked });
 }
