@@ -5,11 +5,10 @@
 //! field and a person can print it:
 //!
 //! ```text
-//! 3 live tasks:
-//! task        spawned at              state  age   polls  busy      waits on
-//! #0 main     -                       idle   0 ns  1      2.945 µs  the JoinHandle of #5 "stuck"
-//! #1 "later"  tests/zz_scratch.rs:7   idle   0 ns  1      2.544 µs  nothing holds its waker: it will never run again
-//! #5 "stuck"  tests/zz_scratch.rs:12  idle   0 ns  1      3.876 µs  a channel message
+//! 2 live tasks:
+//! task        spawned at               state  age   polls  busy       waits on
+//! #0 main     -                        idle   0 ns  1      24.226 µs  the JoinHandle of #1 "stuck"
+//! #1 "stuck"  examples/mistakes.rs:76  idle   0 ns  1      3.435 µs   a channel message
 //! ```
 //!
 //! # What a task waits on
@@ -28,6 +27,11 @@
 //! `JoinHandle` (`!Send`), or nothing at all (no waker out). A task that reported nothing but
 //! has waker clones out may be woken by a thread the runtime does not know of, and `#0 main`'s
 //! wakers are not counted, so either makes the verdict "not proven".
+//!
+//! What it cannot see: a task that reported an inside wait *and* handed a waker to another
+//! thread through a future that reports nothing (say, `gather` over a channel's `recv` and a
+//! hand-written future whose waker a thread holds) looks as stuck as one that did not. The
+//! waker count cannot tell them apart when a combinator gives each child a waker of its own.
 
 use std::fmt;
 use std::panic::Location;
