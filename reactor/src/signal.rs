@@ -5,9 +5,9 @@
 //! *async-signal-safe* functions it may call). The handler here does two things, both safe:
 //!
 //! 1. bumps the signal's *delivery counter* (a lock-free atomic, one per signal number);
-//! 2. writes one byte to the *self-pipe* (a `UnixStream` pair made once per process), which rings
-//!    the reactor like any socket, and restores `errno`, which `write(2)` may have changed under
-//!    the interrupted code's feet.
+//! 2. writes one byte to the *self-pipe* (a pipe made once per process), which rings the reactor
+//!    like a socket, and restores `errno`, which `write(2)` may have changed under the
+//!    interrupted code's feet.
 //!
 //! Each [`Signal`] listener owns a duplicate (`dup(2)`) of the pipe's read end, registered with
 //! its runtime's reactor as an ordinary registration (`registration.rs`), so a signal wakes a
@@ -62,10 +62,10 @@
 //! delivery to its listeners through a watch channel per signal; here each listener holds its
 //! own duplicate, one fd per `Signal`, which spares a driver and a channel at the cost of an fd.
 
+use std::fs::File;
 use std::future::poll_fn;
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixStream;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::task::{Context, Poll};
@@ -90,8 +90,10 @@ static SLOTS: [Slot; SIGNALS] =
 /// The self-pipe's write end for the handler, `-1` until the pipe exists.
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 
-/// The self-pipe: (read end, write end), both non-blocking, never closed.
-static PIPE: OnceLock<(UnixStream, UnixStream)> = OnceLock::new();
+/// The self-pipe: (read end, write end), both non-blocking, never closed. A pipe rather than a
+/// socket pair: its read end is never writable, so registering it reports nothing until a byte
+/// arrives.
+static PIPE: OnceLock<(File, File)> = OnceLock::new();
 
 /// A kind of signal to listen for: a signal number, with tokio's names for the usual four.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -171,7 +173,7 @@ pub struct Signal {
     /// Declared first: deregisters before the duplicate read end closes.
     registration: Registration,
     /// This listener's duplicate of the self-pipe's read end.
-    doorbell: UnixStream,
+    doorbell: File,
     /// The delivery counter of the signal listened for.
     slot: &'static Slot,
     /// The count this listener has reported.
@@ -264,14 +266,14 @@ impl std::fmt::Debug for Signal {
 }
 
 /// The self-pipe's read end, made (with the write end published to the handler) on first use.
-fn self_pipe() -> io::Result<&'static UnixStream> {
+fn self_pipe() -> io::Result<&'static File> {
     if PIPE.get().is_none() {
-        let (read, write) = UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        // Non-blocking, so a full pipe makes the handler's write fail instead of hanging the
-        // interrupted thread; the pipe is then unread, so every listener will wake anyway.
-        write.set_nonblocking(true)?;
-        // Two threads may race here: one pair wins, the other is dropped unseen.
+        // mio's pipe is non-blocking at both ends and closed on `exec`. Non-blocking: a full pipe
+        // makes the handler's write fail instead of hanging the interrupted thread; the pipe is
+        // then unread, so every listener will wake anyway.
+        let (write, read) = mio::unix::pipe::new()?;
+        let (read, write) = (File::from(OwnedFd::from(read)), File::from(OwnedFd::from(write)));
+        // Two threads may race here: one pipe wins, the other is dropped unseen.
         let _ = PIPE.set((read, write));
     }
     let (read, write) = PIPE.get().expect("the self-pipe was just set");
@@ -280,11 +282,11 @@ fn self_pipe() -> io::Result<&'static UnixStream> {
 }
 
 /// Reads every byte in the pipe: rings are not counted, deliveries are.
-fn drain(mut doorbell: &UnixStream) {
+fn drain(mut doorbell: &File) {
     let mut bytes = [0; 64];
     loop {
         match doorbell.read(&mut bytes) {
-            Ok(0) => return, // the write end is never closed; would mean nothing left to read
+            Ok(0) => return, // end of file: only once the write end is closed, which it never is
             Ok(_) => continue,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return, // `WouldBlock`: empty
