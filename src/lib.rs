@@ -81,6 +81,25 @@ pub mod net {
     pub use cashier_reactor::net::{TcpListener, TcpStream, UdpSocket, lookup_host};
 }
 
+/// Unix signals: `ctrl_c().await`, or a stream of any signal's deliveries (`SIGTERM`, `SIGHUP`,
+/// `SIGQUIT`, ...), delivered through the reactor like socket readiness.
+///
+/// ```no_run
+/// use cashier::signal::{SignalKind, signal};
+///
+/// cashier::run(async {
+///     let mut quits = signal(SignalKind::quit())?;
+///     while quits.recv().await.is_some() {
+///         eprintln!("{}", cashier::task::dump());
+///     }
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub mod signal {
+    pub use cashier_reactor::signal::{Signal, SignalKind, ctrl_c, signal};
+}
+
 /// Tasks and combinators: handles, errors, and the futures returned by the task functions.
 pub mod task {
     pub use crate::debug::{Dump, dump};

@@ -15,10 +15,12 @@
 //! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets,
 //! httparse for responses, redirects, a keep-alive pool. `stepper` drives a runtime one
 //! scheduling decision per Enter (the root crate's `step` example steps through names_ages).
+//! `quit_dump` makes every binary print the task dump on `kill -QUIT <pid>` and go on.
 
 pub mod http;
 pub mod names_ages;
 pub mod output;
+pub mod quit_dump;
 pub mod run_commands;
 pub mod site_status;
 pub mod stepper;

@@ -209,11 +209,11 @@ fn every_demo_can_explain_and_draw_its_timeline() {
     assert!(ok, "{stderr}");
     assert_eq!(stdout.lines().collect::<Vec<_>>(), SEED_3);
     for expected in [
-        "spawn #1 \"names\"",
-        "poll #2 \"ages\" -> Pending: waits on timer",
-        "timer #1 fired -> wake #2 \"ages\" (local queue)",
+        "spawn #2 \"names\"",
+        "poll #3 \"ages\" -> Pending: waits on timer",
+        "timer #1 fired -> wake #3 \"ages\" (local queue)",
         "timeline: ",
-        "#1 \"names\" █",
+        "#2 \"names\"           █",
     ] {
         assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
     }
@@ -349,4 +349,66 @@ fn the_golden_normalisations_change_only_the_port_and_the_fd_numbers() {
         renumber_fds(&local_port_as_port(told)),
         "fd 6 readable -> wake #4 \"http://127.0.0.1:PORT/www.github.com\"\nfd 7 x, fd 6"
     );
+}
+
+/// Whether process `pid` has a handler installed for `signum` (Linux: `SigCgt` in
+/// `/proc/<pid>/status`, a hexadecimal mask whose bit `signum - 1` is set).
+fn catches(pid: u32, signum: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mask = status.lines().find_map(|line| line.strip_prefix("SigCgt:"));
+    mask.and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signum - 1)) != 0)
+}
+
+#[test]
+fn sigquit_prints_the_task_dump_and_the_demo_goes_on() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    // The command waits for a file the test creates once the dump is seen: no sleep to tune.
+    let gate = std::env::temp_dir().join(format!("cashier-sigquit-{}", std::process::id()));
+    let _ = std::fs::remove_file(&gate);
+    let command =
+        format!("sh -c 'while [ ! -e {} ]; do sleep 0.02; done; echo served'", gate.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_run_commands"))
+        .arg(&command)
+        .env_remove("CASHIER_TRACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run run_commands");
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Before its handler is installed, SIGQUIT would end the demo (and dump core): wait for it.
+    while !catches(pid, libc::SIGQUIT) {
+        assert!(Instant::now() < deadline, "the demo never listened for SIGQUIT");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: `kill` has no memory-safety preconditions; `pid` is our child, not yet waited
+    // for, so the number still names it.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGQUIT) }, 0);
+
+    // Read standard error on a thread, so a missing dump fails at the deadline, not never.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut dump = Vec::new();
+    while !dump.iter().any(|line: &String| line.contains("live task")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        dump.push(seen.recv_timeout(left).expect("no task dump on standard error"));
+    }
+    std::fs::write(&gate, "").unwrap();
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_file(&gate);
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+
+    assert!(dump.iter().any(|line| line == cashier_demos::quit_dump::HEADER), "{dump:?}");
+    assert!(status.success(), "the demo went on and succeeded: {status:?}\n{dump:?}");
+    assert!(stdout.contains(&format!("{command} completed:\nserved")), "{stdout}");
 }

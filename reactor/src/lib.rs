@@ -21,6 +21,8 @@
 //!   `interval`.
 //! - `net/`: `TcpListener`, `TcpStream`, `UdpSocket`, `lookup_host`.
 //! - `blocking.rs`: the thread pool behind `to_thread`.
+//! - `signal.rs`: Unix signals as readiness: a handler that rings a self-pipe, one registration
+//!   per listener.
 //! - `wakeups.rs`: the wakers a turn collects, and why each is woken (for `cashier_trace`).
 //!
 //! Everything but the blocking pool and the unparker lives on the runtime thread, so the reactor
@@ -43,6 +45,7 @@ mod clock;
 mod driver;
 pub mod net;
 mod registration;
+pub mod signal;
 mod timer;
 mod wakeups;
 

@@ -33,6 +33,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(names_ages::run(Output::stdout(), args.seed));
+    runtime.block_on(async {
+        cashier_demos::quit_dump::listen();
+        names_ages::run(Output::stdout(), args.seed).await
+    });
     ExitCode::SUCCESS
 }

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         }
     };
     let served = cashier::run(async move {
+        cashier_demos::quit_dump::listen();
         let handles: Vec<_> = customers
             .into_iter()
             .map(|(name, item, steps)| {
