@@ -97,6 +97,7 @@ pub mod net {
 /// .unwrap();
 /// ```
 pub mod signal {
+    pub use crate::runtime::SIGQUIT_HEADER;
     pub use cashier_reactor::signal::{Signal, SignalKind, ctrl_c, signal};
 }
 

@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_executor::{Executor, JoinHandle, Park, Unpark};
+use cashier_reactor::signal::{Signal, SignalKind, signal};
 use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
 
 use crate::debug::{Checker, DebugChecks, Dump};
@@ -59,6 +60,8 @@ pub struct Builder {
     trace: Option<Trace>,
     /// The debug checks; `None`: what `CASHIER_DEBUG` says, else the default.
     checks: Option<DebugChecks>,
+    /// Print the task dump on each `SIGQUIT` and go on.
+    dump_on_sigquit: bool,
 }
 
 impl Builder {
@@ -89,6 +92,20 @@ impl Builder {
     /// the variable says. Recording off costs one thread-local read per runtime event.
     pub fn trace(mut self, trace: Trace) -> Builder {
         self.trace = Some(trace);
+        self
+    }
+
+    /// Prints the task dump ([`Runtime::dump`]) to standard error on each `SIGQUIT` (`kill -QUIT
+    /// <pid>`, or Ctrl-\\ in a terminal), and goes on, as the JVM prints its threads. The
+    /// listener is the runtime's own, not a task: it shows in no view and keeps nothing alive,
+    /// and the hang check still sees a hang. It is checked after every reactor turn, whose wait a
+    /// delivery ends (`cashier::signal`'s self-pipe). Off by default: it replaces the signal's
+    /// default action (end the process with a core dump) for the whole process, for good.
+    ///
+    /// The dump says what each task waits on when the runtime is watched (debug checks or a
+    /// trace); otherwise it counts the live tasks and says how to see more.
+    pub fn dump_on_sigquit(mut self, on: bool) -> Builder {
+        self.dump_on_sigquit = on;
         self
     }
 
@@ -147,7 +164,15 @@ impl Builder {
         };
         let hang_check =
             watch.as_ref().map(Session::checker).filter(|checker| checker.checks()).map(Rc::clone);
-        Ok(Runtime { executor: Executor::with_park(ReactorPark { reactor, hang_check }), watch })
+        let quit = if self.dump_on_sigquit {
+            // The doorbell registers with the reactor, which must be current for that.
+            let _reactor = reactor.handle().enter();
+            Some(signal(SignalKind::quit())?)
+        } else {
+            None
+        };
+        let park = ReactorPark { reactor, hang_check, quit };
+        Ok(Runtime { executor: Executor::with_park(park), watch })
     }
 }
 
@@ -301,6 +326,8 @@ pub(crate) struct ReactorPark {
     reactor: Reactor,
     /// The debug checks, when on: asked before a park that could last forever (`debug.rs`).
     hang_check: Option<Rc<Checker>>,
+    /// The `SIGQUIT` listener of [`Builder::dump_on_sigquit`], asked after every turn.
+    quit: Option<Signal>,
 }
 
 impl Park for ReactorPark {
@@ -317,6 +344,11 @@ impl Park for ReactorPark {
             // epoll_wait fails only on a broken epoll fd or bad arguments: not recoverable.
             panic!("cashier: the reactor could not wait for events: {error}");
         }
+        if let Some(quit) = &mut self.quit
+            && quit.try_recv()
+        {
+            eprint!("{SIGQUIT_HEADER}\n{}", crate::task::dump());
+        }
     }
 
     fn unparker(&self) -> Box<dyn Unpark> {
@@ -327,6 +359,10 @@ impl Park for ReactorPark {
         self.reactor.expects_events()
     }
 }
+
+/// The line printed above each dump of [`Builder::dump_on_sigquit`], so that a reader of a busy
+/// standard error finds it.
+pub const SIGQUIT_HEADER: &str = "── SIGQUIT: task dump (the program goes on)";
 
 /// Wakes the reactor's wait from another thread.
 struct ReactorUnpark(Unparker);

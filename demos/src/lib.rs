@@ -15,12 +15,10 @@
 //! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets,
 //! httparse for responses, redirects, a keep-alive pool. `stepper` drives a runtime one
 //! scheduling decision per Enter (the root crate's `step` example steps through names_ages).
-//! `quit_dump` makes every binary print the task dump on `kill -QUIT <pid>` and go on.
 
 pub mod http;
 pub mod names_ages;
 pub mod output;
-pub mod quit_dump;
 pub mod run_commands;
 pub mod site_status;
 pub mod stepper;
@@ -64,7 +62,8 @@ impl WatchArgs {
 /// The runtime a demo binary runs on: real time, or the paused clock with `--virtual-time`
 /// (sleeps take no real time; the output is the same on every machine), watched as `watch` asks.
 pub fn runtime(virtual_time: bool, watch: &WatchArgs) -> Result<cashier::Runtime, String> {
-    let mut builder = cashier::Runtime::builder().start_paused(virtual_time);
+    // `kill -QUIT <pid>` prints the task dump and the demo goes on.
+    let mut builder = cashier::Runtime::builder().start_paused(virtual_time).dump_on_sigquit(true);
     if let Some(trace) = watch.trace() {
         builder = builder.trace(trace);
     }

@@ -209,11 +209,11 @@ fn every_demo_can_explain_and_draw_its_timeline() {
     assert!(ok, "{stderr}");
     assert_eq!(stdout.lines().collect::<Vec<_>>(), SEED_3);
     for expected in [
-        "spawn #2 \"names\"",
-        "poll #3 \"ages\" -> Pending: waits on timer",
-        "timer #1 fired -> wake #3 \"ages\" (local queue)",
+        "spawn #1 \"names\"",
+        "poll #2 \"ages\" -> Pending: waits on timer",
+        "timer #1 fired -> wake #2 \"ages\" (local queue)",
         "timeline: ",
-        "#2 \"names\"           █",
+        "#1 \"names\" █",
     ] {
         assert!(stderr.contains(expected), "{expected:?} in:\n{stderr}");
     }
@@ -408,7 +408,7 @@ fn sigquit_prints_the_task_dump_and_the_demo_goes_on() {
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
 
-    assert!(dump.iter().any(|line| line == cashier_demos::quit_dump::HEADER), "{dump:?}");
+    assert!(dump.iter().any(|line| line == cashier::signal::SIGQUIT_HEADER), "{dump:?}");
     assert!(status.success(), "the demo went on and succeeded: {status:?}\n{dump:?}");
     assert!(stdout.contains(&format!("{command} completed:\nserved")), "{stdout}");
 }

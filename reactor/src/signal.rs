@@ -236,6 +236,20 @@ impl Signal {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    /// Whether a delivery came since the last `recv` or `try_recv`, without waiting (and without
+    /// arranging a wake-up: a caller woken some other way). Empties the doorbell.
+    ///
+    /// The runtime's own `SIGQUIT` dump (`Builder::dump_on_sigquit`) uses it: its listener is no
+    /// task, but the doorbell's readiness still ends the reactor's wait, and the runtime asks
+    /// after every turn.
+    pub fn try_recv(&mut self) -> bool {
+        drain(&self.doorbell);
+        let count = self.slot.deliveries.load(Ordering::SeqCst);
+        let new = count != self.seen;
+        self.seen = count;
+        new
+    }
+
     /// Polls for the next delivery (for hand-written futures). See [`Signal::recv`].
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
         let (slot, seen, doorbell) = (self.slot, &mut self.seen, &self.doorbell);

@@ -56,7 +56,6 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async move {
-        cashier_demos::quit_dump::listen();
         let urls = site_status::urls_to_check(args.local, args.urls)?;
         let out = Output::stdout();
         cashier::gather!(

@@ -33,9 +33,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
-        cashier_demos::quit_dump::listen();
-        names_ages::run(Output::stdout(), args.seed).await
-    });
+    runtime.block_on(names_ages::run(Output::stdout(), args.seed));
     ExitCode::SUCCESS
 }

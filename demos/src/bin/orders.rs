@@ -39,8 +39,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let served = cashier::run(async move {
-        cashier_demos::quit_dump::listen();
+    // `kill -QUIT <pid>` prints the task dump and the demo goes on, as in every demo.
+    let mut runtime = match cashier::Runtime::builder().dump_on_sigquit(true).build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("orders: cannot start the cashier runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(async move {
         let handles: Vec<_> = customers
             .into_iter()
             .map(|(name, item, steps)| {

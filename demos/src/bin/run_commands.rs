@@ -39,9 +39,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let succeeded = runtime.block_on(async {
-        cashier_demos::quit_dump::listen();
-        run_commands::run(Output::stdout(), commands).await
-    });
+    let succeeded = runtime.block_on(run_commands::run(Output::stdout(), commands));
     if succeeded == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -62,7 +62,6 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async move {
-        cashier_demos::quit_dump::listen();
         let urls = site_status::urls_to_check(args.local, args.urls)?;
         site_status::run(Output::stdout(), client, urls, args.limit.map(|n| n as usize)).await;
         Ok::<(), String>(())
