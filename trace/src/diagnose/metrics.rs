@@ -15,7 +15,8 @@
 //! - **Wakes**: a `Wake` that queued its task, on the runtime's thread ([`Queue::Local`], or
 //!   [`Queue::WhileRunning`], queued when the poll returns) or from another thread
 //!   ([`Queue::Remote`], counted when the runtime moves it over). A wake of a task already queued
-//!   changes nothing and is not counted.
+//!   changes nothing and is not counted; nor is a wake of `#0 main` from another thread, which
+//!   only sets its flag and is recorded by no one.
 //! - **Run queue**: its length played back as the views play it (`views/run_queue.rs`); the
 //!   longest it was.
 //! - **Timers armed**: a `Waits` on a timer slot with a deadline not seen on that slot since it
