@@ -119,7 +119,7 @@ impl fmt::Display for RuntimeMetrics {
             "  turns        {} ({} parks: no task could run), time parked {}",
             reactor.turns,
             reactor.idle_turns,
-            watched(events.map(|e| format!("{:?}", e.parked))),
+            watched(events.map(|e| format!("{:.3} s", e.parked.as_secs_f64()))),
         )?;
         writeln!(
             f,
