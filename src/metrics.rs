@@ -12,12 +12,13 @@
 //!   the turn computes anyway (turns, parks, readiness events, timers fired, clock jumps), and
 //!   what the runtime can read at any time (timers waiting, sockets registered, threads in the
 //!   `to_thread` pool, live tasks).
-//! - **When the runtime is watched** ([`Builder::metrics`], the debug checks, or a trace): the
-//!   rest is counted from the events the runtime records anyway when watched, by the trace
-//!   crate's diagnose engine ([`EventCounts`]), and each task's row of the task table
-//!   ([`TaskMetrics`]). Time parked is one of these: a turn reads the clock only when a timer is
-//!   waiting, so a per-turn reading would be a new clock read on the hot path; the `Park` and
-//!   `Unpark` records carry their times already.
+//! - **When the runtime is watched** ([`Builder::metrics`](crate::Builder::metrics), the debug
+//!   checks, or a trace): the rest is counted from the events the runtime records anyway when
+//!   watched, by the trace crate's diagnose engine ([`EventCounts`]), and each task's row of the
+//!   task table ([`TaskMetrics`]). Time parked is one of these: a turn reads the clock once,
+//!   after its wait (to fire the timers due), and before it only when a timer waits, so timing
+//!   the wait would add a clock read to most turns; the `Park` and `Unpark` records carry their
+//!   times already.
 //!
 //! Unwatched, [`RuntimeMetrics::events`] and [`RuntimeMetrics::tasks`] are `None`, and the
 //! printed metrics show `—` for what they would have said, with a note naming the switch.

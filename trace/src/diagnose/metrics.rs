@@ -121,9 +121,8 @@ impl Counter {
                 }
             }
             (Event::Waits { on: WaitOn::Timer { timer, deadline_ns } }, _) => {
-                if self.armed.insert(timer, deadline_ns) != Some(deadline_ns) {
-                    counts.timers_armed += 1;
-                }
+                let new = self.armed.insert(timer, deadline_ns) != Some(deadline_ns);
+                counts.timers_armed += u64::from(new);
             }
             (Event::TimerFired { timer, .. }, _) => {
                 self.armed.remove(&timer);
