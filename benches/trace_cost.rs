@@ -4,6 +4,10 @@
 //!   workload); every yield is a poll (two events) and a self-wake (one event).
 //! - `trace_cost/ping_pong_off` and `ping_pong_on`: 10,000 round trips over two channels of
 //!   capacity 1 (`ping_pong`'s workload).
+//! - `trace_cost/yield_checks` and `ping_pong_checks` (issue 11): the same workloads on a runtime
+//!   built with `debug_checks(true)`, as a user turns them on: its recorder keeps no records, and
+//!   its listener feeds every event to the task table, the checks and the metrics' counts
+//!   (`Builder::metrics(true)` watches the same way, without the warnings).
 //!
 //! With a recorder on, every iteration records into a preallocated buffer that is emptied between
 //! iterations (outside the measurement), so what is measured is the event points' recording path:
@@ -95,6 +99,12 @@ fn trace_cost(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // Debug checks on: a runtime of its own, watched from its build (its table keeps a row for
+    // every task ever spawned, as the checks always do).
+    let mut checked =
+        cashier::Runtime::builder().debug_checks(true).build().expect("cashier runtime");
+    group.bench_function("yield_checks", |b| b.iter(|| checked.block_on(yields())));
+    group.bench_function("ping_pong_checks", |b| b.iter(|| checked.block_on(ping_pong())));
     group.finish();
 }
 

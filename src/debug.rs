@@ -39,7 +39,9 @@ use std::io;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use cashier_trace::{Diagnostics, DumpRow, Limits, Record, TaskDump, Warning, WarningKind};
+use cashier_trace::{
+    Diagnostics, DumpRow, EventCounts, Limits, Record, TaskDump, Warning, WarningKind,
+};
 
 /// The environment variable read by [`DebugChecks::from_env`].
 pub const DEBUG_ENV: &str = "CASHIER_DEBUG";
@@ -248,6 +250,16 @@ impl Checker {
     /// The table of live tasks now.
     pub(crate) fn dump(&self) -> TaskDump {
         self.diagnostics.borrow().dump((self.clock)())
+    }
+
+    /// Every task seen, live or complete: the per-task metrics.
+    pub(crate) fn tasks(&self) -> TaskDump {
+        self.diagnostics.borrow().tasks((self.clock)())
+    }
+
+    /// What the records counted, for the runtime's metrics.
+    pub(crate) fn counts(&self) -> EventCounts {
+        self.diagnostics.borrow().counts()
     }
 
     /// The parker is about to block with nothing to wait for (see the module doc): panics or

@@ -29,6 +29,7 @@
 //! [`Runtime`] owns one executor and parks it in the reactor when no task can run; when it is
 //! watched ([`Builder::trace`], `CASHIER_TRACE`), it also owns the recorder (`watch.rs`).
 //! [`Runtime::step`] drives it one decision at a time, for watching it think ([`step`]).
+//! [`Runtime::metrics`] tells what it did so far ([`metrics`]).
 //!
 //! | asyncio | cashier |
 //! | --- | --- |
@@ -48,6 +49,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod debug;
+pub mod metrics;
 mod runtime;
 pub mod step;
 mod watch;
@@ -59,6 +61,7 @@ pub use cashier_executor::{
 pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
 pub use cashier_trace::{Warning, WarningKind};
 pub use debug::{DEBUG_ENV, DebugChecks, Dump, OnHang};
+pub use metrics::{RuntimeMetrics, TaskMetrics};
 pub use runtime::{Builder, Runtime, run};
 pub use watch::{TRACE_ENV, Trace};
 

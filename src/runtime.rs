@@ -18,6 +18,7 @@ use cashier_reactor::signal::{Signal, SignalKind, signal};
 use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
 
 use crate::debug::{Checker, DebugChecks, Dump};
+use crate::metrics::RuntimeMetrics;
 use crate::watch::{Session, Trace};
 
 /// A single-threaded runtime: asyncio's event loop.
@@ -62,6 +63,8 @@ pub struct Builder {
     checks: Option<DebugChecks>,
     /// Print the task dump on each `SIGQUIT` and go on.
     dump_on_sigquit: bool,
+    /// Watch the runtime for its metrics, even with no trace and no checks.
+    metrics: bool,
 }
 
 impl Builder {
@@ -141,6 +144,27 @@ impl Builder {
         self
     }
 
+    /// Watches the runtime for its full metrics ([`Runtime::metrics`]): a recorder that keeps
+    /// no records, whose listener counts the events and fills the task table, as it does for the
+    /// debug checks (which, like a trace, turn this on by themselves). Unwatched, the metrics
+    /// hold only what the reactor counts per turn and what can be read at any time (see
+    /// [`metrics`](crate::metrics) for which is which). It costs what the debug checks cost,
+    /// without their warnings (BENCHMARKS.md, issue 11), and, like them, keeps a row for every
+    /// task ever spawned.
+    ///
+    /// ```
+    /// let mut runtime = cashier::Runtime::builder().metrics(true).build()?;
+    /// runtime.block_on(async { cashier::spawn(async { "served" }).await.unwrap() });
+    /// let metrics = runtime.metrics();
+    /// assert_eq!(metrics.events.unwrap().completed, 1);
+    /// assert_eq!(metrics.task_rows()[0].polls, 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn metrics(mut self, on: bool) -> Builder {
+        self.metrics = on;
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -156,7 +180,7 @@ impl Builder {
             None => DebugChecks::from_env()?.unwrap_or_else(DebugChecks::off),
         };
         let reactor = Reactor::new(self.config)?;
-        let watch = if trace.is_on() || checks.is_on() {
+        let watch = if trace.is_on() || checks.is_on() || self.metrics {
             let handle = reactor.handle().clone();
             Some(Session::start(trace, &checks, move || handle.clock_nanos())?)
         } else {
@@ -258,6 +282,35 @@ impl Runtime {
     pub fn dump(&self) -> Dump {
         let checker = self.watch.as_ref().map(|session| &**session.checker());
         Dump::new(Some(self.alive_tasks()), checker)
+    }
+
+    /// What the runtime did so far: the reactor's counters always, and, when the runtime is
+    /// watched ([`Builder::metrics`], the debug checks, a trace), what its events tell (time
+    /// parked, wakes, the longest run queue, timers armed and cancelled, sockets registered,
+    /// jobs) and a row per task (polls, busy, scheduled, idle, max poll). Prints as a summary
+    /// and a table. See [`RuntimeMetrics`].
+    ///
+    /// ```
+    /// let mut runtime = cashier::Runtime::new()?; // not watched
+    /// runtime.block_on(async { cashier::sleep(std::time::Duration::from_millis(1)).await });
+    /// let metrics = runtime.metrics();
+    /// assert_eq!(metrics.reactor.timers_fired, 1, "the reactor counts, watched or not");
+    /// assert_eq!(metrics.events, None, "counted only when watched");
+    /// assert!(metrics.to_string().contains("metrics(true)"), "and it says how");
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let reactor = self.reactor();
+        let checker = self.watch.as_ref().map(|session| &**session.checker());
+        RuntimeMetrics {
+            reactor: reactor.stats(),
+            timers_waiting: reactor.pending_timers(usize::MAX).len(),
+            sockets: reactor.io_source_count(),
+            blocking_threads: reactor.blocking_threads(),
+            live_tasks: self.alive_tasks(),
+            events: checker.map(Checker::counts),
+            tasks: checker.map(Checker::tasks),
+        }
     }
 
     /// What the reactor has done so far (turns, events, timers fired, clock jumps).

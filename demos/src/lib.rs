@@ -25,8 +25,8 @@ pub mod stepper;
 
 pub use output::Output;
 
-/// The flags every demo takes to show how the runtime ran it (`cashier::Trace`). With none of
-/// them, the `CASHIER_TRACE` environment variable decides.
+/// The flags every demo takes to show how the runtime ran it (`cashier::Trace`, and the
+/// metrics). With none of the trace flags, the `CASHIER_TRACE` environment variable decides.
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct WatchArgs {
     /// Write a Perfetto trace (Chrome trace JSON) to PATH when the demo ends: open it at
@@ -40,6 +40,11 @@ pub struct WatchArgs {
     /// what it waits on, what woke it, and why the loop sleeps as long as it does.
     #[arg(long)]
     pub explain: bool,
+    /// Print the runtime's metrics to standard error at the end (turns, parks, time parked,
+    /// wakes, timers, sockets, to_thread jobs) and a table of every task: polls, time busy,
+    /// scheduled (woken, waiting to run) and idle, and its longest poll.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 impl WatchArgs {
@@ -57,13 +62,25 @@ impl WatchArgs {
         }
         trace.is_on().then_some(trace)
     }
+
+    /// Prints the runtime's metrics to standard error if `--stats` asked for them: called as the
+    /// demo ends, before its runtime is dropped.
+    pub fn report(&self, runtime: &cashier::Runtime) {
+        if self.stats {
+            eprint!("{}", runtime.metrics());
+        }
+    }
 }
 
 /// The runtime a demo binary runs on: real time, or the paused clock with `--virtual-time`
-/// (sleeps take no real time; the output is the same on every machine), watched as `watch` asks.
+/// (sleeps take no real time; the output is the same on every machine), watched as `watch` asks
+/// (`--stats` watches it for its metrics: `Builder::metrics`).
 pub fn runtime(virtual_time: bool, watch: &WatchArgs) -> Result<cashier::Runtime, String> {
     // `kill -QUIT <pid>` prints the task dump and the demo goes on.
-    let mut builder = cashier::Runtime::builder().start_paused(virtual_time).dump_on_sigquit(true);
+    let mut builder = cashier::Runtime::builder()
+        .start_paused(virtual_time)
+        .dump_on_sigquit(true)
+        .metrics(watch.stats);
     if let Some(trace) = watch.trace() {
         builder = builder.trace(trace);
     }

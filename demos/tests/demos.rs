@@ -100,6 +100,7 @@ fn demo(name: &str, args: &[&str]) -> (bool, String, String) {
         "site_status" => env!("CARGO_BIN_EXE_site_status"),
         "run_commands" => env!("CARGO_BIN_EXE_run_commands"),
         "kitchen" => env!("CARGO_BIN_EXE_kitchen"),
+        "orders" => env!("CARGO_BIN_EXE_orders"),
         other => panic!("no demo {other}"),
     };
     // The child is told exactly what to show: a `CASHIER_TRACE` or `CASHIER_DEBUG` of the test
@@ -198,6 +199,58 @@ fn every_demo_explains_itself_and_names_its_asyncio_original() {
         assert!(ok, "{name} --help");
         assert!(stdout.contains(original), "{name} --help does not name {original}:\n{stdout}");
         assert!(stdout.contains("Usage:"), "{stdout}");
+    }
+}
+
+#[test]
+fn every_demo_offers_stats_in_its_help() {
+    for name in ["names_ages", "site_status", "run_commands", "kitchen", "orders"] {
+        let (ok, stdout, _) = demo(name, &["--help"]);
+        assert!(ok, "{name} --help");
+        assert!(stdout.contains("--stats"), "{name} --help does not offer --stats:\n{stdout}");
+    }
+}
+
+/// The cells of one line of the per-task table (columns are separated by two spaces or more).
+fn cells(line: &str) -> Vec<&str> {
+    line.split("  ").map(str::trim).filter(|cell| !cell.is_empty()).collect()
+}
+
+#[test]
+fn names_ages_stats_count_what_names_ages_does() {
+    let (ok, stdout, stderr) = demo("names_ages", &["--seed", "3", "--virtual-time", "--stats"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), SEED_3, "standard output is left alone");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[0], "runtime metrics:", "{stderr}");
+    let line = |start: &str| {
+        let found = lines.iter().find(|l| l.trim_start().starts_with(start));
+        *found.unwrap_or_else(|| panic!("no line {start:?}:\n{stderr}"))
+    };
+    // Each of the 15 sleeps ends in a turn of its own, taken with no task to run.
+    assert!(line("turns").starts_with("  turns        15 (15 parks"), "{stderr}");
+    // Five names and ten ages, each followed by a sleep; nothing else arms a timer.
+    assert_eq!(line("timers"), "  timers       15 armed, 15 fired, 0 cancelled, 0 waiting");
+    assert_eq!(line("tasks"), "  tasks        2 spawned, 2 completed, 0 live; longest run queue 2");
+    // 15 timer wakes, and #0 main woken by each JoinHandle of `gather!`.
+    assert_eq!(line("wakes"), "  wakes        17 local, 0 remote");
+    // One fd is registered for good: the SIGQUIT doorbell (`dump_on_sigquit`), registered as the
+    // runtime was built, before anything was recorded.
+    let fds = "  fds          0 registered, 0 deregistered, 1 now (sockets, pipes, signals)";
+    assert_eq!(line("fds"), fds);
+    assert_eq!(line("to_thread"), "  to_thread    0 jobs submitted, 0 finished; 0 pool threads");
+    // The table: its heading, then one row per task; times are real and vary, counts do not.
+    let table = lines.iter().position(|l| l.starts_with("per task")).expect("the table");
+    assert_eq!(
+        cells(lines[table + 1]),
+        ["task", "state", "polls", "busy", "scheduled", "idle", "max poll", "spawned at"]
+    );
+    let rows: Vec<Vec<&str>> = lines[table + 2..].iter().map(|l| cells(l)).collect();
+    assert_eq!(rows.len(), 2, "{stderr}");
+    // names: polled at its spawn and after each of its 5 sleeps; ages after each of its 10.
+    for (row, (task, polls)) in rows.iter().zip([("#1 \"names\"", "6"), ("#2 \"ages\"", "11")]) {
+        assert_eq!(row[..3], [task, "returned", polls], "{stderr}");
+        assert!(row[7].starts_with("demos/src/names_ages.rs:"), "{stderr}");
     }
 }
 

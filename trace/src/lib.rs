@@ -19,7 +19,9 @@ mod recorder;
 /// (the Trace Event Format, with tracks, arrows, counters).
 mod views;
 
-pub use diagnose::{Diagnostics, DumpRow, Limits, TaskDump, TaskState, Warning, WarningKind};
+pub use diagnose::{
+    Column, Diagnostics, DumpRow, EventCounts, Limits, TaskDump, TaskState, Warning, WarningKind,
+};
 pub use event::{
     Cause, ChannelNews, Direction, Event, Outcome, PollResult, Primitive, Queue, Record, TaskKey,
     WaitOn, WaitReason,

@@ -55,6 +55,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let watch = args.watch.clone(); // `args` moves into the future
     let outcome = runtime.block_on(async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
         let out = Output::stdout();
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         .await;
         Ok::<(), String>(())
     });
+    watch.report(&runtime);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -34,5 +34,6 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(names_ages::run(Output::stdout(), args.seed));
+    args.watch.report(&runtime);
     ExitCode::SUCCESS
 }

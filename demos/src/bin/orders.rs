@@ -6,9 +6,11 @@
 //! line is printed by the task it describes, as the executor polls it.
 //!
 //! Run: `cargo run -p cashier-demos --bin orders`. Orders can be given as arguments, as
-//! `NAME:STEPS` (for example `ann:3 bob:1`).
+//! `NAME:STEPS` (for example `ann:3 bob:1`); `--stats` prints the runtime's metrics at the end.
 
 use std::process::ExitCode;
+
+use cashier_demos::{WatchArgs, runtime};
 
 /// The default queue of customers: (name, item, preparation steps).
 const DEFAULT: [(&str, &str, u32); 4] =
@@ -22,11 +24,17 @@ fn parse(arg: &str) -> Result<(String, String, u32), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: orders [NAME:STEPS ...]\n\nShows tasks served in readiness order.");
+        println!(
+            "usage: orders [--stats] [NAME:STEPS ...]\n\nShows tasks served in readiness \
+             order.\n\n  --stats  print the runtime's metrics and a table of every task \
+             (polls, time busy, scheduled and idle, longest poll) to standard error at the end"
+        );
         return ExitCode::SUCCESS;
     }
+    let watch = WatchArgs { stats: args.iter().any(|a| a == "--stats"), ..WatchArgs::default() };
+    args.retain(|a| a != "--stats");
     let customers: Result<Vec<_>, _> = if args.is_empty() {
         Ok(DEFAULT.iter().map(|&(n, i, s)| (n.to_string(), i.to_string(), s)).collect())
     } else {
@@ -39,11 +47,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // `kill -QUIT <pid>` prints the task dump and the demo goes on, as in every demo.
-    let mut runtime = match cashier::Runtime::builder().dump_on_sigquit(true).build() {
+    let mut runtime = match runtime(false, &watch) {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("orders: cannot start the cashier runtime: {error}");
+            eprintln!("orders: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -70,5 +77,6 @@ fn main() -> ExitCode {
         served
     });
     println!("arrival order was kept in the JoinHandles: {}", served.join(", "));
+    watch.report(&runtime);
     ExitCode::SUCCESS
 }

@@ -40,5 +40,6 @@ fn main() -> ExitCode {
         }
     };
     let succeeded = runtime.block_on(run_commands::run(Output::stdout(), commands));
+    args.watch.report(&runtime);
     if succeeded == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

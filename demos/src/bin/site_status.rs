@@ -61,11 +61,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let watch = args.watch.clone(); // `args` moves into the future
     let outcome = runtime.block_on(async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
         site_status::run(Output::stdout(), client, urls, args.limit.map(|n| n as usize)).await;
         Ok::<(), String>(())
     });
+    watch.report(&runtime);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -2,7 +2,9 @@
 //! and the hang verdict read from the same rows.
 //!
 //! A dump is a value ([`TaskDump`]) that prints as a table, so that a test can read it field by
-//! field and a person can print it:
+//! field and a person can print it. The runtime's metrics print every task (completed ones
+//! too) with the same rows and the same table, choosing other [`Column`]s
+//! ([`Column::METRICS`]: polls, busy, scheduled, idle, max poll). The dump's columns:
 //!
 //! ```text
 //! 2 live tasks:
@@ -71,6 +73,11 @@ pub struct DumpRow {
     pub busy: Duration,
     /// Real time spent queued, between being woken and being polled.
     pub scheduled: Duration,
+    /// Real time spent idle, between a `Pending` poll's end and the wake that followed (a
+    /// wait under way is not counted until its wake).
+    pub idle: Duration,
+    /// Its longest poll, real time.
+    pub max_poll: Duration,
     /// What it waits on, in words: `timer #5 (due 0.734s)`, `fd 7 readable`, `to_thread job 2`,
     /// `a channel message`, `the JoinHandle of #2 "cook"`, `nothing holds its waker ...`.
     pub waits_on: String,
@@ -84,6 +91,18 @@ impl Diagnostics {
             .table
             .iter()
             .filter(|(_, row)| row.is_live())
+            .map(|(task, row)| self.dump_row(task, row, now_ns))
+            .collect();
+        TaskDump { tasks }
+    }
+
+    /// Every task seen, live or complete, in spawn order (`#0 main` first while `block_on`
+    /// runs): the rows of the runtime's per-task metrics. `now_ns` as for [`Diagnostics::dump`].
+    pub fn tasks(&self, now_ns: u64) -> TaskDump {
+        let tasks = self
+            .table
+            .iter()
+            .filter(|(_, row)| row.seen)
             .map(|(task, row)| self.dump_row(task, row, now_ns))
             .collect();
         TaskDump { tasks }
@@ -123,6 +142,8 @@ impl Diagnostics {
             polls: row.polls,
             busy: Duration::from_nanos(row.busy_ns),
             scheduled: Duration::from_nanos(row.scheduled_ns),
+            idle: Duration::from_nanos(row.idle_ns),
+            max_poll: Duration::from_nanos(row.max_poll_ns),
             waits_on: self.waits_words(task, row),
         }
     }
@@ -166,62 +187,134 @@ impl Diagnostics {
     }
 }
 
-impl fmt::Display for TaskDump {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header = ["task", "spawned at", "state", "age", "polls", "busy", "waits on"];
-        let cells: Vec<[String; 7]> = self.tasks.iter().map(DumpRow::cells).collect();
-        let mut widths = header.map(str::len);
+/// A column of the task table: one field of [`DumpRow`], as printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// [`DumpRow::label`].
+    Task,
+    /// [`DumpRow::spawned_at`] (`-` for `#0 main`).
+    SpawnedAt,
+    /// [`DumpRow::state`].
+    State,
+    /// [`DumpRow::age`].
+    Age,
+    /// [`DumpRow::polls`].
+    Polls,
+    /// [`DumpRow::busy`].
+    Busy,
+    /// [`DumpRow::scheduled`].
+    Scheduled,
+    /// [`DumpRow::idle`].
+    Idle,
+    /// [`DumpRow::max_poll`].
+    MaxPoll,
+    /// [`DumpRow::waits_on`].
+    WaitsOn,
+}
+
+impl Column {
+    /// The task dump's columns: what each live task is doing.
+    pub const DUMP: [Column; 7] = [
+        Column::Task,
+        Column::SpawnedAt,
+        Column::State,
+        Column::Age,
+        Column::Polls,
+        Column::Busy,
+        Column::WaitsOn,
+    ];
+
+    /// The per-task metrics' columns: where each task's time went.
+    pub const METRICS: [Column; 8] = [
+        Column::Task,
+        Column::State,
+        Column::Polls,
+        Column::Busy,
+        Column::Scheduled,
+        Column::Idle,
+        Column::MaxPoll,
+        Column::SpawnedAt,
+    ];
+
+    /// Its heading.
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Task => "task",
+            Column::SpawnedAt => "spawned at",
+            Column::State => "state",
+            Column::Age => "age",
+            Column::Polls => "polls",
+            Column::Busy => "busy",
+            Column::Scheduled => "scheduled",
+            Column::Idle => "idle",
+            Column::MaxPoll => "max poll",
+            Column::WaitsOn => "waits on",
+        }
+    }
+}
+
+impl TaskDump {
+    /// Writes the rows as a table of `columns`, a heading line first; each column is padded to
+    /// its widest cell, except the last.
+    pub fn write_table(&self, f: &mut impl fmt::Write, columns: &[Column]) -> fmt::Result {
+        let header: Vec<String> = columns.iter().map(|c| c.header().to_string()).collect();
+        let cells: Vec<Vec<String>> =
+            self.tasks.iter().map(|row| columns.iter().map(|&c| row.cell(c)).collect()).collect();
+        let mut widths: Vec<usize> = header.iter().map(String::len).collect();
         for row in &cells {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 7]| {
+        for row in std::iter::once(&header).chain(&cells) {
             let mut text = String::new();
-            for (column, cell) in cells.iter().enumerate() {
-                if column + 1 == cells.len() {
+            for (column, cell) in row.iter().enumerate() {
+                if column + 1 == row.len() {
                     text.push_str(cell); // the last column is not padded
                 } else {
                     let pad = widths[column] - cell.chars().count();
                     text.push_str(&format!("{cell}{}  ", " ".repeat(pad)));
                 }
             }
-            writeln!(f, "{text}")
-        };
+            writeln!(f, "{text}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TaskDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "{} live task{}:",
             self.tasks.len(),
             if self.tasks.len() == 1 { "" } else { "s" }
         )?;
-        line(f, header)?;
-        for row in &cells {
-            line(f, row.each_ref().map(String::as_str))?;
-        }
-        Ok(())
+        self.write_table(f, &Column::DUMP)
     }
 }
 
 impl DumpRow {
-    /// The row's cells, as printed.
-    fn cells(&self) -> [String; 7] {
-        let spawned_at = self
-            .spawned_at
-            .map_or_else(|| "-".to_string(), |at| format!("{}:{}", at.file(), at.line()));
-        let state = match self.state {
-            TaskState::Queued => "queued".to_string(),
-            TaskState::Running => "running".to_string(),
-            TaskState::Idle => "idle".to_string(),
-            TaskState::Complete(outcome) => outcome_word(outcome).to_string(),
-        };
-        [
-            self.label.clone(),
-            spawned_at,
-            state,
-            duration_short(self.age.as_nanos() as u64),
-            self.polls.to_string(),
-            duration_short(self.busy.as_nanos() as u64),
-            self.waits_on.clone(),
-        ]
+    /// The cell of `column`, as printed.
+    pub fn cell(&self, column: Column) -> String {
+        match column {
+            Column::Task => self.label.clone(),
+            Column::SpawnedAt => self
+                .spawned_at
+                .map_or_else(|| "-".to_string(), |at| format!("{}:{}", at.file(), at.line())),
+            Column::State => match self.state {
+                TaskState::Queued => "queued".to_string(),
+                TaskState::Running => "running".to_string(),
+                TaskState::Idle => "idle".to_string(),
+                TaskState::Complete(outcome) => outcome_word(outcome).to_string(),
+            },
+            Column::Age => duration_short(self.age.as_nanos() as u64),
+            Column::Polls => self.polls.to_string(),
+            Column::Busy => duration_short(self.busy.as_nanos() as u64),
+            Column::Scheduled => duration_short(self.scheduled.as_nanos() as u64),
+            Column::Idle => duration_short(self.idle.as_nanos() as u64),
+            Column::MaxPoll => duration_short(self.max_poll.as_nanos() as u64),
+            Column::WaitsOn => self.waits_on.clone(),
+        }
     }
 }

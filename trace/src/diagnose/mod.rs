@@ -9,7 +9,10 @@
 //! - `table.rs`: one row per task (state, polls, busy time, time scheduled, what became of its
 //!   result), beside the shared [`TaskBook`] that numbers and labels tasks.
 //! - `checks.rs`: the four checks, each a decision on a row and a paragraph of advice.
-//! - `dump.rs`: the task dump (a table of live tasks) and the hang verdict read from it.
+//! - `dump.rs`: the task dump (a table of live tasks) and the hang verdict read from it; the
+//!   same table, with other columns, prints every task's metrics.
+//! - `metrics.rs`: the runtime's counts that only the records tell (time parked, wakes, the
+//!   longest run queue, timers armed), for the runtime's metrics.
 //!
 //! # Invariants
 //!
@@ -25,6 +28,7 @@
 
 mod checks;
 mod dump;
+mod metrics;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -32,13 +36,15 @@ mod tests;
 use std::time::Duration;
 
 pub use self::checks::{Warning, WarningKind};
-pub use self::dump::{DumpRow, TaskDump};
+pub use self::dump::{Column, DumpRow, TaskDump};
+pub use self::metrics::EventCounts;
 pub use self::table::TaskState;
 
 use self::checks::{
     lost_waker_check, lost_waker_text, never_awaited_check, slow_poll_check, slow_poll_text,
     storm_check, storm_text, unretrieved_check, unretrieved_text,
 };
+use self::metrics::Counter;
 use self::table::Table;
 use crate::event::{Event, Outcome, PollResult, Queue, Record, TaskKey};
 use crate::views::origin::rebase;
@@ -96,6 +102,8 @@ pub struct Diagnostics {
     last_ns: u64,
     /// What the last `Panicked` said: it belongs to the next `Complete`.
     panic: Option<Box<str>>,
+    /// The runtime's counts only the records tell (`metrics.rs`).
+    counter: Counter,
 }
 
 impl Diagnostics {
@@ -111,6 +119,7 @@ impl Diagnostics {
             origin_ns,
             last_ns: 0,
             panic: None,
+            counter: Counter::new(),
         }
     }
 
@@ -119,19 +128,32 @@ impl Diagnostics {
     /// [`Diagnostics::take_warnings`].
     pub fn see(&mut self, record: &Record, strings: &[Box<str>], real_ns: u64) {
         self.last_ns = record.at_ns;
-        match rebase(record.event, self.origin_ns) {
+        let event = rebase(record.event, self.origin_ns);
+        self.check(record.at_ns, event, strings, real_ns);
+        let task = event_task(event).and_then(|key| self.tasks.lookup(key));
+        self.counter.see(record.at_ns, event, task);
+    }
+
+    /// What the runtime's records counted so far (`metrics.rs`).
+    pub fn counts(&self) -> EventCounts {
+        self.counter.counts
+    }
+
+    /// [`Diagnostics::see`] for the table and the checks.
+    fn check(&mut self, at_ns: u64, event: Event, strings: &[Box<str>], real_ns: u64) {
+        match event {
             Event::Spawn { task, location } => {
                 let task = self.tasks.spawned_at(task, location);
                 let row = self.table.row(task);
                 row.seen = true;
-                row.spawned_ns = record.at_ns;
+                row.spawned_ns = at_ns;
                 row.queue(real_ns);
             }
             Event::Name { task, name } => self.tasks.name(task, name_at(strings, name)),
-            Event::PollStart { task } => self.poll_start(task, record.at_ns, real_ns),
+            Event::PollStart { task } => self.poll_start(task, at_ns, real_ns),
             Event::Waits { on } => self.waiting.reported(on),
             Event::PollEnd { task, result, wakers } => {
-                self.poll_end(task, result, wakers, record.at_ns, real_ns)
+                self.poll_end(task, result, wakers, at_ns, real_ns)
             }
             Event::Wake { task, cause, queue } => {
                 let task = self.tasks.resolve(task);
@@ -270,8 +292,7 @@ impl Diagnostics {
         self.waiting.set(task, Vec::new());
         let panic = self.panic.take(); // told just before, by the `JoinError` this completes with
         let row = self.table.row(task);
-        row.state = TaskState::Complete(outcome);
-        row.queued_real = None;
+        row.complete(outcome);
         if outcome == Outcome::Panicked {
             row.panic = panic;
         }
@@ -307,5 +328,18 @@ impl Diagnostics {
             None if task == TaskBook::ROOT => format!("{label} (the block_on future)"),
             None => label,
         }
+    }
+}
+
+/// The task `event` is about, if any.
+fn event_task(event: Event) -> Option<TaskKey> {
+    match event {
+        Event::Spawn { task, .. }
+        | Event::PollStart { task }
+        | Event::PollEnd { task, .. }
+        | Event::Wake { task, .. }
+        | Event::Abort { task }
+        | Event::Complete { task, .. } => Some(task),
+        _ => None,
     }
 }

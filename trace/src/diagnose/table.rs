@@ -44,6 +44,10 @@ pub(crate) struct Row {
     pub(crate) scheduled_ns: u64,
     /// Its longest poll, real time.
     pub(crate) max_poll_ns: u64,
+    /// Real time spent idle, from each `Pending` poll's end to the wake that followed.
+    pub(crate) idle_ns: u64,
+    /// When its idle time under way began (real clock), while it is idle.
+    pub(crate) idle_since_real: Option<u64>,
     /// When it was last queued (real clock), while it is queued.
     pub(crate) queued_real: Option<u64>,
     /// When its poll under way began (real clock).
@@ -80,6 +84,8 @@ impl Default for Row {
             busy_ns: 0,
             scheduled_ns: 0,
             max_poll_ns: 0,
+            idle_ns: 0,
+            idle_since_real: None,
             queued_real: None,
             poll_start_real: 0,
             wakers: None,
@@ -102,8 +108,12 @@ impl Row {
         self.seen && !matches!(self.state, TaskState::Complete(_))
     }
 
-    /// Queued at `real_ns` (spawned, or woken while idle): its time scheduled starts now.
+    /// Queued at `real_ns` (spawned, or woken while idle): its time idle ends and its time
+    /// scheduled starts now.
     pub(crate) fn queue(&mut self, real_ns: u64) {
+        if let Some(since) = self.idle_since_real.take() {
+            self.idle_ns += real_ns.saturating_sub(since);
+        }
         if self.state != TaskState::Running {
             self.state = TaskState::Queued;
         }
@@ -121,15 +131,24 @@ impl Row {
         self.woke_itself = false;
     }
 
-    /// The poll under way ends at `real_ns`: returns how long it took.
+    /// The poll under way ends at `real_ns`: returns how long it took. Its time idle starts
+    /// now (a `Complete` that follows a `Ready` poll ends it uncounted: [`Row::complete`]).
     pub(crate) fn poll_end(&mut self, real_ns: u64) -> u64 {
         let took = real_ns.saturating_sub(self.poll_start_real);
         self.busy_ns += took;
         self.max_poll_ns = self.max_poll_ns.max(took);
         if self.state == TaskState::Running {
             self.state = TaskState::Idle;
+            self.idle_since_real = Some(real_ns);
         }
         took
+    }
+
+    /// The task completed with `outcome`: it is neither queued nor idle any more.
+    pub(crate) fn complete(&mut self, outcome: Outcome) {
+        self.state = TaskState::Complete(outcome);
+        self.queued_real = None;
+        self.idle_since_real = None;
     }
 }
 

@@ -14,7 +14,8 @@
 //! - `task_book.rs`: which task a key names, in record order (addresses are reused), and the
 //!   task's number, name and label.
 //! - `waiting.rs`: the poll under way and what each pending task waits on (explain, timeline).
-//! - `run_queue.rs`: how many tasks are queued to run, which no event says (explain, perfetto).
+//! - `run_queue.rs`: how many tasks are queued to run, which no event says (explain, perfetto,
+//!   the runtime metrics' longest run queue).
 //! - `turn.rs`: what a reactor turn did, told from what it reported, not what it planned
 //!   (explain, perfetto).
 //! - `origin.rs`: deadlines moved onto the records' scale of time, before any view reads them.
@@ -34,7 +35,7 @@
 pub(crate) mod explain;
 pub(crate) mod origin;
 pub(crate) mod perfetto;
-mod run_queue;
+pub(crate) mod run_queue;
 pub(crate) mod task_book;
 pub(crate) mod timeline;
 mod turn;
