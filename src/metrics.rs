@@ -1,6 +1,6 @@
 //! The runtime's metrics, in the spirit of tokio-metrics: what the loop did (turns, parks, time
-//! parked, events, wakes, the longest run queue, timers, sockets, `to_thread` jobs) and where
-//! each task's time went (polls, busy, scheduled, idle, longest poll).
+//! parked, events, wakes, the longest run queue, timers, registered fds, `to_thread` jobs) and
+//! where each task's time went (polls, busy, scheduled, idle, longest poll).
 //!
 //! # Two sources, and the rule that decides which
 //!
@@ -10,7 +10,7 @@
 //!
 //! - **Always**: the reactor's [`ReactorStats`], counters it updates once per turn from values
 //!   the turn computes anyway (turns, parks, readiness events, timers fired, clock jumps), and
-//!   what the runtime can read at any time (timers waiting, sockets registered, threads in the
+//!   what the runtime can read at any time (timers waiting, fds registered, threads in the
 //!   `to_thread` pool, live tasks).
 //! - **When the runtime is watched** ([`Builder::metrics`](crate::Builder::metrics), the debug
 //!   checks, or a trace): the rest is counted from the events the runtime records anyway when
@@ -63,7 +63,8 @@ pub struct RuntimeMetrics {
     pub reactor: ReactorStats,
     /// Timers in the wheel, waiting to fire.
     pub timers_waiting: usize,
-    /// Sockets registered with the reactor now.
+    /// File descriptors registered with the reactor now: sockets, child pipes, signal doorbells
+    /// (one for `Builder::dump_on_sigquit`).
     pub sockets: usize,
     /// Threads alive in the `to_thread` pool.
     pub blocking_threads: usize,
