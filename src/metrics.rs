@@ -63,7 +63,7 @@ pub struct RuntimeMetrics {
     pub reactor: ReactorStats,
     /// Timers in the wheel, waiting to fire.
     pub timers_waiting: usize,
-    /// File descriptors registered with the reactor now: sockets, child pipes, signal doorbells
+    /// File descriptors registered with the reactor now: sockets and signal doorbells
     /// (one for `Builder::dump_on_sigquit`).
     pub sockets: usize,
     /// Threads alive in the `to_thread` pool.
@@ -155,7 +155,7 @@ impl fmt::Display for RuntimeMetrics {
         )?;
         writeln!(
             f,
-            "  fds          {} registered, {} deregistered, {} now (sockets, pipes, signals)",
+            "  fds          {} registered, {} deregistered, {} now (sockets, signals)",
             count(|e| e.registrations),
             count(|e| e.deregistrations),
             self.sockets,

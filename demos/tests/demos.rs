@@ -236,7 +236,7 @@ fn names_ages_stats_count_what_names_ages_does() {
     assert_eq!(line("wakes"), "  wakes        17 local, 0 remote");
     // One fd is registered for good: the SIGQUIT doorbell (`dump_on_sigquit`), registered as the
     // runtime was built, before anything was recorded.
-    let fds = "  fds          0 registered, 0 deregistered, 1 now (sockets, pipes, signals)";
+    let fds = "  fds          0 registered, 0 deregistered, 1 now (sockets, signals)";
     assert_eq!(line("fds"), fds);
     assert_eq!(line("to_thread"), "  to_thread    0 jobs submitted, 0 finished; 0 pool threads");
     // The table: its heading, then one row per task; times are real and vary, counts do not.
