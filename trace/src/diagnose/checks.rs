@@ -9,8 +9,18 @@
 //! | self-wake storm | a task woke itself poll after poll while nothing else progressed | tokio-console's "self wakes" lint |
 //!
 //! Deciding is apart from wording: each `*_check` function reads a row and returns whether to
-//! warn; the [`Diagnostics`](super::Diagnostics) calls them at the records named in the table
-//! above and words the warning with the task's label.
+//! warn; the [`Diagnostics`](super::Diagnostics) calls them as the records come (a lost waker at
+//! the `PollEnd`, a slow poll at the `PollEnd`, an unretrieved failure at the later of
+//! `Complete` and `HandleDropped`, a storm at the poll that passes the limit) and words the
+//! warning with the task's label.
+//!
+//! # What the lost-waker check cannot tell
+//!
+//! Another thread that calls the task's last waker clone by value (`Waker::wake`) during the
+//! very poll that returns `Pending` leaves no clone out, and its wake is recorded only when the
+//! runtime drains its remote queue, after the `PollEnd`: the check then reports a task that
+//! does run again. It takes a thread racing that one poll; the task's next poll shows the
+//! warning was wrong.
 
 use std::fmt;
 
