@@ -291,7 +291,9 @@ impl Runtime {
     /// and a table. See [`RuntimeMetrics`].
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::new()?; // not watched
+    /// // Not watched, whatever `CASHIER_DEBUG` or `CASHIER_TRACE` say:
+    /// let unwatched = cashier::Runtime::builder().debug_checks(false).trace(cashier::Trace::new());
+    /// let mut runtime = unwatched.build()?;
     /// runtime.block_on(async { cashier::sleep(std::time::Duration::from_millis(1)).await });
     /// let metrics = runtime.metrics();
     /// assert_eq!(metrics.reactor.timers_fired, 1, "the reactor counts, watched or not");
