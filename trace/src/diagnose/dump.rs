@@ -43,7 +43,7 @@ use super::Diagnostics;
 use super::table::{Row, TaskState};
 use crate::event::WaitOn;
 use crate::views::task_book::TaskBook;
-use crate::views::words::{direction_word, duration_short, outcome_word, seconds, waits_word};
+use crate::views::words::{duration_short, outcome_word, wait_on_words};
 
 /// A table of every live task, as the debug checks' records tell it (see the module doc).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,18 +172,10 @@ impl Diagnostics {
 
     /// One thing a task waits on, in words.
     fn wait_words(&self, on: WaitOn) -> String {
-        match on {
-            WaitOn::Timer { timer, deadline_ns } => {
-                format!("timer #{timer} (due {})", seconds(deadline_ns))
-            }
-            WaitOn::Io { fd, direction } => format!("fd {fd} {}", direction_word(direction)),
-            WaitOn::Job { job } => format!("to_thread job {job}"),
-            WaitOn::Primitive(primitive) => waits_word(primitive).to_string(),
-            WaitOn::Join { task } => match self.tasks.lookup(task) {
-                Some(task) => format!("the JoinHandle of {}", self.tasks.label(task)),
-                None => format!("the JoinHandle of a task not seen ({task:?})"),
-            },
-        }
+        wait_on_words(on, |task| match self.tasks.lookup(task) {
+            Some(task) => format!("the JoinHandle of {}", self.tasks.label(task)),
+            None => format!("the JoinHandle of a task not seen ({task:?})"),
+        })
     }
 }
 

@@ -12,7 +12,7 @@
 //! - Every function is pure: the same nanoseconds give the same text.
 
 use super::run_queue::Ready;
-use crate::event::{ChannelNews, Direction, Outcome, Primitive};
+use crate::event::{ChannelNews, Direction, Outcome, Primitive, TaskKey, WaitOn};
 
 /// `"  0.734s  "`: a line's time stamp, [`seconds`] right-aligned to seven characters, then two
 /// spaces.
@@ -92,7 +92,22 @@ pub(crate) fn direction_word(direction: Direction) -> &'static str {
     }
 }
 
-/// What a task waiting on `primitive` waits for.
+/// One thing a task waits on, in words: `timer #5 (due 0.734s)`, `fd 7 readable`, `to_thread
+/// job 3`, `a channel message`; a `JoinHandle` in the words `join` gives its task. Deadlines
+/// are the caller's to put on the records' scale first (`origin.rs`).
+pub(crate) fn wait_on_words(on: WaitOn, join: impl FnOnce(TaskKey) -> String) -> String {
+    match on {
+        WaitOn::Timer { timer, deadline_ns } => {
+            format!("timer #{timer} (due {})", seconds(deadline_ns))
+        }
+        WaitOn::Io { fd, direction } => format!("fd {fd} {}", direction_word(direction)),
+        WaitOn::Job { job } => format!("to_thread job {job}"),
+        WaitOn::Primitive(primitive) => waits_word(primitive).to_string(),
+        WaitOn::Join { task } => join(task),
+    }
+}
+
+/// What a task waiting on `primitive` waits for: `"a channel message"`, `"a semaphore permit"`.
 pub(crate) fn waits_word(primitive: Primitive) -> &'static str {
     match primitive {
         Primitive::Channel(ChannelNews::Message) => "a channel message",

@@ -12,7 +12,9 @@ use crate::event::{
 };
 use crate::views::task_book::{TaskBook, name_at};
 use crate::views::turn::{Because, Turn, TurnDid};
-use crate::views::words::{direction_word, millis, outcome_word, ready_words, seconds, waits_word};
+use crate::views::words::{
+    direction_word, millis, outcome_word, ready_words, seconds, wait_on_words, waits_word,
+};
 
 impl Narrator {
     /// Learns from one record; returns its line, or holds one in `self.held`.
@@ -196,15 +198,7 @@ impl Narrator {
 
     /// One thing a task waits on, in words.
     fn wait_words(&mut self, on: WaitOn) -> String {
-        match on {
-            WaitOn::Timer { timer, deadline_ns } => {
-                format!("timer #{timer} (due {})", seconds(deadline_ns))
-            }
-            WaitOn::Io { fd, direction } => format!("fd {fd} {}", direction_word(direction)),
-            WaitOn::Job { job } => format!("to_thread job {job}"),
-            WaitOn::Primitive(primitive) => waits_word(primitive).to_string(),
-            WaitOn::Join { task } => self.label_of(task),
-        }
+        wait_on_words(on, |task| self.label_of(task))
     }
 }
 
