@@ -25,6 +25,9 @@
 //!   tasks).
 //! - [`cashier_trace`]: the events both report, their recorder, and the views drawn from them
 //!   (knows neither tasks' futures nor sockets).
+//! - [`cashier_budget`]: the cooperative budget, granted by the executor at each poll and spent
+//!   by the reactor's and the executor's resources, so that a task whose operations are always
+//!   ready still lets the others run.
 //!
 //! [`Runtime`] owns one executor and parks it in the reactor when no task can run; when it is
 //! watched ([`Builder::trace`], `CASHIER_TRACE`), it also owns the recorder (`watch.rs`).
@@ -107,6 +110,7 @@ pub mod signal {
 /// Tasks and combinators: handles, errors, and the futures returned by the task functions.
 pub mod task {
     pub use crate::debug::{Dump, dump};
+    pub use cashier_budget::{ConsumeBudget, Unconstrained, consume_budget, unconstrained};
     pub use cashier_executor::task_builder::Builder;
     pub use cashier_executor::{
         AsCompleted, Either, Gather, GatherTuple, JoinError, JoinHandle, JoinSet, Race, Select,
@@ -116,6 +120,8 @@ pub mod task {
     pub use cashier_trace::{DumpRow, TaskState};
 }
 
+#[doc(no_inline)]
+pub use cashier_budget;
 #[doc(no_inline)]
 pub use cashier_executor;
 #[doc(no_inline)]

@@ -141,9 +141,10 @@ impl fmt::Display for RuntimeMetrics {
         )?;
         writeln!(
             f,
-            "  wakes        {} local, {} remote",
+            "  wakes        {} local, {} remote; {} budget yields",
             count(|e| e.local_wakes),
-            count(|e| e.remote_wakes)
+            count(|e| e.remote_wakes),
+            count(|e| e.budget_yields),
         )?;
         writeln!(
             f,

@@ -233,7 +233,7 @@ fn names_ages_stats_count_what_names_ages_does() {
     assert_eq!(line("timers"), "  timers       15 armed, 15 fired, 0 cancelled, 0 waiting");
     assert_eq!(line("tasks"), "  tasks        2 spawned, 2 completed, 0 live; longest run queue 2");
     // 15 timer wakes, and #0 main woken by each JoinHandle of `gather!`.
-    assert_eq!(line("wakes"), "  wakes        17 local, 0 remote");
+    assert_eq!(line("wakes"), "  wakes        17 local, 0 remote; 0 budget yields");
     // One fd is registered for good: the SIGQUIT doorbell (`dump_on_sigquit`), registered as the
     // runtime was built, before anything was recorded.
     let fds = "  fds          0 registered, 0 deregistered, 1 now (sockets, signals)";

@@ -313,7 +313,12 @@ impl<P: Park> Executor<P> {
             if shared.take_main_wake() {
                 ticks += 1;
                 trace::emit(|| Event::PollStart { task: TaskKey::ROOT });
-                let polled = future.as_mut().poll(&mut cx);
+                let polled = {
+                    // A fresh cooperative budget for this poll (`cashier-budget`), put back even
+                    // if the future panics out of `block_on`.
+                    let _budget = cashier_budget::Grant::new();
+                    future.as_mut().poll(&mut cx)
+                };
                 trace::emit(|| Event::PollEnd {
                     task: TaskKey::ROOT,
                     result: if polled.is_ready() { PollResult::Ready } else { PollResult::Pending },

@@ -100,14 +100,26 @@ impl<T> JoinHandle<T> {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    /// Takes the result if the task is complete, else registers the caller's waker. It spends
+    /// the caller's cooperative budget when it returns the result (`cashier-budget`): a loop over
+    /// finished handles lets the others run too.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        cashier_budget::poll_budgeted(cx, |cx| self.poll_join(cx))
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// [`JoinHandle::poll`] without the budget.
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let header = self.task.header();
         if header.state.load().is_complete() {
             let mut result = Poll::Pending;
             // SAFETY: we are on the runtime thread (the handle is `!Send`), the task is complete,
             // and `result` has the type `read_output` writes: this handle's `T` is the task's
             // output type, fixed by `spawn`.
-            unsafe { self.task.read_output((&mut result as *mut Poll<Self::Output>).cast()) };
+            unsafe {
+                self.task.read_output((&mut result as *mut Poll<Result<T, JoinError>>).cast())
+            };
             trace::emit(|| Event::OutputTaken { task: self.task.key() });
             return result;
         }
@@ -128,7 +140,7 @@ impl<T> Future for JoinHandle<T> {
                 // The drop above completed the task: nobody will wake us, so take the result now.
                 // SAFETY: runtime thread; single-expression borrow.
                 drop(slot.with_mut(|slot| unsafe { (*slot).take() }));
-                return self.poll(cx);
+                return self.poll_join(cx);
             }
         }
         trace::emit(|| Event::Waits { on: WaitOn::Join { task: self.task.key() } });

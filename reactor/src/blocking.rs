@@ -387,7 +387,16 @@ pub struct ToThread<T> {
 impl<T> Future for ToThread<T> {
     type Output = Result<T, BlockingError>;
 
+    /// Takes the job's result, or waits for it. Taking it spends a unit of the task's
+    /// cooperative budget (`cashier-budget`).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        cashier_budget::poll_budgeted(cx, |cx| self.take_result(cx))
+    }
+}
+
+impl<T> ToThread<T> {
+    /// [`ToThread::poll`] without the budget.
+    fn take_result(&self, cx: &mut Context<'_>) -> Poll<Result<T, BlockingError>> {
         let job = self.job;
         let mut state = self.slot.lock();
         if let Some(result) = state.result.take() {

@@ -316,21 +316,31 @@ impl Registration {
 
     /// Runs `operation` when the socket is ready for `direction`, clearing the readiness and
     /// waiting again each time it says `WouldBlock`.
+    ///
+    /// Every socket operation (accept, read, write, send, receive, a signal's doorbell) comes
+    /// through here, so this is where one that completes spends a unit of the task's cooperative
+    /// budget (`cashier-budget`): a socket that always has data cannot keep its reader running
+    /// forever. (A `TcpStream` read served from its read-ahead buffer spends nothing, but that
+    /// buffer is only refilled through here.)
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         mut operation: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            if let Err(error) = std::task::ready!(self.poll_ready(cx, direction)) {
-                return Poll::Ready(Err(error));
+        cashier_budget::poll_budgeted(cx, |cx| {
+            loop {
+                if let Err(error) = std::task::ready!(self.poll_ready(cx, direction)) {
+                    return Poll::Ready(Err(error));
+                }
+                match operation() {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                        self.clear(direction)
+                    }
+                    result => return Poll::Ready(result),
+                }
             }
-            match operation() {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.clear(direction),
-                result => return Poll::Ready(result),
-            }
-        }
+        })
     }
 }
 

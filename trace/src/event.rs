@@ -135,6 +135,9 @@ pub enum Cause {
     },
     /// `yield_now`: the task stepped to the back of the queue.
     Yield,
+    /// The task spent its cooperative budget (`cashier-budget`): a resource that was ready
+    /// refused it, and it stepped to the back of the queue so that others could run.
+    Budget,
     /// `JoinHandle::abort` on an idle task: it is queued only so that the executor drops its
     /// future (an `Abort` event comes right before; who aborted is whoever was polled). It
     /// answers nothing the task waited on: the task will not be polled again.

@@ -73,6 +73,13 @@ impl<F: Future> Children<F> {
                     return;
                 }
             }
+            // Once the task's cooperative budget is spent, the children still in the cursor are
+            // left there: the next call polls them before those woken since, so one child that
+            // is always ready cannot spend every budget while the others wait. `poll_proceed`
+            // wakes us for that call.
+            if !self.cursor.is_empty() && cashier_budget::poll_proceed(cx).is_pending() {
+                return;
+            }
         }
     }
 

@@ -168,6 +168,11 @@ impl<T: FutureTuple> Future for GatherTuple<T> {
             {
                 this.running -= 1;
             }
+            // The cooperative budget is spent: the rest go first next time (as in `Children`'s
+            // `poll_woken`, in `gather.rs`).
+            if !this.cursor.is_empty() && cashier_budget::poll_proceed(cx).is_pending() {
+                return Poll::Pending;
+            }
         }
         if this.running > 0 {
             return Poll::Pending;

@@ -3,6 +3,7 @@
 //! asyncio's `asyncio.wait(aws, return_when=FIRST_COMPLETED)` followed by cancelling the rest.
 
 use std::future::Future;
+use std::mem;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -21,6 +22,9 @@ pub enum Either<A, B> {
 /// `Select`. If both are ready on the same poll, the first wins. asyncio's
 /// `asyncio.wait({a, b}, return_when=FIRST_COMPLETED)` followed by cancelling the other.
 ///
+/// One exception keeps the first from starving the second: if the task's cooperative budget
+/// runs out while the first is polled, the second is polled first on the next poll.
+///
 /// ```
 /// use cashier_executor::{Either, Executor, select};
 ///
@@ -29,7 +33,7 @@ pub enum Either<A, B> {
 /// assert_eq!(winner, Either::Right("ready"));
 /// ```
 pub fn select<A: Future, B: Future>(left: A, right: B) -> Select<A, B> {
-    Select { left, right }
+    Select { left, right, right_first: false }
 }
 
 /// The future returned by [`select`].
@@ -40,6 +44,9 @@ pub struct Select<A, B> {
     left: A,
     /// Structurally pinned.
     right: B,
+    /// The task's cooperative budget ran out while `left` was polled, before `right` was: the
+    /// next poll starts with `right`.
+    right_first: bool,
 }
 
 impl<A: Future, B: Future> Future for Select<A, B> {
@@ -49,12 +56,26 @@ impl<A: Future, B: Future> Future for Select<A, B> {
         // SAFETY: `left` and `right` are structurally pinned: `Select` never moves them out and
         // has no `Drop` impl; they are only reached through this pinned projection.
         let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above (both lines).
+        let left = unsafe { Pin::new_unchecked(&mut this.left) };
         // SAFETY: see above.
-        if let Poll::Ready(output) = unsafe { Pin::new_unchecked(&mut this.left) }.poll(cx) {
+        let right = unsafe { Pin::new_unchecked(&mut this.right) };
+        if mem::take(&mut this.right_first) {
+            if let Poll::Ready(output) = right.poll(cx) {
+                return Poll::Ready(Either::Right(output));
+            }
+            // If `right` spent the budget, `left` goes first next time, as usual.
+            std::task::ready!(cashier_budget::poll_proceed(cx));
+            return left.poll(cx).map(Either::Left);
+        }
+        if let Poll::Ready(output) = left.poll(cx) {
             return Poll::Ready(Either::Left(output));
         }
-        // SAFETY: see above.
-        unsafe { Pin::new_unchecked(&mut this.right) }.poll(cx).map(Either::Right)
+        if cashier_budget::poll_proceed(cx).is_pending() {
+            this.right_first = true;
+            return Poll::Pending;
+        }
+        right.poll(cx).map(Either::Right)
     }
 }
 

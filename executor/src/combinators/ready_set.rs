@@ -61,6 +61,13 @@ pub(crate) struct Cursor {
     tail: *const Node,
 }
 
+impl Cursor {
+    /// Whether no woken child is left to hand out.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_null()
+    }
+}
+
 impl ReadySet {
     /// A set of `children` nodes, all queued in child order, so that the first poll polls every
     /// child once. Returns the set and the cursor holding that initial order.

@@ -95,26 +95,28 @@ impl Future for Wait<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let event = self.event;
-        let mut state = event.state.borrow_mut();
-        match self.key.take() {
-            Some(key) if state.waiters.is_notified(&key) => {
-                state.waiters.remove(key);
-                Poll::Ready(())
+        cashier_budget::poll_budgeted(cx, |cx| {
+            let event = self.event;
+            let mut state = event.state.borrow_mut();
+            match self.key.take() {
+                Some(key) if state.waiters.is_notified(&key) => {
+                    state.waiters.remove(key);
+                    Poll::Ready(())
+                }
+                Some(key) => {
+                    state.waiters.update_waker(&key, cx.waker());
+                    self.key = Some(key);
+                    waits_on(Primitive::Event);
+                    Poll::Pending
+                }
+                None if state.set => Poll::Ready(()),
+                None => {
+                    self.key = Some(state.waiters.push(cx.waker()));
+                    waits_on(Primitive::Event);
+                    Poll::Pending
+                }
             }
-            Some(key) => {
-                state.waiters.update_waker(&key, cx.waker());
-                self.key = Some(key);
-                waits_on(Primitive::Event);
-                Poll::Pending
-            }
-            None if state.set => Poll::Ready(()),
-            None => {
-                self.key = Some(state.waiters.push(cx.waker()));
-                waits_on(Primitive::Event);
-                Poll::Pending
-            }
-        }
+        })
     }
 }
 

@@ -6,6 +6,10 @@
 //! Waiters queue in arrival order and a waiter that is dropped leaves the queue without taking
 //! anything with it (`wait_list.rs`).
 //!
+//! Every wait here (a receive, a send, an acquire, a lock, an event, a oneshot) spends a unit of
+//! the task's cooperative budget when it completes (`cashier-budget`); the `try_` forms do not.
+//! So a task draining a full channel yields after 128 messages and lets the others run.
+//!
 //! To hand values to or from *another thread*, use `to_thread` (in `cashier`), whose result
 //! travels through the executor's remote queue.
 

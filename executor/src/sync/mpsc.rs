@@ -274,25 +274,27 @@ impl<T> Receiver<T> {
     /// Polls for the next message (for hand-written futures).
     #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let (message, sender) = {
-            let mut chan = self.chan.borrow_mut();
-            match chan.queue.pop_front() {
-                Some(message) => {
-                    let sender = chan.release_slot();
-                    (Some(message), sender)
-                }
-                None if chan.is_ended() => return Poll::Ready(None),
-                None => {
-                    if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        chan.receiver = Some(cx.waker().clone());
+        cashier_budget::poll_budgeted(cx, |cx| {
+            let (message, sender) = {
+                let mut chan = self.chan.borrow_mut();
+                match chan.queue.pop_front() {
+                    Some(message) => {
+                        let sender = chan.release_slot();
+                        (Some(message), sender)
                     }
-                    waits_on(Primitive::Channel(ChannelNews::Message));
-                    return Poll::Pending;
+                    None if chan.is_ended() => return Poll::Ready(None),
+                    None => {
+                        if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            chan.receiver = Some(cx.waker().clone());
+                        }
+                        waits_on(Primitive::Channel(ChannelNews::Message));
+                        return Poll::Pending;
+                    }
                 }
-            }
-        };
-        wake(|| ChannelNews::Slot, sender);
-        Poll::Ready(message)
+            };
+            wake(|| ChannelNews::Slot, sender);
+            Poll::Ready(message)
+        })
     }
 
     /// A message if one is queued now.
@@ -399,42 +401,44 @@ impl<T> Future for Send<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let receiver = {
-            let mut chan = this.chan.borrow_mut();
-            if chan.closed {
-                // Closed wins, even over a slot reserved for us: the receiver takes no more. The
-                // reservation ends unused; nobody waits on a closed channel to take it over.
-                if let Some(key) = this.key.take() {
-                    chan.remove_waiter(key);
+        cashier_budget::poll_budgeted(cx, |cx| {
+            let this = &mut *self;
+            let receiver = {
+                let mut chan = this.chan.borrow_mut();
+                if chan.closed {
+                    // Closed wins, even over a slot reserved for us: the receiver takes no more. The
+                    // reservation ends unused; nobody waits on a closed channel to take it over.
+                    if let Some(key) = this.key.take() {
+                        chan.remove_waiter(key);
+                    }
+                    let value = this.value.take().expect("polled after completion");
+                    return Poll::Ready(Err(SendError(value)));
                 }
-                let value = this.value.take().expect("polled after completion");
-                return Poll::Ready(Err(SendError(value)));
-            }
-            match this.key.take() {
-                // A slot was reserved for us: fill it.
-                Some(key) if chan.send_waiters.is_notified(&key) => {
-                    chan.remove_waiter(key);
-                    chan.push(this.value.take().expect("polled after completion"))
+                match this.key.take() {
+                    // A slot was reserved for us: fill it.
+                    Some(key) if chan.send_waiters.is_notified(&key) => {
+                        chan.remove_waiter(key);
+                        chan.push(this.value.take().expect("polled after completion"))
+                    }
+                    Some(key) => {
+                        chan.send_waiters.update_waker(&key, cx.waker());
+                        this.key = Some(key);
+                        waits_on(Primitive::Channel(ChannelNews::Slot));
+                        return Poll::Pending;
+                    }
+                    None if chan.has_free_slot() => {
+                        chan.push(this.value.take().expect("polled after completion"))
+                    }
+                    None => {
+                        this.key = Some(chan.send_waiters.push(cx.waker()));
+                        waits_on(Primitive::Channel(ChannelNews::Slot));
+                        return Poll::Pending;
+                    }
                 }
-                Some(key) => {
-                    chan.send_waiters.update_waker(&key, cx.waker());
-                    this.key = Some(key);
-                    waits_on(Primitive::Channel(ChannelNews::Slot));
-                    return Poll::Pending;
-                }
-                None if chan.has_free_slot() => {
-                    chan.push(this.value.take().expect("polled after completion"))
-                }
-                None => {
-                    this.key = Some(chan.send_waiters.push(cx.waker()));
-                    waits_on(Primitive::Channel(ChannelNews::Slot));
-                    return Poll::Pending;
-                }
-            }
-        };
-        wake(|| ChannelNews::Message, receiver);
-        Poll::Ready(Ok(()))
+            };
+            wake(|| ChannelNews::Message, receiver);
+            Poll::Ready(Ok(()))
+        })
     }
 }
 

@@ -123,18 +123,20 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut shared = self.shared.borrow_mut();
-        if let Some(value) = shared.value.take() {
-            return Poll::Ready(Ok(value));
-        }
-        if shared.sender_gone {
-            return Poll::Ready(Err(RecvError));
-        }
-        if !shared.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            shared.receiver = Some(cx.waker().clone());
-        }
-        waits_on(Primitive::Oneshot);
-        Poll::Pending
+        cashier_budget::poll_budgeted(cx, |cx| {
+            let mut shared = self.shared.borrow_mut();
+            if let Some(value) = shared.value.take() {
+                return Poll::Ready(Ok(value));
+            }
+            if shared.sender_gone {
+                return Poll::Ready(Err(RecvError));
+            }
+            if !shared.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                shared.receiver = Some(cx.waker().clone());
+            }
+            waits_on(Primitive::Oneshot);
+            Poll::Pending
+        })
     }
 }
 

@@ -218,35 +218,37 @@ impl<'a> Future for Acquire<'a> {
     type Output = Result<Permit<'a>, AcquireError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let semaphore = self.semaphore;
-        let mut state = semaphore.state.borrow_mut();
-        match self.key.take() {
-            // A release assigned us a permit (possibly just before a close: it is still ours).
-            Some(key) if state.waiters.is_notified(&key) => {
-                state.waiters.remove(key);
-                Poll::Ready(Ok(Permit { semaphore }))
+        cashier_budget::poll_budgeted(cx, |cx| {
+            let semaphore = self.semaphore;
+            let mut state = semaphore.state.borrow_mut();
+            match self.key.take() {
+                // A release assigned us a permit (possibly just before a close: it is still ours).
+                Some(key) if state.waiters.is_notified(&key) => {
+                    state.waiters.remove(key);
+                    Poll::Ready(Ok(Permit { semaphore }))
+                }
+                Some(key) if state.closed => {
+                    state.waiters.remove(key);
+                    Poll::Ready(Err(AcquireError))
+                }
+                Some(key) => {
+                    state.waiters.update_waker(&key, cx.waker());
+                    self.key = Some(key);
+                    waits_on(Primitive::Semaphore);
+                    Poll::Pending
+                }
+                None if state.closed => Poll::Ready(Err(AcquireError)),
+                None if state.permits > 0 && state.waiters.is_empty() => {
+                    state.permits -= 1;
+                    Poll::Ready(Ok(Permit { semaphore }))
+                }
+                None => {
+                    self.key = Some(state.waiters.push(cx.waker()));
+                    waits_on(Primitive::Semaphore);
+                    Poll::Pending
+                }
             }
-            Some(key) if state.closed => {
-                state.waiters.remove(key);
-                Poll::Ready(Err(AcquireError))
-            }
-            Some(key) => {
-                state.waiters.update_waker(&key, cx.waker());
-                self.key = Some(key);
-                waits_on(Primitive::Semaphore);
-                Poll::Pending
-            }
-            None if state.closed => Poll::Ready(Err(AcquireError)),
-            None if state.permits > 0 && state.waiters.is_empty() => {
-                state.permits -= 1;
-                Poll::Ready(Ok(Permit { semaphore }))
-            }
-            None => {
-                self.key = Some(state.waiters.push(cx.waker()));
-                waits_on(Primitive::Semaphore);
-                Poll::Pending
-            }
-        }
+        })
     }
 }
 

@@ -84,9 +84,10 @@ impl Interval {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 
-    /// Polls for the next tick (for hand-written futures).
+    /// Polls for the next tick (for hand-written futures). A tick spends a unit of the task's
+    /// cooperative budget (`cashier-budget`): a burst of missed ticks lets others run too.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        std::task::ready!(self.sleep.poll_sleep(cx));
+        std::task::ready!(cashier_budget::poll_budgeted(cx, |cx| self.sleep.poll_sleep(cx)));
         let scheduled = self.sleep.deadline();
         let now = self.sleep.now();
         let next = match self.missed {

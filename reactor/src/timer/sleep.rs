@@ -104,7 +104,8 @@ impl Sleep {
         self.handle.now()
     }
 
-    /// Polls without pinning (a `Sleep` is `Unpin`).
+    /// Polls without pinning (a `Sleep` is `Unpin`), and without the cooperative budget: the
+    /// `Future` impl adds it, and `Timeout` checks its deadline whatever the budget says.
     pub(crate) fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.done {
             return Poll::Ready(());
@@ -158,8 +159,9 @@ fn waits_on_timer(key: &TimerKey, deadline_ns: u64) {
 impl Future for Sleep {
     type Output = ();
 
+    /// Spends a unit of the task's cooperative budget when it completes (`cashier-budget`).
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.poll_sleep(cx)
+        cashier_budget::poll_budgeted(cx, |cx| self.poll_sleep(cx))
     }
 }
 

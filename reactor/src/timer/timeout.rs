@@ -73,6 +73,8 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
+        // The deadline is checked outside the cooperative budget (as tokio does): a future that
+        // spent the task's budget must not keep its own timeout from firing.
         this.sleep.poll_sleep(cx).map(|()| Err(Elapsed(this.sleep.deadline())))
     }
 }

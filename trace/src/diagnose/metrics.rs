@@ -17,6 +17,7 @@
 //!   ([`Queue::Remote`], counted when the runtime moves it over). A wake of a task already queued
 //!   changes nothing and is not counted; nor is a wake of `#0 main` from another thread, which
 //!   only sets its flag and is recorded by no one.
+//! - **Budget yields**: a `Wake` with [`Cause::Budget`], whichever queue it reached.
 //! - **Run queue**: its length played back as the views play it (`views/run_queue.rs`); the
 //!   longest it was.
 //! - **Timers armed**: a `Waits` on a timer slot with a deadline not seen on that slot since it
@@ -29,7 +30,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::event::{Event, Queue, WaitOn};
+use crate::event::{Cause, Event, Queue, WaitOn};
 use crate::views::run_queue::RunQueue;
 
 /// What the records of a watched runtime counted (see the module doc for how each is read).
@@ -59,6 +60,9 @@ pub struct EventCounts {
     pub jobs_submitted: u64,
     /// `to_thread` jobs whose result was taken.
     pub jobs_finished: u64,
+    /// Times a task's cooperative budget ran out and a ready resource sent it to the back of
+    /// the queue (tokio's `budget_forced_yield_count`).
+    pub budget_yields: u64,
 }
 
 /// The counting: [`EventCounts`] and what it needs to remember between records.
@@ -93,7 +97,10 @@ impl Counter {
                 counts.spawned += 1;
                 self.run_queue.spawned(task);
             }
-            (Event::Wake { queue, .. }, Some(task)) => {
+            (Event::Wake { queue, cause, .. }, Some(task)) => {
+                if cause == Cause::Budget {
+                    counts.budget_yields += 1;
+                }
                 match queue {
                     Queue::Local | Queue::WhileRunning => counts.local_wakes += 1,
                     Queue::Remote => counts.remote_wakes += 1,

@@ -46,7 +46,7 @@ use self::checks::{
 };
 use self::metrics::Counter;
 use self::table::Table;
-use crate::event::{Event, Outcome, PollResult, Queue, Record, TaskKey};
+use crate::event::{Cause, Event, Outcome, PollResult, Queue, Record, TaskKey};
 use crate::views::origin::rebase;
 use crate::views::task_book::{TaskBook, name_at};
 use crate::views::waiting::Waiting;
@@ -159,8 +159,12 @@ impl Diagnostics {
                 let task = self.tasks.resolve(task);
                 // A wake of the task being polled is the task waking itself (`waiting.rs`):
                 // `Queue::WhileRunning` for a spawned task, `Queue::Local` for `#0 main`.
+                // A task refused by its budget woke itself after 128 operations that completed:
+                // busy, not spinning, so that wake is no step of a storm.
                 if self.waiting.woke_itself(task, cause) {
-                    self.table.row(task).woke_itself = true;
+                    if cause != Cause::Budget {
+                        self.table.row(task).woke_itself = true;
+                    }
                     return;
                 }
                 self.table.progress += 1;

@@ -91,6 +91,7 @@ impl Narrator {
                 format!("{done} finished -> wake {target} (its JoinHandle; {queue})")
             }
             Cause::Yield => format!("{target} yields -> back of the queue"),
+            Cause::Budget => format!("{target} spent its budget -> back of the queue"),
             Cause::Abort => format!("wake {target} ({queue}) to drop it: aborted"),
             Cause::Direct => match actor {
                 Some(actor) => format!("{actor} wakes {target} ({queue})"),
@@ -123,6 +124,9 @@ impl Narrator {
                 let carried = self.waiting.of(task).filter(|_| waits.is_empty()).map(<[_]>::to_vec);
                 let text = match (woke_itself, carried) {
                     (Some(Cause::Yield), _) => "yields, back of the queue".to_string(),
+                    (Some(Cause::Budget), _) => {
+                        "budget spent (128 ready operations), back of the queue".to_string()
+                    }
                     (Some(_), _) => "woke itself, back of the queue".to_string(),
                     // A combinator polls only the child that woke it: the rest still wait, on
                     // what they reported at their last poll.

@@ -149,6 +149,7 @@ impl Words<'_> {
             Cause::HandOff(primitive) => primitive_text(primitive).into(),
             Cause::Join { .. } => format!("join {}", self.short(joined)),
             Cause::Yield => "yield".into(),
+            Cause::Budget => "budget spent".into(),
             Cause::Abort => "abort".into(),
         }
     }
