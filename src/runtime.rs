@@ -385,9 +385,9 @@ impl Runtime {
     ///
     /// let mut runtime = cashier::Runtime::new()?;
     /// let (release, stuck) = mpsc::channel::<()>();
-    /// // A job that waits for a message nobody sends while the runtime lives.
-    /// let job = runtime.block_on(async { cashier::to_thread(move || stuck.recv()) });
-    /// drop(job);
+    /// // A job that waits for a message nobody sends while the runtime lives (its future is
+    /// // dropped at once: the job runs on without it).
+    /// runtime.block_on(async { drop(cashier::to_thread(move || stuck.recv())) });
     /// runtime.shutdown_timeout(Duration::from_millis(10)); // returns though the job runs on
     /// drop(release); // the job's `recv` fails, it ends, and its thread with it
     /// # std::io::Result::Ok(())
