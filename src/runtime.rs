@@ -46,15 +46,16 @@ use crate::watch::{Session, Trace};
 ///   [`DEFAULT_SHUTDOWN_TIMEOUT`] (10 s; [`Builder::shutdown_timeout`] sets it). A thread cannot
 ///   be interrupted, so a job still running then is left behind: its thread goes on, detached,
 ///   and finishes the job whenever it returns, touching nothing the runtime freed; its result is
-///   dropped. The drop says so on standard error, naming how many jobs and the timeout:
+///   dropped, unless a `ToThread` future outlived the runtime to receive it. The drop says so on standard error, naming how many jobs and the timeout:
 ///
 ///   ```text
 ///   cashier: runtime dropped with 1 blocking job still running after 10s; leaving its thread behind
 ///   ```
 ///
 /// [`Runtime::shutdown_timeout`] and [`Runtime::shutdown_background`] (tokio's names) do the same
-/// with a timeout of their own, and print nothing: the caller asked for it. A runtime whose pool
-/// has no thread alive drops without waiting or reading a clock.
+/// with a timeout of their own, and print nothing: the caller asked for it. With no job running,
+/// the timeout plays no part: idle pool threads exit as soon as they are told to, and with no
+/// thread alive the drop does not even read a clock.
 pub struct Runtime {
     /// The executor, parked in the reactor.
     pub(crate) executor: Executor<ReactorPark>,

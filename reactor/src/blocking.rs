@@ -33,10 +33,14 @@
 //! goes on, detached, and the reactor says so on standard error (unless
 //! [`Reactor::set_shutdown_warning`] turned that off), as tokio's `shutdown_timeout` leaves its
 //! threads. A thread left behind touches nothing the reactor frees: the pool's shared part, the
-//! result slot and the unparker are each owned through an `Arc` the job holds, and a task waker
-//! left in the slot reaches the executor only through its own `Arc`ed cross-thread half, whose
-//! queue is closed by then (the wake is dropped). The pool is the only part of the reactor with
-//! locks: it is crossed by other threads by nature, and it is off the per-poll path.
+//! result slot and the unparker (with the OS wake-up it writes to) are each owned through an
+//! `Arc` the job holds. A task waker left in the slot reaches only its task's allocation, which
+//! the waker's own count keeps alive, and the executor's `Arc`ed cross-thread half: by then the
+//! task is complete (cancelled) and the executor's remote queue closed, so the wake queues
+//! nothing.
+//!
+//! The pool is the only part of the reactor with locks: it is crossed by other threads by
+//! nature, and it is off the per-poll path.
 //!
 //! [`Reactor::set_shutdown_timeout`]: crate::Reactor::set_shutdown_timeout
 //! [`Reactor::set_shutdown_warning`]: crate::Reactor::set_shutdown_warning
@@ -63,8 +67,9 @@ use crate::driver::Handle;
 pub const DEFAULT_MAX_THREADS: usize = 64;
 /// Default time an idle pool thread waits for work before exiting.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
-/// Default time dropping the reactor waits for running jobs before it leaves their threads behind
-/// (see the module doc).
+/// Default time dropping the reactor (and so a `cashier::Runtime`) waits, in real time, for
+/// running `to_thread` jobs before it leaves their threads behind, detached, with a warning on
+/// standard error.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A job as the pool sees it.
@@ -224,8 +229,9 @@ impl BlockingPool {
         let handles = std::mem::take(&mut state.handles);
         drop(state);
         for handle in handles {
-            // Join every thread when all exited; otherwise only those already finished, and
-            // detach the others by dropping their handles.
+            // Join every thread when none holds a job (an idle one exits as soon as it wakes);
+            // otherwise only those already finished, and detach the others by dropping their
+            // handles.
             if stuck == 0 || handle.is_finished() {
                 let _ = handle.join(); // job panics are caught inside; nothing else can panic there
             }
