@@ -65,7 +65,7 @@ pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
 pub use cashier_trace::{Warning, WarningKind};
 pub use debug::{DEBUG_ENV, DebugChecks, Dump, OnHang};
 pub use metrics::{RuntimeMetrics, TaskMetrics};
-pub use runtime::{Builder, Runtime, run};
+pub use runtime::{Builder, DEFAULT_SHUTDOWN_TIMEOUT, Runtime, run};
 pub use watch::{TRACE_ENV, Trace};
 
 /// Time: sleeps, deadlines and intervals on the runtime's (possibly paused) clock.

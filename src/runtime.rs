@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_executor::{Executor, JoinHandle, Park, Unpark};
+pub use cashier_reactor::DEFAULT_SHUTDOWN_TIMEOUT;
 use cashier_reactor::signal::{Signal, SignalKind, signal};
 use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
 
@@ -31,8 +32,30 @@ use crate::watch::{Session, Trace};
 /// ```
 ///
 /// It is `!Send`: its tasks may hold `!Send` values such as `Rc`, so it stays on the thread that
-/// created it. Dropping it cancels the tasks that have not completed (each future is dropped once,
-/// on this thread), then shuts the reactor down, waiting for running `to_thread` jobs.
+/// created it.
+///
+/// # Shutdown
+///
+/// Dropping it cancels the tasks that have not completed (each future is dropped once, on this
+/// thread; a task awaiting a `to_thread` job drops its [`ToThread`](crate::task::ToThread) and
+/// with it the job's result), then shuts the reactor down:
+///
+/// - `to_thread` jobs still queued (every pool thread busy) are dropped without running: their
+///   closures are dropped, here, and their bodies never run.
+/// - Running jobs are waited for, in real time (a paused clock plays no part), for at most
+///   [`DEFAULT_SHUTDOWN_TIMEOUT`] (10 s; [`Builder::shutdown_timeout`] sets it). A thread cannot
+///   be interrupted, so a job still running then is left behind: its thread goes on, detached,
+///   and finishes the job whenever it returns, touching nothing the runtime freed; its result is
+///   dropped, unless a `ToThread` future outlived the runtime to receive it. The drop says so on standard error, naming how many jobs and the timeout:
+///
+///   ```text
+///   cashier: runtime dropped with 1 blocking job still running after 10s; leaving its thread behind
+///   ```
+///
+/// [`Runtime::shutdown_timeout`] and [`Runtime::shutdown_background`] (tokio's names) do the same
+/// with a timeout of their own, and print nothing: the caller asked for it. With no job running,
+/// the timeout plays no part: idle pool threads exit as soon as they are told to, and with no
+/// thread alive the drop does not even read a clock.
 pub struct Runtime {
     /// The executor, parked in the reactor.
     pub(crate) executor: Executor<ReactorPark>,
@@ -86,6 +109,14 @@ impl Builder {
     /// How long an idle `to_thread` thread waits for work before it exits (default 10 s).
     pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
         self.config.blocking_keep_alive = keep_alive;
+        self
+    }
+
+    /// How long dropping the runtime waits for running `to_thread` jobs before it leaves their
+    /// threads behind with a warning (default [`DEFAULT_SHUTDOWN_TIMEOUT`], 10 s; see
+    /// [`Runtime`]'s shutdown section). Real time, whatever the clock.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.config.blocking_shutdown_timeout = timeout;
         self
     }
 
@@ -341,6 +372,41 @@ impl Runtime {
     /// If the runtime was not built with [`Builder::start_paused`].
     pub fn advance(&self, by: Duration) {
         self.reactor().advance(by);
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` (real time) for running `to_thread`
+    /// jobs: tokio's `Runtime::shutdown_timeout`. As the drop does (see [`Runtime`]'s shutdown
+    /// section): tasks are cancelled first, queued jobs are dropped without running, then
+    /// running jobs are waited for; one still running after `timeout` is left behind on its
+    /// thread, detached, without a warning.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// let mut runtime = cashier::Runtime::new()?;
+    /// let (release, stuck) = mpsc::channel::<()>();
+    /// // A job that waits for a message nobody sends while the runtime lives (its future is
+    /// // dropped at once: the job runs on without it).
+    /// runtime.block_on(async { drop(cashier::to_thread(move || stuck.recv())) });
+    /// runtime.shutdown_timeout(Duration::from_millis(10)); // returns though the job runs on
+    /// drop(release); // the job's `recv` fails, it ends, and its thread with it
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        let reactor = self.reactor();
+        reactor.set_shutdown_timeout(timeout);
+        reactor.set_shutdown_warning(false);
+        drop(self);
+    }
+
+    /// Shuts the runtime down without waiting for running `to_thread` jobs: tokio's
+    /// `Runtime::shutdown_background`, which is `shutdown_timeout(Duration::ZERO)`. Tasks are
+    /// cancelled and queued jobs dropped as in a drop; running jobs go on, detached, on their
+    /// threads. For a program that must not wait on its blocking work to end (it is stuck, or
+    /// about to exit anyway).
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
     }
 
     /// The reactor the executor parks in.

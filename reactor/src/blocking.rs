@@ -25,10 +25,25 @@
 //!
 //! # Shutdown
 //!
-//! When the reactor is dropped, queued jobs that have not started are dropped (their futures
-//! report [`BlockingError::Cancelled`]) and the call waits for running jobs to finish, like
-//! tokio's runtime drop and `asyncio.run`. The pool is the only part of the reactor with locks:
-//! it is crossed by other threads by nature, and it is off the per-poll path.
+//! When the reactor is dropped, queued jobs that have not started are dropped without running
+//! (their closures are dropped, and their futures report [`BlockingError::Cancelled`]), and the
+//! drop waits for running jobs to finish, in real time whatever the clock: at most
+//! [`DEFAULT_SHUTDOWN_TIMEOUT`] (10 s) unless told otherwise ([`Reactor::set_shutdown_timeout`]).
+//! A running job cannot be interrupted, so a job still running then is left behind: its thread
+//! goes on, detached, and the reactor says so on standard error (unless
+//! [`Reactor::set_shutdown_warning`] turned that off), as tokio's `shutdown_timeout` leaves its
+//! threads. A thread left behind touches nothing the reactor frees: the pool's shared part, the
+//! result slot and the unparker (with the OS wake-up it writes to) are each owned through an
+//! `Arc` the job holds. A task waker left in the slot reaches only its task's allocation, which
+//! the waker's own count keeps alive, and the executor's `Arc`ed cross-thread half: by then the
+//! task is complete (cancelled) and the executor's remote queue closed, so the wake queues
+//! nothing.
+//!
+//! The pool is the only part of the reactor with locks: it is crossed by other threads by
+//! nature, and it is off the per-poll path.
+//!
+//! [`Reactor::set_shutdown_timeout`]: crate::Reactor::set_shutdown_timeout
+//! [`Reactor::set_shutdown_warning`]: crate::Reactor::set_shutdown_warning
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -52,6 +67,10 @@ use crate::driver::Handle;
 pub const DEFAULT_MAX_THREADS: usize = 64;
 /// Default time an idle pool thread waits for work before exiting.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// Default time dropping the reactor (and so a `cashier::Runtime`) waits, in real time, for
+/// running `to_thread` jobs before it leaves their threads behind, detached, with a warning on
+/// standard error.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A job as the pool sees it.
 type Job = Box<dyn FnOnce() + Send>;
@@ -68,6 +87,8 @@ struct PoolShared {
     state: Mutex<PoolState>,
     /// Signals idle threads that a job (or shutdown) arrived.
     work: Condvar,
+    /// Signals [`BlockingPool::shutdown`] that a thread exited (only once shutdown began).
+    exited: Condvar,
     /// Jobs submitted and not yet finished (run or dropped); read by the paused clock's rule.
     in_flight: AtomicUsize,
     /// Ends the reactor's wait when a job finishes (see [`JobGuard`]'s `Drop`).
@@ -116,6 +137,7 @@ impl BlockingPool {
                     spawned: 0,
                 }),
                 work: Condvar::new(),
+                exited: Condvar::new(),
                 in_flight: AtomicUsize::new(0),
                 unparker,
                 next_job: AtomicU64::new(1),
@@ -169,18 +191,52 @@ impl BlockingPool {
         }
     }
 
-    /// Drops queued jobs and waits for running ones; later submissions are dropped.
-    pub(crate) fn shutdown(&self) {
-        let (queued, handles) = {
+    /// Drops queued jobs without running them, then waits up to `timeout` (real time) for the
+    /// pool's threads to exit; later submissions are dropped. Returns how many threads were
+    /// still running a job when the wait gave up: those are left behind, detached. A second
+    /// call finds nothing queued and waits again for the threads still alive.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> usize {
+        let queued = {
             let mut state = self.shared.lock();
             state.shutdown = true;
-            (std::mem::take(&mut state.queue), std::mem::take(&mut state.handles))
+            std::mem::take(&mut state.queue)
         };
         self.shared.work.notify_all();
+        // Outside the lock: a closure's destructor is the user's code.
         drop(queued);
-        for handle in handles {
-            let _ = handle.join(); // job panics are caught inside; nothing else can panic there
+        let mut state = self.shared.lock();
+        // No clock is read when no thread is alive: a runtime that never used the pool (or whose
+        // threads already exited) pays one lock here and nothing else.
+        if state.threads > 0 {
+            let deadline = Instant::now().checked_add(timeout);
+            while state.threads > 0 {
+                let left = match deadline {
+                    Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                    None => Duration::MAX, // a timeout too far to represent: wait for good
+                };
+                if left.is_zero() {
+                    break;
+                }
+                state = match self.shared.exited.wait_timeout(state, left) {
+                    Ok((state, _)) => state,
+                    Err(poison) => poison.into_inner().0,
+                };
+            }
         }
+        // A thread still counted but not idle holds a job (or is a moment from exiting after
+        // one): it is left behind. Idle threads were woken above and exit without work.
+        let stuck = state.threads - state.idle;
+        let handles = std::mem::take(&mut state.handles);
+        drop(state);
+        for handle in handles {
+            // Join every thread when none holds a job (an idle one exits as soon as it wakes);
+            // otherwise only those already finished, and detach the others by dropping their
+            // handles.
+            if stuck == 0 || handle.is_finished() {
+                let _ = handle.join(); // job panics are caught inside; nothing else can panic there
+            }
+        }
+        stuck
     }
 }
 
@@ -218,6 +274,9 @@ impl PoolShared {
             }
         }
         state.threads -= 1;
+        if state.shutdown {
+            self.exited.notify_all();
+        }
     }
 }
 

@@ -55,6 +55,9 @@ pub struct ReactorConfig {
     pub max_blocking_threads: usize,
     /// How long an idle blocking thread waits for work before it exits.
     pub blocking_keep_alive: Duration,
+    /// How long dropping the reactor waits for running blocking jobs before it leaves their
+    /// threads behind ([`Reactor::set_shutdown_timeout`]).
+    pub blocking_shutdown_timeout: Duration,
 }
 
 impl Default for ReactorConfig {
@@ -63,6 +66,7 @@ impl Default for ReactorConfig {
             start_paused: false,
             max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
             blocking_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
+            blocking_shutdown_timeout: crate::blocking::DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -130,9 +134,18 @@ pub struct Handle {
 }
 
 /// The reactor: owns the event queue, timers and blocking pool; shut down when dropped.
+///
+/// Dropping it drops the `to_thread` jobs still queued without running them and waits, for at
+/// most [`Reactor::set_shutdown_timeout`] (real time), for the running ones; a job still running
+/// then is left behind on its thread, with a warning on standard error
+/// ([`Reactor::set_shutdown_warning`]).
 pub struct Reactor {
     /// Shared with every `Handle`.
     handle: Handle,
+    /// How long the drop waits for running blocking jobs.
+    shutdown_timeout: Cell<Duration>,
+    /// Whether the drop warns about the jobs it leaves behind.
+    shutdown_warning: Cell<bool>,
 }
 
 thread_local! {
@@ -218,7 +231,29 @@ impl Reactor {
             stats: Cell::new(ReactorStats::default()),
             shut_down: Cell::new(false),
         };
-        Ok(Reactor { handle: Handle { inner: Rc::new(inner) } })
+        Ok(Reactor {
+            handle: Handle { inner: Rc::new(inner) },
+            shutdown_timeout: Cell::new(config.blocking_shutdown_timeout),
+            shutdown_warning: Cell::new(true),
+        })
+    }
+
+    /// Sets how long dropping the reactor waits (in real time, whatever the clock) for running
+    /// `to_thread` jobs before it leaves their threads behind, detached: the
+    /// [`blocking_shutdown_timeout`](ReactorConfig::blocking_shutdown_timeout) it was created
+    /// with until then. `Duration::ZERO` does not wait; `Duration::MAX` waits for good.
+    pub fn set_shutdown_timeout(&self, timeout: Duration) {
+        self.shutdown_timeout.set(timeout);
+    }
+
+    /// Sets whether dropping the reactor prints a warning on standard error when it leaves
+    /// running `to_thread` jobs behind (on until turned off), naming how many and the timeout:
+    ///
+    /// ```text
+    /// cashier: runtime dropped with 1 blocking job still running after 10s; leaving its thread behind
+    /// ```
+    pub fn set_shutdown_warning(&self, on: bool) {
+        self.shutdown_warning.set(on);
     }
 
     /// A handle to this reactor.
@@ -379,6 +414,39 @@ impl Drop for Reactor {
         let inner = &*self.handle.inner;
         inner.shut_down.set(true);
         inner.io.borrow_mut().clear_wakers();
-        inner.blocking.shutdown();
+        let timeout = self.shutdown_timeout.get();
+        let stuck = inner.blocking.shutdown(timeout);
+        if stuck > 0 && self.shutdown_warning.get() {
+            eprintln!("{}", shutdown_warning(stuck, timeout));
+        }
+    }
+}
+
+/// The warning of a drop that leaves `stuck` running jobs behind after waiting `timeout`.
+fn shutdown_warning(stuck: usize, timeout: Duration) -> String {
+    let (jobs, threads) =
+        if stuck == 1 { ("job", "its thread") } else { ("jobs", "their threads") };
+    format!(
+        "cashier: runtime dropped with {stuck} blocking {jobs} still running after {timeout:?}; \
+         leaving {threads} behind"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shutdown_warning_names_the_count_and_the_timeout() {
+        assert_eq!(
+            shutdown_warning(1, Duration::from_secs(10)),
+            "cashier: runtime dropped with 1 blocking job still running after 10s; leaving its \
+             thread behind"
+        );
+        assert_eq!(
+            shutdown_warning(3, Duration::from_millis(50)),
+            "cashier: runtime dropped with 3 blocking jobs still running after 50ms; leaving \
+             their threads behind"
+        );
     }
 }

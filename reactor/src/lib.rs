@@ -50,7 +50,10 @@ mod timer;
 mod wakeups;
 
 pub use backend::{BACKEND, Unparker};
-pub use blocking::{BlockingError, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, ToThread, to_thread};
+pub use blocking::{
+    BlockingError, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, DEFAULT_SHUTDOWN_TIMEOUT, ToThread,
+    to_thread,
+};
 pub use driver::{EnterGuard, Handle, PendingTimer, Reactor, ReactorConfig, ReactorStats};
 pub use registration::IoSource;
 pub use timer::{
