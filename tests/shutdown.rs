@@ -250,6 +250,42 @@ fn a_runtime_without_running_jobs_drops_without_waiting() {
     });
 }
 
+#[test]
+fn a_result_whose_drop_panics_on_a_pool_thread_does_not_stall_shutdown() {
+    /// A result that panics when dropped.
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("a to_thread result panicked in its destructor (on purpose)");
+        }
+    }
+    let (release, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started) = mpsc::channel();
+    let mut runtime = Runtime::builder().shutdown_timeout(Duration::MAX).build().unwrap();
+    runtime.block_on(async {
+        let job = to_thread(move || {
+            started_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+            PanicsOnDrop
+        });
+        let mut job = std::pin::pin!(job);
+        // Poll once so the job is submitted, then drop the future: the result will be dropped
+        // on the pool thread, the last owner of its slot.
+        std::future::poll_fn(|cx| {
+            let _ = job.as_mut().poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+    });
+    expect(&started, "the job starts");
+    drop(release);
+    // Before the pool caught what unwinds after a job, that panic ended the thread without
+    // taking it off the count, and a shutdown with no time limit waited for it for good.
+    within("shutdown after a pool thread's result panicked in its destructor", || {
+        runtime.shutdown_timeout(Duration::MAX);
+    });
+}
+
 /// The environment variable that makes this binary play a child scenario instead of testing.
 const CHILD_ENV: &str = "CASHIER_SHUTDOWN_TEST_CHILD";
 

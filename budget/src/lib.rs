@@ -79,19 +79,19 @@ thread_local! {
 /// guard).
 #[inline]
 pub fn grant() -> u8 {
-    LEFT.with(|left| left.replace(BUDGET))
+    LEFT.replace(BUDGET)
 }
 
 /// Puts back the budget [`grant`] replaced, when the poll is over.
 #[inline]
 pub fn restore(previous: u8) {
-    LEFT.with(|left| left.set(previous));
+    LEFT.set(previous);
 }
 
 /// Units left in this poll's budget ([`UNCONSTRAINED`] outside a task's poll or inside
 /// [`Unconstrained`]). For tests and the curious.
 pub fn remaining() -> u8 {
-    LEFT.with(Cell::get)
+    LEFT.get()
 }
 
 /// Polls a resource operation under the budget: if the budget is spent, wakes the task and
@@ -99,27 +99,26 @@ pub fn remaining() -> u8 {
 /// completed.
 ///
 /// Every resource operation of cashier goes through here; a hand-written resource can too.
-#[inline]
+#[inline(always)]
 pub fn poll_budgeted<T>(
     cx: &mut Context<'_>,
     poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    LEFT.with(|left| {
-        let units = left.get();
-        if units == 0 {
-            return refuse(cx);
-        }
-        let polled = poll(cx);
-        if polled.is_ready() {
-            // Read again: `poll` may have spent units itself (one resource polling another) or
-            // run a poll under `Unconstrained` (which puts back what it found).
-            let units = left.get();
-            if units != UNCONSTRAINED {
-                left.set(units.saturating_sub(1));
-            }
-        }
-        polled
-    })
+    // The thread-local is read and written around `poll`, never held across it: a closure
+    // run inside `LocalKey::with` was compiled out of line and cost the channel ping-pong a
+    // quarter of its instructions (BENCHMARKS.md, issue 12).
+    let units = LEFT.get();
+    if units == 0 {
+        return refuse(cx);
+    }
+    let polled = poll(cx);
+    if polled.is_ready() {
+        // `units` was read before `poll`: if `poll` spent units itself (a hand-written resource
+        // polling one of cashier's), its spending is overwritten, and the two count as one.
+        // An `Unconstrained` inside puts back what it found, so it changes nothing here.
+        LEFT.set(units - u8::from(units != UNCONSTRAINED));
+    }
+    polled
 }
 
 /// Whether the task may go on: `Ready` if units are left (spending none), else the task is woken
@@ -131,7 +130,7 @@ pub fn poll_budgeted<T>(
 /// that would refuse them.
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    if LEFT.with(Cell::get) == 0 { refuse(cx) } else { Poll::Ready(()) }
+    if LEFT.get() == 0 { refuse(cx) } else { Poll::Ready(()) }
 }
 
 /// The budget is spent: ask to be polled again (after everyone queued now) and say `Pending`.
@@ -222,7 +221,7 @@ impl<F: Future> Future for Unconstrained<F> {
         // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and
         // `Unconstrained` has no `Drop` and is not `Unpin` unless `F` is.
         let future = unsafe { self.map_unchecked_mut(|this| &mut this.future) };
-        let previous = LEFT.with(|left| left.replace(UNCONSTRAINED));
+        let previous = LEFT.replace(UNCONSTRAINED);
         // Put the budget back even if the future panics: the task's poll catches the panic,
         // and what runs after it must find the budget as the task left it.
         let _restore = Restore(previous);

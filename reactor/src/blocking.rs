@@ -253,7 +253,12 @@ impl PoolShared {
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
-                job();
+                // The job catches its closure's panic itself. What may still unwind is foreign
+                // code it runs afterwards: the waker it wakes, or the result's destructor when
+                // the future is gone and the last reference to the slot is the job's. Caught
+                // here, so that the thread goes on and is always taken off the count below
+                // (shutdown waits on that count).
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                 state = self.lock();
                 continue;
             }

@@ -504,11 +504,12 @@ impl std::error::Error for TryRecvError {}
 
 /// The future of [`Receiver::recv`]: the next message, or `None` once the channel has ended.
 ///
-/// A named future with an `#[inline]` poll rather than an `async fn`: `recv` sits in the hottest
-/// loops (`ping_pong` receives twice per round trip), and the compiler gives no inline hint to an
-/// `async fn`'s state machine. Once the trace point `waits_on` grew `poll_recv` a little, that
-/// state machine was compiled as a function of its own and every round trip paid about 140 more
-/// instructions (callgrind on `examples/ping_pong_work`: BENCHMARKS.md, issue 10).
+/// A named future with an always-inlined poll rather than an `async fn`: `recv` sits in the
+/// hottest loops (`ping_pong` receives twice per round trip), and the compiler gives no inline
+/// hint to an `async fn`'s state machine. Once the trace point `waits_on` grew `poll_recv` a
+/// little, that state machine was compiled as a function of its own and every round trip paid
+/// about 140 more instructions (callgrind on `examples/ping_pong_work`: BENCHMARKS.md, issue 10);
+/// the cooperative budget's check did it again to a plain `#[inline]` (issue 12).
 #[must_use = "futures do nothing unless polled"]
 pub struct Recv<'a, T> {
     /// The receiver being polled.
@@ -518,7 +519,7 @@ pub struct Recv<'a, T> {
 impl<T> Future for Recv<'_, T> {
     type Output = Option<T>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.receiver.poll_recv(cx)
     }
