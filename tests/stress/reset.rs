@@ -1,0 +1,155 @@
+//! A thousand clients resetting mid-transfer (full scale): each connects, sends part of what it
+//! would send, and is dropped with `SO_LINGER` 0 (a reset, not a close) while the server is
+//! both reading from it and blocked writing to it. Every connection's server task must end,
+//! its read with an error or end-of-file and its write with an error, and the reactor must
+//! hold no registration afterwards.
+//!
+//! The clients are blocking sockets on a `to_thread` job, so that they need nothing from the
+//! runtime under test. Their receive buffers and the server's send buffers are made small, so
+//! that the server's writes block after a few kilobytes instead of filling megabytes of kernel
+//! buffers per connection.
+
+use std::cell::Cell;
+use std::io::{self, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cashier::net::{TcpListener, TcpStream};
+use cashier::{Runtime, spawn, to_thread};
+use socket2::{Domain, SockRef, Socket, Type};
+
+use crate::harness::Scale;
+
+/// Bytes each client sends before its reset (of the megabyte it would send).
+const SENT: usize = 16 * 1024;
+
+/// Socket buffer sizes asked for on both sides (the kernel doubles and rounds them).
+const BUFFER: usize = 4 * 1024;
+
+/// How each server task ended.
+#[derive(Default)]
+struct Endings {
+    read_eof: Cell<usize>,
+    read_error: Cell<usize>,
+    write_error: Cell<usize>,
+}
+
+pub fn run(scale: &Scale) -> String {
+    let clients = scale.reset_clients;
+    let mut runtime = Runtime::new().expect("runtime");
+    let endings = Rc::new(Endings::default());
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        let addr = listener.local_addr().unwrap();
+        // Connections whose server task has read all that was sent: from then on, the client
+        // is mid-transfer.
+        let mid_transfer = Arc::new(AtomicUsize::new(0));
+        let server = spawn(serve(listener, clients, mid_transfer.clone(), endings.clone()));
+        let job = to_thread(move || reset_clients(addr, clients, &mid_transfer));
+        job.await.expect("the clients' job").expect("the clients");
+        server.await.expect("the server");
+    });
+    assert_eq!(
+        endings.read_eof.get() + endings.read_error.get(),
+        clients,
+        "every read ended with end-of-file or an error"
+    );
+    assert_eq!(endings.write_error.get(), clients, "every blocked write ended with an error");
+    assert_eq!(runtime.io_source_count(), 0, "no registration left behind");
+    assert_eq!(runtime.alive_tasks(), 0, "no task left behind");
+    format!(
+        "{clients} clients reset mid-transfer: reads ended {} by error, {} by end-of-file; \
+         {} writes failed; 0 registrations left",
+        endings.read_error.get(),
+        endings.read_eof.get(),
+        endings.write_error.get()
+    )
+}
+
+/// The server: accepts `clients` connections; each gets a reader (until end-of-file or an
+/// error) and a writer (until an error: the client never reads, and never closes cleanly).
+async fn serve(
+    listener: TcpListener,
+    clients: usize,
+    mid_transfer: Arc<AtomicUsize>,
+    endings: Rc<Endings>,
+) {
+    let mut handlers = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (stream, _) = listener.accept().await.expect("accept");
+        SockRef::from(&stream).set_send_buffer_size(BUFFER).expect("SO_SNDBUF");
+        let stream = Rc::new(stream);
+        let (mid_transfer, endings) = (mid_transfer.clone(), endings.clone());
+        handlers.push(spawn(async move {
+            let writer = spawn({
+                let stream = stream.clone();
+                async move {
+                    let chunk = [0x5a; 64 * 1024];
+                    loop {
+                        if let Err(error) = stream.write_all(&chunk).await {
+                            return error;
+                        }
+                    }
+                }
+            });
+            match read_until_reset(&stream, &mid_transfer).await {
+                Ok(()) => endings.read_eof.set(endings.read_eof.get() + 1),
+                Err(_) => endings.read_error.set(endings.read_error.get() + 1),
+            }
+            let error = writer.await.expect("the writer");
+            assert_ne!(error.kind(), io::ErrorKind::WouldBlock, "a real error: {error}");
+            endings.write_error.set(endings.write_error.get() + 1);
+        }));
+    }
+    drop(listener);
+    for handler in handlers {
+        handler.await.expect("a connection's handler");
+    }
+}
+
+/// Reads until end-of-file (`Ok`) or an error, counting the connection as mid-transfer once all
+/// that the client sends before its reset has arrived.
+async fn read_until_reset(stream: &TcpStream, mid_transfer: &AtomicUsize) -> io::Result<()> {
+    let mut buf = vec![0; 8 * 1024];
+    let mut received = 0;
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let before = received;
+        received += n;
+        if before < SENT && received >= SENT {
+            mid_transfer.fetch_add(1, Ordering::Release);
+        }
+    }
+}
+
+/// The clients (blocking, on the job's thread): connect all, send `SENT` bytes on each, wait
+/// until the server has read them all (so every server task is reading and blocked writing),
+/// then reset every connection, in a shuffled order.
+fn reset_clients(addr: SocketAddr, clients: usize, mid_transfer: &AtomicUsize) -> io::Result<()> {
+    let mut sockets = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+        socket.set_recv_buffer_size(BUFFER)?;
+        socket.connect(&addr.into())?;
+        let mut stream: std::net::TcpStream = socket.into();
+        stream.write_all(&[0xa5; SENT])?;
+        sockets.push(stream);
+    }
+    while mid_transfer.load(Ordering::Acquire) < clients {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    fastrand::Rng::with_seed(3).shuffle(&mut sockets);
+    for stream in sockets {
+        SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
+        // Dropped with unsent data refused: the close sends a reset.
+        drop(stream);
+    }
+    let _ = Shutdown::Both;
+    Ok(())
+}

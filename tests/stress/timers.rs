@@ -1,0 +1,59 @@
+//! A hundred thousand sleeps on the paused clock (full scale), at deadlines drawn from a fixed
+//! seed: each must fire at its deadline, never before, and in deadline order.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use cashier::{Runtime, now, sleep, sleep_until, spawn};
+
+use crate::harness::Scale;
+
+/// Deadlines are drawn in `0..SPAN` milliseconds from the start: a day, so that they spread over
+/// every level of the timer wheel, with repeats (`timers` is close to `SPAN / 1000`).
+const SPAN: u64 = 86_400_000;
+
+pub fn run(scale: &Scale) -> String {
+    let mut runtime = Runtime::builder().start_paused(true).build().expect("runtime");
+    let fired = Rc::new(RefCell::new(Vec::with_capacity(scale.timers)));
+    let mut rng = fastrand::Rng::with_seed(100_000);
+    runtime.block_on(async {
+        let start = now();
+        let handles: Vec<_> = (0..scale.timers)
+            .map(|n| {
+                let deadline = start + Duration::from_millis(rng.u64(0..SPAN));
+                let fired = fired.clone();
+                spawn(async move {
+                    // Half by deadline, half by duration (from the start: the clock is paused,
+                    // and no task has run yet when each is first polled).
+                    if n % 2 == 0 {
+                        sleep_until(deadline).await;
+                    } else {
+                        sleep(deadline - now()).await;
+                    }
+                    fired.borrow_mut().push((deadline, now()));
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.expect("a sleeper");
+        }
+    });
+    let fired = fired.borrow();
+    assert_eq!(fired.len(), scale.timers, "every sleep fired");
+    for (n, (deadline, at)) in fired.iter().enumerate() {
+        assert!(at >= deadline, "sleep #{n} woke {:?} early", *deadline - *at);
+        assert_eq!(at, deadline, "on a paused clock a sleep wakes exactly at its deadline");
+    }
+    for (n, pair) in fired.windows(2).enumerate() {
+        assert!(pair[0].0 <= pair[1].0, "sleeps #{n} and #{} fired out of deadline order", n + 1);
+    }
+    assert_eq!(runtime.timer_count(), 0, "no timer left in the wheel");
+    assert_eq!(runtime.alive_tasks(), 0);
+    let jumps = runtime.reactor_stats();
+    format!(
+        "{} sleeps over {} h of paused clock fired in deadline order, none early; {jumps:?}",
+        scale.timers,
+        SPAN / 3_600_000
+    )
+}
