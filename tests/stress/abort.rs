@@ -72,21 +72,25 @@ pub fn run(scale: &Scale) -> String {
 async fn abort_round(shared: &Shared, tasks: usize, rng: &mut fastrand::Rng) -> (usize, usize) {
     let slots: Arc<Vec<Slot>> = Arc::new((0..tasks).map(|_| Slot::default()).collect());
     *shared.slots.write().unwrap() = slots.clone();
-    let handles: Vec<_> = (0..tasks)
-        .map(|i| {
-            let slots = slots.clone();
-            let needed = rng.u32(1..=64);
-            spawn(poll_fn(move |cx| {
-                let slot = &slots[i];
-                *slot.waker.lock().unwrap() = Some(cx.waker().clone());
-                if slot.hits.load(Ordering::Acquire) >= needed {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            }))
-        })
-        .collect();
+    let mut handles = Vec::with_capacity(tasks);
+    for i in 0..tasks {
+        let slots = slots.clone();
+        let needed = rng.u32(1..=64);
+        handles.push(spawn(poll_fn(move |cx| {
+            let slot = &slots[i];
+            *slot.waker.lock().unwrap() = Some(cx.waker().clone());
+            if slot.hits.load(Ordering::Acquire) >= needed {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })));
+        if i % 1_000 == 999 {
+            // Lets the tasks spawned so far run (and keeps each poll of this future short: the
+            // debug checks, on in one of CI's runs, warn of a poll over 100 ms).
+            yield_now().await;
+        }
+    }
     let mut order: Vec<usize> = (0..tasks).collect();
     rng.shuffle(&mut order);
     for (n, &i) in order.iter().enumerate() {

@@ -81,14 +81,14 @@ impl Scale {
     fn small() -> Scale {
         Scale {
             mode: Mode::Small,
-            churn_tasks: 100_000,
-            churn_batch: 5_000,
-            wakes_per_thread: 20_000,
-            abort_tasks: 20_000,
-            abort_round: 2_000,
-            echo_connections: 1_000,
-            reset_clients: 200,
-            timers: 20_000,
+            churn_tasks: 200_000,
+            churn_batch: 10_000,
+            wakes_per_thread: 50_000,
+            abort_tasks: 50_000,
+            abort_round: 5_000,
+            echo_connections: 2_000,
+            reset_clients: 500,
+            timers: 50_000,
             watchdog: Duration::from_secs(120),
         }
     }
@@ -96,14 +96,14 @@ impl Scale {
     fn tiny() -> Scale {
         Scale {
             mode: Mode::Tiny,
-            churn_tasks: 4_000,
-            churn_batch: 500,
-            wakes_per_thread: 1_000,
-            abort_tasks: 1_000,
-            abort_round: 250,
-            echo_connections: 50,
-            reset_clients: 20,
-            timers: 2_000,
+            churn_tasks: 10_000,
+            churn_batch: 1_000,
+            wakes_per_thread: 2_000,
+            abort_tasks: 2_000,
+            abort_round: 500,
+            echo_connections: 100,
+            reset_clients: 50,
+            timers: 5_000,
             watchdog: Duration::from_secs(600),
         }
     }

@@ -11,7 +11,7 @@
 
 use std::cell::Cell;
 use std::io::{self, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,6 +25,9 @@ use crate::harness::Scale;
 
 /// Bytes each client sends before its reset (of the megabyte it would send).
 const SENT: usize = 16 * 1024;
+
+/// What the server writes, over and over (shared: not 64 KiB in each writer's future).
+static CHUNK: [u8; 64 * 1024] = [0x5a; 64 * 1024];
 
 /// Socket buffer sizes asked for on both sides (the kernel doubles and rounds them).
 const BUFFER: usize = 4 * 1024;
@@ -87,14 +90,15 @@ async fn serve(
             let writer = spawn({
                 let stream = stream.clone();
                 async move {
-                    let chunk = [0x5a; 64 * 1024];
                     loop {
-                        if let Err(error) = stream.write_all(&chunk).await {
+                        if let Err(error) = stream.write_all(&CHUNK).await {
                             return error;
                         }
                     }
                 }
             });
+            // A reset leaves one pending error on the socket, reported once: when the writer
+            // took it first, the read finds the connection closed, end-of-file.
             match read_until_reset(&stream, &mid_transfer).await {
                 Ok(()) => endings.read_eof.set(endings.read_eof.get() + 1),
                 Err(_) => endings.read_error.set(endings.read_error.get() + 1),
@@ -150,6 +154,5 @@ fn reset_clients(addr: SocketAddr, clients: usize, mid_transfer: &AtomicUsize) -
         // Dropped with unsent data refused: the close sends a reset.
         drop(stream);
     }
-    let _ = Shutdown::Both;
     Ok(())
 }

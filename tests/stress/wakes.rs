@@ -15,8 +15,10 @@ use crate::harness::Scale;
 
 const THREADS: usize = 4;
 
-/// How far a thread may run ahead of the task before it waits for it.
-const WINDOW: u64 = 256;
+/// How far a thread may run ahead of the task before it waits for it. Small, so that the task
+/// goes to sleep and is woken again many times over (a lost wake is lost at such a moment), at
+/// the cost of the threads waiting often.
+const WINDOW: u64 = 8;
 
 /// What the task and the waking threads share.
 struct Shared {
