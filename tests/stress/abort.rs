@@ -67,8 +67,9 @@ pub fn run(scale: &Scale) -> String {
 }
 
 /// One round: `tasks` tasks, each pending until the threads have woken it a number of times
-/// (1 to 64, some never reached in time), aborted in a shuffled order with yields in between so
-/// that wakes land between aborts and polls. Returns (completed, cancelled).
+/// (1 to 64, some never reached in time); a tenth aborted as soon as spawned, then all aborted
+/// in a shuffled order with yields in between so that wakes land between aborts and polls.
+/// Returns (completed, cancelled).
 async fn abort_round(shared: &Shared, tasks: usize, rng: &mut fastrand::Rng) -> (usize, usize) {
     let slots: Arc<Vec<Slot>> = Arc::new((0..tasks).map(|_| Slot::default()).collect());
     *shared.slots.write().unwrap() = slots.clone();
@@ -85,6 +86,10 @@ async fn abort_round(shared: &Shared, tasks: usize, rng: &mut fastrand::Rng) -> 
                 Poll::Pending
             }
         })));
+        if i % 10 == 0 {
+            // Aborted before its first poll (and aborted again below: a second abort is a no-op).
+            handles[i].abort();
+        }
         if i % 1_000 == 999 {
             // Lets the tasks spawned so far run (and keeps each poll of this future short: the
             // debug checks, on in one of CI's runs, warn of a poll over 100 ms).

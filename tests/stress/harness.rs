@@ -83,10 +83,10 @@ impl Scale {
             mode: Mode::Small,
             churn_tasks: 200_000,
             churn_batch: 10_000,
-            wakes_per_thread: 50_000,
-            abort_tasks: 50_000,
+            wakes_per_thread: 200_000,
+            abort_tasks: 100_000,
             abort_round: 5_000,
-            echo_connections: 2_000,
+            echo_connections: 4_000,
             reset_clients: 500,
             timers: 50_000,
             watchdog: Duration::from_secs(120),
@@ -98,8 +98,8 @@ impl Scale {
             mode: Mode::Tiny,
             churn_tasks: 10_000,
             churn_batch: 1_000,
-            wakes_per_thread: 2_000,
-            abort_tasks: 2_000,
+            wakes_per_thread: 10_000,
+            abort_tasks: 5_000,
             abort_round: 500,
             echo_connections: 100,
             reset_clients: 50,
@@ -264,6 +264,23 @@ pub fn raise_fd_limit() -> u64 {
         }
     }
     limit.rlim_cur
+}
+
+/// Descriptors kept for what is not a connection: the runtime's event queue, timer, wake-up
+/// doorbell, listener, the standard streams, the blocking pool's pipes.
+const FD_SLACK: u64 = 64;
+
+/// How many connections of `fds_each` descriptors this process can hold, up to `wanted`, with
+/// its limit on open files raised as far as it goes; and, when that is fewer, a note saying why.
+pub fn connections_within_fd_limit(wanted: usize, fds_each: u64) -> (usize, String) {
+    let limit = raise_fd_limit();
+    let room = (limit.saturating_sub(FD_SLACK) / fds_each) as usize;
+    if wanted <= room {
+        (wanted, String::new())
+    } else {
+        let note = format!(" (scaled down from {wanted}: the limit on open files is {limit})");
+        (room, note)
+    }
 }
 
 /// The process's resident set now, in bytes (`/proc/self/statm`: pages resident).

@@ -4,7 +4,7 @@
 //! - `task_churn`: 1,000,000 tasks spawned and freed in batches, the resident set flat;
 //! - `remote_wakes`: 4 threads × 1,000,000 wakes of one task, none lost;
 //! - `abort_vs_remote_wakes`: 1,000,000 tasks aborted while other threads wake them;
-//! - `tcp_echo_10k`: 10,000 concurrent loopback TCP echo connections;
+//! - `tcp_echo_concurrent`: 10,000 concurrent loopback TCP echo connections;
 //! - `reset_mid_transfer`: 1,000 clients resetting mid-transfer, no registration left behind;
 //! - `paused_timers`: 100,000 sleeps on the paused clock, in order, never early.
 //!
@@ -38,7 +38,7 @@ fn main() {
         Scenario { name: "task_churn", run: churn::run },
         Scenario { name: "remote_wakes", run: wakes::run },
         Scenario { name: "abort_vs_remote_wakes", run: abort::run },
-        Scenario { name: "tcp_echo_10k", run: echo::run },
+        Scenario { name: "tcp_echo_concurrent", run: echo::run },
         Scenario { name: "reset_mid_transfer", run: reset::run },
         Scenario { name: "paused_timers", run: timers::run },
     ]);

@@ -21,7 +21,7 @@ use cashier::net::{TcpListener, TcpStream};
 use cashier::{Runtime, spawn, to_thread};
 use socket2::{Domain, SockRef, Socket, Type};
 
-use crate::harness::Scale;
+use crate::harness::{self, Scale};
 
 /// Bytes each client sends before its reset (of the megabyte it would send).
 const SENT: usize = 16 * 1024;
@@ -41,7 +41,8 @@ struct Endings {
 }
 
 pub fn run(scale: &Scale) -> String {
-    let clients = scale.reset_clients;
+    // Both ends of every connection are in this process.
+    let (clients, note) = harness::connections_within_fd_limit(scale.reset_clients, 2);
     let mut runtime = Runtime::new().expect("runtime");
     let endings = Rc::new(Endings::default());
     runtime.block_on(async {
@@ -64,7 +65,7 @@ pub fn run(scale: &Scale) -> String {
     assert_eq!(runtime.io_source_count(), 0, "no registration left behind");
     assert_eq!(runtime.alive_tasks(), 0, "no task left behind");
     format!(
-        "{clients} clients reset mid-transfer: reads ended {} by error, {} by end-of-file; \
+        "{clients} clients{note} reset mid-transfer: reads ended {} by error, {} by end-of-file; \
          {} writes failed; 0 registrations left",
         endings.read_error.get(),
         endings.read_eof.get(),
