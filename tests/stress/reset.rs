@@ -10,6 +10,7 @@
 //! buffers per connection.
 
 use std::cell::Cell;
+use std::future::poll_fn;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -48,8 +49,8 @@ pub fn run(scale: &Scale) -> String {
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind");
         let addr = listener.local_addr().unwrap();
-        // Connections whose server task has read all that was sent: from then on, the client
-        // is mid-transfer.
+        // Connections whose server task has read all that was sent and whose writer is blocked:
+        // from then on, the client is mid-transfer.
         let mid_transfer = Arc::new(AtomicUsize::new(0));
         let server = spawn(serve(listener, clients, mid_transfer.clone(), endings.clone()));
         let job = to_thread(move || reset_clients(addr, clients, &mid_transfer));
@@ -73,6 +74,28 @@ pub fn run(scale: &Scale) -> String {
     )
 }
 
+/// One connection's progress towards mid-transfer: it is there once the server has read all
+/// that its client sends before the reset, and its writer has found the buffers full.
+struct Progress {
+    /// `READ_ALL` and `WRITE_BLOCKED`, as they happen.
+    flags: Cell<u8>,
+    /// Connections mid-transfer, counted for the clients' thread.
+    mid_transfer: Arc<AtomicUsize>,
+}
+
+const READ_ALL: u8 = 1;
+const WRITE_BLOCKED: u8 = 2;
+
+impl Progress {
+    fn mark(&self, flag: u8) {
+        let before = self.flags.get();
+        self.flags.set(before | flag);
+        if before != READ_ALL | WRITE_BLOCKED && before | flag == READ_ALL | WRITE_BLOCKED {
+            self.mid_transfer.fetch_add(1, Ordering::Release);
+        }
+    }
+}
+
 /// The server: accepts `clients` connections; each gets a reader (until end-of-file or an
 /// error) and a writer (until an error: the client never reads, and never closes cleanly).
 async fn serve(
@@ -86,21 +109,14 @@ async fn serve(
         let (stream, _) = listener.accept().await.expect("accept");
         SockRef::from(&stream).set_send_buffer_size(BUFFER).expect("SO_SNDBUF");
         let stream = Rc::new(stream);
-        let (mid_transfer, endings) = (mid_transfer.clone(), endings.clone());
+        let progress =
+            Rc::new(Progress { flags: Cell::new(0), mid_transfer: mid_transfer.clone() });
+        let endings = endings.clone();
         handlers.push(spawn(async move {
-            let writer = spawn({
-                let stream = stream.clone();
-                async move {
-                    loop {
-                        if let Err(error) = stream.write_all(&CHUNK).await {
-                            return error;
-                        }
-                    }
-                }
-            });
+            let writer = spawn(write_until_reset(stream.clone(), progress.clone()));
             // A reset leaves one pending error on the socket, reported once: when the writer
             // took it first, the read finds the connection closed, end-of-file.
-            match read_until_reset(&stream, &mid_transfer).await {
+            match read_until_reset(&stream, &progress).await {
                 Ok(()) => endings.read_eof.set(endings.read_eof.get() + 1),
                 Err(_) => endings.read_error.set(endings.read_error.get() + 1),
             }
@@ -115,9 +131,28 @@ async fn serve(
     }
 }
 
-/// Reads until end-of-file (`Ok`) or an error, counting the connection as mid-transfer once all
-/// that the client sends before its reset has arrived.
-async fn read_until_reset(stream: &TcpStream, mid_transfer: &AtomicUsize) -> io::Result<()> {
+/// Writes `CHUNK` over and over until an error, which it returns; marks `WRITE_BLOCKED` the
+/// first time a write finds the buffers full (the writer then waits for the socket to become
+/// writable, which only the reset ends).
+async fn write_until_reset(stream: Rc<TcpStream>, progress: Rc<Progress>) -> io::Error {
+    loop {
+        let written = poll_fn(|cx| {
+            let poll = stream.poll_write(cx, &CHUNK);
+            if poll.is_pending() {
+                progress.mark(WRITE_BLOCKED);
+            }
+            poll
+        })
+        .await;
+        if let Err(error) = written {
+            return error;
+        }
+    }
+}
+
+/// Reads until end-of-file (`Ok`) or an error; marks `READ_ALL` once all that the client sends
+/// before its reset has arrived.
+async fn read_until_reset(stream: &TcpStream, progress: &Progress) -> io::Result<()> {
     let mut buf = vec![0; 8 * 1024];
     let mut received = 0;
     loop {
@@ -125,17 +160,16 @@ async fn read_until_reset(stream: &TcpStream, mid_transfer: &AtomicUsize) -> io:
         if n == 0 {
             return Ok(());
         }
-        let before = received;
         received += n;
-        if before < SENT && received >= SENT {
-            mid_transfer.fetch_add(1, Ordering::Release);
+        if received >= SENT {
+            progress.mark(READ_ALL);
         }
     }
 }
 
 /// The clients (blocking, on the job's thread): connect all, send `SENT` bytes on each, wait
-/// until the server has read them all (so every server task is reading and blocked writing),
-/// then reset every connection, in a shuffled order.
+/// until every connection is mid-transfer (its server task has read them all and waits for
+/// more, and its writer is blocked), then reset every connection, in a shuffled order.
 fn reset_clients(addr: SocketAddr, clients: usize, mid_transfer: &AtomicUsize) -> io::Result<()> {
     let mut sockets = Vec::with_capacity(clients);
     for _ in 0..clients {

@@ -56,11 +56,15 @@ pub fn run(scale: &Scale) -> String {
         assert!(pair[0].0 <= pair[1].0, "sleeps #{n} and #{} fired out of deadline order", n + 1);
     }
     assert_eq!(runtime.timer_count(), 0, "no timer left in the wheel");
+    assert_eq!(runtime.reactor_stats().timers_fired, scale.timers as u64);
     assert_eq!(runtime.alive_tasks(), 0);
-    let jumps = runtime.reactor_stats();
+    let stats = runtime.reactor_stats();
     format!(
-        "{} sleeps over {} h of paused clock fired in deadline order, none early; {jumps:?}",
-        scale.timers,
-        SPAN / 3_600_000
+        "{} sleeps over {} h of paused clock fired in deadline order, none early ({} clock \
+         jumps, {} reactor turns)",
+        stats.timers_fired,
+        SPAN / 3_600_000,
+        stats.clock_jumps,
+        stats.turns
     )
 }
