@@ -54,7 +54,9 @@ pub fn run(scale: &Scale) -> String {
     for thread in threads {
         thread.join().expect("a waking thread panicked");
     }
-    // The last round's wakers, still in the shared slots, are dropped here, after their tasks.
+    // The last round's wakers, still in the shared slots, outlive their tasks and the runtime
+    // itself: they are dropped here, and must free what they hold without touching either.
+    drop(runtime);
     *shared.slots.write().unwrap() = Arc::default();
     assert_eq!(completed + cancelled, scale.abort_tasks);
     format!(

@@ -78,7 +78,8 @@ pub fn run(scale: &Scale) -> String {
         None => "in this process (valgrind)".to_string(),
     };
     format!(
-        "{connections} connections open at once{note}, 2 echoes of {MESSAGE} B each; clients {clients}"
+        "{connections} connections open at once{note}, 2 echoes of {MESSAGE} B each; \
+         clients {clients}"
     )
 }
 

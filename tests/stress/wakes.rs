@@ -81,9 +81,9 @@ async fn count_wakes(shared: &Shared, threads: &[Thread], per_thread: u64) -> u6
                 *slot = Some(cx.waker().clone());
             }
         }
-        // Read after leaving the waker (both under the lock's ordering): an increment this read
-        // misses was made before its thread took the lock, so that thread then found the waker
-        // and woke the task.
+        // Read after leaving the waker: a thread stores its increment before it takes the lock
+        // to fetch the waker, so an increment this read misses belongs to a thread that takes
+        // the lock after this poll released it, and finds this waker, and wakes the task.
         let mut done = true;
         for (i, thread) in threads.iter().enumerate() {
             let sent = shared.sent[i].load(Ordering::Acquire);
