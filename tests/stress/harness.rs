@@ -3,9 +3,9 @@
 //! watchdog that turns a hang into a failure naming its scenario, and the process's memory
 //! figures (`/proc/self`).
 //!
-//! The scenarios run one after another on the main process, each on a thread of its own that
-//! the main thread watches: nothing else runs while one does, so its RSS samples and its peak are
-//! its own.
+//! The scenarios run one after another in one process, each on a thread of its own that the
+//! main thread watches: no other scenario runs while one does, so its RSS samples and its peak
+//! are its own.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -41,12 +41,12 @@ pub struct Scale {
 /// The three scales.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Under valgrind (which runs the code some 50 times slower): a few thousand of each, enough
-    /// for its memory checks to see every path.
+    /// Under valgrind (which runs the code tens of times slower): thousands of tasks, wakes and
+    /// timers, a hundred sockets, enough for its memory checks to see every path.
     Tiny,
     /// The default, for `cargo test` in CI's debug builds: done in seconds on two cores.
     Small,
-    /// `CASHIER_STRESS=full`: the numbers, meant for `--release` (a few minutes).
+    /// `CASHIER_STRESS=full`: the numbers, meant for `--release` (seconds there).
     Full,
 }
 

@@ -9,8 +9,9 @@ use cashier::{Runtime, now, sleep, sleep_until, spawn, yield_now};
 
 use crate::harness::Scale;
 
-/// Deadlines are drawn in `0..SPAN` milliseconds from the start: a day, so that they spread over
-/// every level of the timer wheel, with repeats (`timers` is close to `SPAN / 1000`).
+/// Deadlines are drawn in `0..SPAN` milliseconds from the start: a day, so that they land in
+/// levels 0 to 4 of the timer wheel's six (a slot of level 4 spans 2^24 ms, 4.7 h) and cascade
+/// down through the lower ones; a few dozen deadlines repeat at full scale.
 const SPAN: u64 = 86_400_000;
 
 /// Sleeps spawned per poll of the main future.
