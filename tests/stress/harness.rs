@@ -83,7 +83,7 @@ impl Scale {
             mode: Mode::Small,
             churn_tasks: 200_000,
             churn_batch: 10_000,
-            wakes_per_thread: 200_000,
+            wakes_per_thread: 50_000,
             abort_tasks: 100_000,
             abort_round: 5_000,
             echo_connections: 4_000,

@@ -2,7 +2,7 @@
 //! scenario under a watchdog that turns a hang into a failure naming it.
 //!
 //! - `task_churn`: 1,000,000 tasks spawned and freed in batches, the resident set flat;
-//! - `remote_wakes`: 4 threads × 1,000,000 wakes of one task, none lost;
+//! - `remote_wakes`: 4 threads × 1,000,000 wakes, each of a task of its own, none lost;
 //! - `abort_vs_remote_wakes`: 1,000,000 tasks aborted while other threads wake them;
 //! - `tcp_echo_concurrent`: 10,000 concurrent loopback TCP echo connections;
 //! - `reset_mid_transfer`: 1,000 clients resetting mid-transfer, no registration left behind;
