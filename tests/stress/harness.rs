@@ -46,7 +46,7 @@ pub enum Mode {
     Tiny,
     /// The default, for `cargo test` in CI's debug builds: done in seconds on two cores.
     Small,
-    /// `CASHIER_STRESS=full`: the numbers, meant for `--release` (seconds there).
+    /// `CASHIER_STRESS=full`: the numbers, meant for `--release` (half a minute there).
     Full,
 }
 

@@ -10,7 +10,7 @@
 //!
 //! Those are the full scale's numbers. By default (`cargo test`, as CI runs it) every scenario
 //! runs at a small scale, done in seconds in a debug build; under valgrind at a tiny one. The
-//! full run, seconds too in a release build (figures in STRESS.md):
+//! full run takes about half a minute in a release build (figures in STRESS.md):
 //!
 //! ```text
 //! CASHIER_STRESS=full cargo test --release --test stress
