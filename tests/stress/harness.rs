@@ -172,17 +172,17 @@ impl Args {
 /// naming the scenario.
 pub fn main(scenarios: &[Scenario]) {
     let args = Args::parse();
-    if args.list {
-        for scenario in scenarios {
-            println!("{}: test", scenario.name);
-        }
-        return;
-    }
     // No scenario is ignored: `--ignored` selects none.
     let selected: Vec<&Scenario> = scenarios
         .iter()
         .filter(|scenario| !args.ignored_only && args.selects(scenario.name))
         .collect();
+    if args.list {
+        for scenario in selected {
+            println!("{}: test", scenario.name);
+        }
+        return;
+    }
     let scale = Scale::from_env();
     raise_fd_limit();
     println!(
