@@ -7,19 +7,31 @@ fn main() {
             "yield" => {
                 let done = rt.block_on(async {
                     let tasks: Vec<_> = (0..200)
-                        .map(|_| cashier::spawn(async { for _ in 0..200 { cashier::yield_now().await; } 200usize }))
+                        .map(|_| {
+                            cashier::spawn(async {
+                                for _ in 0..200 {
+                                    cashier::yield_now().await;
+                                }
+                                200usize
+                            })
+                        })
                         .collect();
                     let mut done = 0;
-                    for t in tasks { done += t.await.unwrap(); }
+                    for t in tasks {
+                        done += t.await.unwrap();
+                    }
                     done
                 });
                 assert_eq!(done, 40_000);
             }
             _ => {
                 let done = rt.block_on(async {
-                    let tasks: Vec<_> = (0..10_000).map(|i| cashier::spawn(async move { i })).collect();
+                    let tasks: Vec<_> =
+                        (0..10_000).map(|i| cashier::spawn(async move { i })).collect();
                     let mut done = 0usize;
-                    for t in tasks { done += t.await.unwrap(); }
+                    for t in tasks {
+                        done += t.await.unwrap();
+                    }
                     done
                 });
                 assert_eq!(done, 49_995_000);

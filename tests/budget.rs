@@ -326,9 +326,8 @@ fn every_combinator_polls_a_sibling_of_an_always_ready_child() {
     assert_eq!(out, ["busy", "stopper"]);
     let out = with_a_busy_sibling("race", async |stop| race(both(stop)).await);
     assert_eq!(out, (1, "stopper"));
-    let out = with_a_busy_sibling("select", async |stop| {
-        select(busy_until(stop), stopper(stop)).await
-    });
+    let out =
+        with_a_busy_sibling("select", async |stop| select(busy_until(stop), stopper(stop)).await);
     assert_eq!(out, Either::Right("stopper"));
     let out = with_a_busy_sibling("as_completed", async |stop| {
         let mut done = as_completed(both(stop));

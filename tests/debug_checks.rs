@@ -202,6 +202,22 @@ fn a_loop_that_yields_until_nothing_happens_is_a_self_wake_storm() {
 }
 
 #[test]
+fn a_task_the_budget_keeps_sending_to_the_back_of_the_queue_is_no_lost_waker_and_no_storm() {
+    let (mut runtime, warnings) = checked(|checks| checks.self_wakes(10));
+    runtime.block_on(async {
+        // 128,000 ready operations: a thousand polls, each ended by the budget, whose refusal
+        // wakes the task by reference (no waker clone is left out).
+        let busy = cashier::spawn(async {
+            for _ in 0..128_000 {
+                cashier::task::consume_budget().await;
+            }
+        });
+        busy.await.unwrap();
+    });
+    assert_eq!(kinds(&warnings), []);
+}
+
+#[test]
 fn tasks_handing_messages_back_and_forth_are_no_storm() {
     let (mut runtime, warnings) = checked(|checks| checks.self_wakes(1_000));
     runtime.block_on(async {

@@ -11,8 +11,9 @@
 //! socket read, written or accepted, a `to_thread` result taken, a `JoinHandle` resolved, a timer
 //! fired) spends one unit. Once the budget is spent, the next resource operation returns
 //! `Pending` *without doing anything* and wakes its own task, which goes to the back of the run
-//! queue: everyone queued runs, the reactor takes a turn (so timers fire), and the task resumes
-//! with a fresh budget where it stopped.
+//! queue: every task queued before it runs, and then it resumes with a fresh budget where it
+//! stopped. The executor gives the reactor a turn at least every 61 polls (`EVENT_INTERVAL`), so
+//! timers fire and sockets are heard while the task goes round.
 //!
 //! # Who does what
 //!
@@ -32,14 +33,16 @@
 //!
 //! # Invariants
 //!
-//! - The budget is one thread-local byte, [`UNCONSTRAINED`] outside any task's poll. Reading and
-//!   spending it is a load, a compare and a store: no allocation, no lock, no system call.
+//! - The budget is one thread-local byte, [`UNCONSTRAINED`] outside any task's poll. Checking it
+//!   is a load and a compare, spending it a subtraction and a store: no allocation, no lock, no
+//!   system call.
 //! - An operation that is not ready spends nothing: only completed work counts, so a task that
-//!   polls a dozen pending sockets in a `select` has not used its budget.
+//!   polls a dozen pending sockets in a `race` has not used its budget.
 //! - An operation refused for want of budget changes no state: it returns `Pending` before it
 //!   looks at its resource, and its next poll does exactly what this one would have done.
-//! - Each refusal wakes the task once, through its own waker, with [`Cause::Budget`] for the
-//!   trace: a task refused is always polled again.
+//! - Each refusal wakes the waker it was polled with, once, with [`Cause::Budget`] for the
+//!   trace (the task's own, or a combinator's for that child): a task refused is always polled
+//!   again.
 //!
 //! # Why a crate of its own
 //!

@@ -159,12 +159,10 @@ impl Diagnostics {
                 let task = self.tasks.resolve(task);
                 // A wake of the task being polled is the task waking itself (`waiting.rs`):
                 // `Queue::WhileRunning` for a spawned task, `Queue::Local` for `#0 main`.
-                // A task refused by its budget woke itself after 128 operations that completed:
-                // busy, not spinning, so that wake is no step of a storm.
                 if self.waiting.woke_itself(task, cause) {
-                    if cause != Cause::Budget {
-                        self.table.row(task).woke_itself = true;
-                    }
+                    let row = self.table.row(task);
+                    row.woke_itself = true;
+                    row.budget_spent |= cause == Cause::Budget;
                     return;
                 }
                 self.table.progress += 1;
@@ -251,11 +249,17 @@ impl Diagnostics {
         let slow = slow_poll_check(took, limits.slow_poll.as_nanos() as u64);
         let storm = if result == PollResult::Pending && row.woke_itself {
             row.queue(real_ns); // queued again as the poll returns
-            if row.streak == 0 || row.streak_progress != progress {
-                (row.streak, row.streak_progress, row.storm_reported) = (0, progress, false);
+            if row.budget_spent {
+                // 128 operations completed: busy, not spinning. The streak ends.
+                row.streak = 0;
+                false
+            } else {
+                if row.streak == 0 || row.streak_progress != progress {
+                    (row.streak, row.streak_progress, row.storm_reported) = (0, progress, false);
+                }
+                row.streak += 1;
+                storm_check(row, limits.self_wakes)
             }
-            row.streak += 1;
-            storm_check(row, limits.self_wakes)
         } else {
             row.streak = 0;
             false

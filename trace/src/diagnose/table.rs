@@ -56,6 +56,11 @@ pub(crate) struct Row {
     pub(crate) wakers: Option<u32>,
     /// Whether its last poll woke itself.
     pub(crate) woke_itself: bool,
+    /// Whether that self-wake was its cooperative budget running out ([`Cause::Budget`]): a
+    /// poll that completed 128 operations is busy, not spinning, and no step of a storm.
+    ///
+    /// [`Cause::Budget`]: crate::Cause::Budget
+    pub(crate) budget_spent: bool,
     /// Whether `JoinHandle::abort` was called on it.
     pub(crate) aborted: bool,
     /// What its panic said, if it panicked.
@@ -90,6 +95,7 @@ impl Default for Row {
             poll_start_real: 0,
             wakers: None,
             woke_itself: false,
+            budget_spent: false,
             aborted: false,
             panic: None,
             handle_dropped: false,
@@ -129,6 +135,7 @@ impl Row {
         self.polls += 1;
         self.poll_start_real = real_ns;
         self.woke_itself = false;
+        self.budget_spent = false;
     }
 
     /// The poll under way ends at `real_ns`: returns how long it took. Its time idle starts

@@ -179,6 +179,19 @@ fn a_task_waking_itself_past_the_limit_while_nothing_progresses_is_a_storm_told_
 }
 
 #[test]
+fn a_task_refused_by_its_budget_poll_after_poll_is_busy_not_a_storm() {
+    let mut script = Script::new(); // the limit is 3
+    script.spawn(A, "drains a full channel");
+    for _ in 0..10 {
+        script.see(Event::PollStart { task: A });
+        script.see(Event::Wake { task: A, cause: Cause::Budget, queue: Queue::WhileRunning });
+        // No waker out: the resource that refused it woke it by reference.
+        script.see(Event::PollEnd { task: A, result: PollResult::Pending, wakers: Some(0) });
+    }
+    assert_eq!(script.kinds(), [], "each poll completed 128 operations: no spinning, no loss");
+}
+
+#[test]
 fn yields_between_which_something_else_progresses_are_no_storm() {
     let mut script = Script::new();
     script.spawn(A, "cooperates").spawn(B, "fed");

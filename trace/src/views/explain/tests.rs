@@ -175,6 +175,25 @@ fn a_yield_is_told_with_its_poll() {
 }
 
 #[test]
+fn a_spent_budget_is_told_with_its_poll() {
+    let refused = Event::Wake { task: A, cause: Cause::Budget, queue: Queue::WhileRunning };
+    let lines = narrate(
+        &[
+            (0, Event::PollStart { task: A }),
+            (0, refused), // its own wake, by the resource that refused it
+            (0, Event::PollEnd { task: A, result: PollResult::Pending, wakers: None }),
+        ],
+        &[],
+    );
+    assert_eq!(
+        lines,
+        [
+            "  0.000s  poll #? (0xa0) -> Pending: budget spent (128 ready operations), back of the queue"
+        ]
+    );
+}
+
+#[test]
 fn a_busy_turn_that_wakes_nobody_says_nothing() {
     let lines = narrate(
         &[
