@@ -46,10 +46,27 @@ pub enum HttpError {
     Malformed(String),
     /// The connection ended before the response was complete.
     ClosedEarly(&'static str),
-    /// More redirects than allowed (a loop, most likely).
+    /// The method cannot be sent: not an HTTP token, or `CONNECT` (no tunnels here).
+    InvalidMethod {
+        /// The method as given.
+        method: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The redirect limit was reached (a loop, most likely): as in aiohttp, the response that
+    /// asks for redirect number `limit` is the error.
     TooManyRedirects(usize),
-    /// A redirect without a usable `Location`.
-    BadRedirect(String),
+    /// A redirect whose `Location` cannot be made into a URL with a host (aiohttp's
+    /// `InvalidUrlRedirectClientError`).
+    InvalidRedirect {
+        /// The `Location` as sent.
+        location: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A redirect to a scheme other than http and https (aiohttp's
+    /// `NonHttpUrlRedirectClientError`).
+    NonHttpRedirect(String),
     /// Reading or writing the connection failed (reset, broken pipe).
     Io(io::Error),
 }
@@ -75,8 +92,18 @@ impl fmt::Display for HttpError {
             HttpError::BodyTooLarge(limit) => write!(f, "response body larger than {limit} bytes"),
             HttpError::Malformed(reason) => write!(f, "not an HTTP response: {reason}"),
             HttpError::ClosedEarly(when) => write!(f, "connection closed {when}"),
-            HttpError::TooManyRedirects(limit) => write!(f, "more than {limit} redirects"),
-            HttpError::BadRedirect(reason) => write!(f, "bad redirect: {reason}"),
+            HttpError::InvalidMethod { method, reason } => {
+                write!(f, "cannot send method {method:?}: {reason}")
+            }
+            HttpError::TooManyRedirects(limit) => {
+                write!(f, "too many redirects: reached the limit of {limit}")
+            }
+            HttpError::InvalidRedirect { location, reason } => {
+                write!(f, "cannot follow the redirect to {location:?}: {reason}")
+            }
+            HttpError::NonHttpRedirect(location) => {
+                write!(f, "cannot follow the redirect to {location:?}: not an http or https URL")
+            }
             HttpError::Io(source) => write!(f, "connection error: {source}"),
         }
     }
