@@ -87,7 +87,7 @@ impl fmt::Display for HttpError {
                 write!(f, "no complete response within {:.1} s", limit.as_secs_f64())
             }
             HttpError::HeadTooLarge(limit) => {
-                write!(f, "response head larger than {} KiB", limit / 1024)
+                write!(f, "response head larger than {}", size(*limit))
             }
             HttpError::BodyTooLarge(limit) => write!(f, "response body larger than {limit} bytes"),
             HttpError::Malformed(reason) => write!(f, "not an HTTP response: {reason}"),
@@ -106,6 +106,15 @@ impl fmt::Display for HttpError {
             }
             HttpError::Io(source) => write!(f, "connection error: {source}"),
         }
+    }
+}
+
+/// `limit` in KiB when it is a whole number of them, else in bytes.
+pub(crate) fn size(limit: usize) -> String {
+    if limit.is_multiple_of(1024) {
+        format!("{} KiB", limit / 1024)
+    } else {
+        format!("{limit} bytes")
     }
 }
 

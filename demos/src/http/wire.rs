@@ -421,10 +421,8 @@ impl ResponseParser {
         };
         self.trailer_bytes += length;
         if self.trailer_bytes > self.head_limit {
-            return Err(HttpError::Malformed(format!(
-                "trailers longer than {} KiB",
-                self.head_limit / 1024
-            )));
+            let limit = super::error::size(self.head_limit);
+            return Err(HttpError::Malformed(format!("trailers longer than {limit}")));
         }
         if line.is_empty() {
             self.state = State::Done;
