@@ -195,9 +195,9 @@ pub struct Client {
 }
 
 /// What is sent, as it stands after the redirects so far.
-struct Request {
-    /// The method.
-    method: String,
+struct Request<'m> {
+    /// The method (borrowed: no allocation per request).
+    method: &'m str,
     /// The body (empty for none).
     body: Vec<u8>,
     /// The `Authorization` header line from URL credentials, CRLF included.
@@ -359,7 +359,7 @@ impl Client {
         check_method(method)?;
         let parsed = Url::parse(url)
             .map_err(|e| HttpError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
-        let request = Request { method: method.to_string(), body, authorization: None };
+        let request = Request { method, body, authorization: None };
         match cashier::timeout(self.config.timeout, self.follow(request, parsed, follow)).await {
             Ok(result) => result,
             Err(_) => Err(HttpError::Timeout(self.config.timeout)),
@@ -385,7 +385,7 @@ impl Client {
     /// - The fragment is never sent, and the response's URL has none (aiohttp's `resp.url`).
     async fn follow(
         &self,
-        mut request: Request,
+        mut request: Request<'_>,
         mut url: Url,
         follow: bool,
     ) -> Result<Response, HttpError> {
@@ -393,21 +393,17 @@ impl Client {
         loop {
             if let Some(authorization) = basic_auth(&url) {
                 request.authorization = Some(authorization);
+                // Cannot fail: a URL with credentials has a host.
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
             }
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            url.set_fragment(None);
+            if url.fragment().is_some() {
+                url.set_fragment(None);
+            }
             let (head, body) = self.fetch(&request, &url).await?;
             let status = head.status;
-            let response = |redirects| Response {
-                status,
-                url: url.clone(),
-                headers: head.headers.clone(),
-                body,
-                redirects,
-            };
             if !(follow && matches!(status, 301 | 302 | 303 | 307 | 308)) {
-                return Ok(response(redirects));
+                return Ok(Response { status, url, headers: head.headers, body, redirects });
             }
             if self.config.max_redirects != 0 && redirects + 1 >= self.config.max_redirects {
                 return Err(HttpError::TooManyRedirects(self.config.max_redirects));
@@ -415,12 +411,13 @@ impl Client {
             if (status == 303 && request.method != "HEAD")
                 || (matches!(status, 301 | 302) && request.method == "POST")
             {
-                request.method = "GET".to_string();
+                request.method = "GET";
                 request.body = Vec::new();
             }
             let location = head.header("location").filter(|l| !l.is_empty());
             let Some(location) = location.or(head.header("uri")).filter(|l| !l.is_empty()) else {
-                return Ok(response(redirects)); // aiohttp issue 2022: returned as is
+                // aiohttp issue 2022: returned as is.
+                return Ok(Response { status, url, headers: head.headers, body, redirects });
             };
             let invalid = |reason: String| HttpError::InvalidRedirect {
                 location: location.to_string(),
@@ -446,14 +443,14 @@ impl Client {
     /// connection if the method is idempotent (as aiohttp does).
     async fn fetch(
         &self,
-        request: &Request,
+        request: &Request<'_>,
         url: &Url,
     ) -> Result<(ResponseHead, Vec<u8>), HttpError> {
         let target = Target::new(url)?;
         if let Some(pooled) = self.take_idle(&target.pool_key()) {
             match self.exchange(pooled, request, &target).await {
                 Ok(done) => return Ok(done),
-                Err((_, true)) if idempotent(&request.method) => {} // stale: try a fresh one
+                Err((_, true)) if idempotent(request.method) => {} // stale: try a fresh one
                 Err((error, _)) => return Err(error),
             }
         }
@@ -466,11 +463,11 @@ impl Client {
     async fn exchange(
         &self,
         mut transport: Transport,
-        request: &Request,
+        request: &Request<'_>,
         target: &Target,
     ) -> Result<(ResponseHead, Vec<u8>), (HttpError, bool)> {
         let bytes = wire::request(
-            &request.method,
+            request.method,
             &target.path,
             &target.host_header,
             &self.config.user_agent,

@@ -201,8 +201,10 @@ pub struct ResponseParser {
 }
 
 impl ResponseParser {
-    /// A parser for the response to a request (`head_request`: it was a `HEAD`), accepting heads
-    /// of at most `head_limit` bytes in all and bodies of at most `body_limit` bytes.
+    /// A parser for the response to a request (`head_request`: it was a `HEAD`; never a
+    /// `CONNECT`, whose 2xx would be a tunnel, RFC 9112 §6.3 rule 2), accepting heads of at most
+    /// `head_limit` bytes in all (interim responses included) and bodies of at most `body_limit`
+    /// bytes.
     pub fn new(head_request: bool, head_limit: usize, body_limit: usize) -> ResponseParser {
         ResponseParser {
             head_request,
@@ -339,6 +341,7 @@ impl ResponseParser {
         let status = head.status;
         // The framing headers are checked whatever the status, as aiohttp does.
         let length = head.content_length()?;
+        // `None` without Transfer-Encoding; else whether chunked is its final coding.
         let coding = head.list("transfer-encoding").last();
         let chunked = coding.map(|last| last.eq_ignore_ascii_case("chunked"));
         if chunked.is_some() && length.is_some() {
