@@ -241,3 +241,43 @@ fn https_against_a_local_server_with_a_test_ca() {
         assert!(error.to_string().contains("certificate"), "{error}");
     });
 }
+
+#[test]
+fn a_stale_connection_is_retried_only_for_idempotent_methods() {
+    paused().block_on(async {
+        for (method, retried) in [("GET", true), ("PUT", true), ("POST", false), ("PATCH", false)] {
+            // The first connection answers one request, then takes the next and closes without
+            // a word (as a server whose keep-alive timer fired just then); later ones answer.
+            let accepted = Rc::new(Cell::new(0));
+            let addr = raw_server({
+                let accepted = accepted.clone();
+                move |stream| {
+                    accepted.set(accepted.get() + 1);
+                    let first = accepted.get() == 1;
+                    async move {
+                        let mut buf = Vec::new();
+                        while common::read_seen(&stream, &mut buf).await.is_some() {
+                            let _ = stream.write_all(&format_response(200, None, "ok")).await;
+                            if first {
+                                common::read_seen(&stream, &mut buf).await;
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+            let client = client();
+            let url = format!("http://{addr}/");
+            client.get(&url).await.unwrap();
+            let result = client.request(method, &url, "x").await;
+            if retried {
+                assert_eq!(result.unwrap().status, 200, "{method}");
+                assert_eq!(accepted.get(), 2, "{method} went again on a new connection");
+            } else {
+                let error = result.unwrap_err();
+                assert_eq!(error.to_string(), "connection closed before any response arrived");
+                assert_eq!(accepted.get(), 1, "{method} is not sent twice");
+            }
+        }
+    });
+}
