@@ -42,7 +42,8 @@ pub enum HttpError {
     HeadTooLarge(usize),
     /// The response body exceeded the client's limit.
     BodyTooLarge(usize),
-    /// The peer sent something that is not HTTP/1.x.
+    /// The peer sent something that is not HTTP/1.x, or framing that is invalid (a bad
+    /// `Content-Length` or chunk size) or contradicts itself.
     Malformed(String),
     /// The connection ended before the response was complete.
     ClosedEarly(&'static str),

@@ -7,34 +7,37 @@
 //! `Client::follow`). Idle keep-alive connections are kept per host and reused, as an aiohttp
 //! `ClientSession` does.
 //!
-//! # Where it differs from aiohttp
-//!
-//! Deliberately, and only in corners where aiohttp's parser is stricter or looser than RFC 9112:
-//!
-//! - `Content-Length: 42, 42` (or the same value in two headers) is accepted as 42, as RFC 9110
-//!   §8.6 allows; aiohttp rejects the list. Differing values are an error in both.
-//! - Repeated `Transfer-Encoding` headers are one list (RFC 9110 §5.3), so the final coding is the
-//!   last one of the last header; aiohttp looks only at the first header.
-//! - An HTTP/1.0 response with `Transfer-Encoding` is framed by it but its connection is never
-//!   reused (RFC 9112 §6.1: its framing is suspect).
-//! - A `101 Switching Protocols` (never asked for: no request says `Upgrade`) is returned as the
-//!   response, with no body, and its connection is closed.
-//! - No `Accept-Encoding` is sent and content codings are not decoded: aiohttp asks for gzip
-//!   and deflate and decodes them; here a server sends the body as is, and any coding it applies
-//!   anyway is returned undecoded.
-//! - No cookies, proxies, or user-set headers: so there are none to drop on a redirect.
-//!
 //! - `error.rs`: [`HttpError`], every failure with a message that names what failed.
 //! - `transport.rs`: plain TCP or TLS; the sans-I/O rustls driver.
 //! - `wire.rs`: the request, and [`ResponseParser`], the sans-I/O response framing.
 //! - `server.rs`: a minimal server for the `--local` sites, the tests and the benchmarks.
 //!
+//! # Where it differs from aiohttp
+//!
+//! Deliberately. Where aiohttp's response parser departs from RFC 9112, the RFC is followed:
+//!
+//! - `Content-Length: 42, 42`, or the same value in two headers, is accepted as 42, as RFC 9110
+//!   §8.6 allows; aiohttp's parser rejects the list form. Values that differ are an error.
+//! - Repeated `Transfer-Encoding` headers are one list (RFC 9110 §5.3), so the final coding is the
+//!   last one of the last header; aiohttp's Python parser looks only at the first header.
+//! - An HTTP/1.0 response with `Transfer-Encoding` is framed by it, but its connection is not
+//!   reused even with `Connection: keep-alive` (RFC 9112 §6.1: its framing is suspect).
+//!
+//! And where this client is smaller:
+//!
+//! - No `Accept-Encoding` is sent and content codings are not decoded: aiohttp asks for gzip and
+//!   deflate and decodes them; here a server sends the body as is, and a coding it applies anyway
+//!   is returned undecoded.
+//! - No cookies, proxies, or user-set headers: so on a redirect to another origin there is only
+//!   the `Authorization` from URL credentials to drop.
+//!
 //! # Limits
 //!
-//! A response head over 64 KiB, a body over [`ClientBuilder::body_limit`] (default 16 MiB), or
-//! bytes that are not HTTP are errors; so is a connection that closes or resets early. The whole
-//! request, redirects included, is under one timeout (default 10 s). None of these panics or
-//! hangs.
+//! Response heads over 64 KiB (interim `1xx` heads included), trailers over 64 KiB, a body over
+//! [`ClientBuilder::body_limit`] (default 16 MiB), bytes that are not HTTP, and framing that is
+//! invalid or contradicts itself are errors; so is a connection that closes or resets early.
+//! The whole request, redirects included, is under one timeout (default 10 s). None of these
+//! panics or hangs.
 
 mod error;
 pub mod server;
@@ -56,7 +59,8 @@ use transport::Transport;
 use wire::ResponseReader;
 pub use wire::{ResponseHead, ResponseParser};
 
-/// Largest response head accepted.
+/// Most bytes of response heads accepted, interim `1xx` heads included; also the most bytes of
+/// trailers after a chunked body.
 pub const HEAD_LIMIT: usize = 64 * 1024;
 /// The redirect limit by default (aiohttp's default too): the 10th redirect in a row is an error.
 pub const DEFAULT_MAX_REDIRECTS: usize = 10;
