@@ -12,8 +12,9 @@
 //! | `kitchen` | the tutorial's closing suggestion | the last two together, in one loop |
 //! | `orders` | (cashier's own) | the cashier analogy on the executor alone |
 //!
-//! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets,
-//! httparse for responses, redirects, a keep-alive pool. `stepper` drives a runtime one
+//! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets, a
+//! sans-I/O response parser that frames bodies by RFC 9112, aiohttp's redirect rules, a
+//! keep-alive pool. `stepper` drives a runtime one
 //! scheduling decision per Enter (the root crate's `step` example steps through names_ages).
 
 pub mod http;

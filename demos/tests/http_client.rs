@@ -1,63 +1,19 @@
-//! The HTTP client against servers these tests start on 127.0.0.1, on the paused clock: every
-//! delay and timeout is virtual, so the tests are instant and deterministic.
+//! The HTTP client as `site_status` uses it, against servers these tests start on 127.0.0.1, on
+//! the paused clock: every delay and timeout is virtual, so the tests are instant and
+//! deterministic. Response framing rule by rule is in `http_rfc9112.rs`, redirects in
+//! `http_redirects.rs`.
+
+mod common;
 
 use std::cell::Cell;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cashier::net::{TcpListener, TcpStream};
+use cashier::net::TcpListener;
 use cashier_demos::http::server::{self, Site, format_response};
 use cashier_demos::http::{Client, HttpError, TlsStream};
 use cashier_demos::{Output, site_status};
-
-fn paused() -> cashier::Runtime {
-    cashier::Runtime::builder().start_paused(true).build().unwrap()
-}
-
-/// Serves each accepted connection with `handler`, on the current runtime.
-fn raw_server<F, Fut>(handler: F) -> SocketAddr
-where
-    F: Fn(TcpStream) -> Fut + 'static,
-    Fut: Future<Output = ()> + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = listener.local_addr().unwrap();
-    cashier::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            cashier::spawn(handler(stream));
-        }
-    });
-    addr
-}
-
-/// Reads until the end of a request head.
-async fn read_request(stream: &TcpStream) {
-    let mut seen = Vec::new();
-    let mut buf = [0; 1024];
-    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => seen.extend_from_slice(&buf[..n]),
-        }
-    }
-}
-
-/// A server that answers every request with `response`, then closes if `close` is set.
-fn canned(response: &'static [u8], close: bool) -> SocketAddr {
-    raw_server(move |stream| async move {
-        read_request(&stream).await;
-        let _ = stream.write_all(response).await;
-        if !close {
-            std::future::pending::<()>().await;
-        }
-    })
-}
-
-fn client() -> Client {
-    Client::builder().timeout(Duration::from_secs(5)).build().unwrap()
-}
+use common::{canned, client, paused, raw_server, read_request, test_pki};
 
 #[test]
 fn site_status_prints_in_completion_order_not_argument_order() {
@@ -174,50 +130,6 @@ fn a_server_that_never_answers_times_out() {
 }
 
 #[test]
-fn redirect_chains_are_followed_and_relative_locations_resolved() {
-    paused().block_on(async {
-        let sites = vec![
-            Site::new("/a", 301, "").location("/b"),
-            Site::new("/b", 302, "").location("c"), // relative to /b
-            Site::new("/c", 307, "").location("/d?x=1"),
-            Site::new("/d", 200, "arrived"),
-        ];
-        let addr = server::spawn_local(sites).unwrap();
-        let response = client().get(&format!("http://{addr}/a")).await.unwrap();
-        assert_eq!((response.status, response.redirects), (200, 3));
-        assert_eq!(response.url.as_str(), format!("http://{addr}/d?x=1"));
-        assert_eq!(response.body, b"arrived");
-        let raw = Client::builder().follow_redirects(false).build().unwrap();
-        assert_eq!(raw.get(&format!("http://{addr}/a")).await.unwrap().status, 301);
-    });
-}
-
-#[test]
-fn a_redirect_loop_fails_after_ten() {
-    paused().block_on(async {
-        let addr =
-            server::spawn_local(vec![Site::new("/loop", 302, "").location("/loop")]).unwrap();
-        let error = client().get(&format!("http://{addr}/loop")).await.unwrap_err();
-        assert_eq!(error.to_string(), "more than 10 redirects");
-    });
-}
-
-#[test]
-fn chunked_and_close_delimited_bodies() {
-    paused().block_on(async {
-        let chunked = canned(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\nX-Trailer: y\r\n\r\n",
-            false,
-        );
-        let response = client().get(&format!("http://{chunked}/")).await.unwrap();
-        assert_eq!(response.body, b"Wikipedia in \r\n\r\nchunks.");
-        let until_close = canned(b"HTTP/1.1 200 OK\r\n\r\nall of this until the end", true);
-        let response = client().get(&format!("http://{until_close}/")).await.unwrap();
-        assert_eq!(response.body, b"all of this until the end");
-    });
-}
-
-#[test]
 fn a_100_kib_header_is_an_error() {
     paused().block_on(async {
         let addr = raw_server(|stream| async move {
@@ -239,21 +151,6 @@ fn garbage_bytes_are_an_error() {
         let error = client().get(&format!("http://{addr}/")).await.unwrap_err();
         assert!(matches!(error, HttpError::Malformed(_)), "{error:?}");
         assert!(error.to_string().starts_with("not an HTTP response: "), "{error}");
-    });
-}
-
-#[test]
-fn bodies_over_the_cap_and_truncated_bodies_are_errors() {
-    paused().block_on(async {
-        let big = canned(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false);
-        let small = Client::builder().body_limit(10).build().unwrap();
-        assert_eq!(
-            small.get(&format!("http://{big}/")).await.unwrap_err().to_string(),
-            "response body larger than 10 bytes"
-        );
-        let cut = canned(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this", true);
-        let error = client().get(&format!("http://{cut}/")).await.unwrap_err();
-        assert_eq!(error.to_string(), "connection closed before the body was complete");
     });
 }
 
@@ -312,31 +209,6 @@ fn keep_alive_connections_are_reused_and_closed_ones_are_not() {
     });
 }
 
-/// A CA and a `localhost` certificate it signed: (CA cert, server config).
-fn test_pki() -> (rustls::pki_types::CertificateDer<'static>, std::sync::Arc<rustls::ServerConfig>)
-{
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![leaf.der().clone()], key)
-    .unwrap();
-    (ca_cert.der().clone(), std::sync::Arc::new(config))
-}
-
 #[test]
 fn https_against_a_local_server_with_a_test_ca() {
     let (ca, server_config) = test_pki();
@@ -367,5 +239,45 @@ fn https_against_a_local_server_with_a_test_ca() {
         let error = untrusting.get(&url).await.unwrap_err();
         assert!(matches!(&error, HttpError::Tls { .. }), "{error:?}");
         assert!(error.to_string().contains("certificate"), "{error}");
+    });
+}
+
+#[test]
+fn a_stale_connection_is_retried_only_for_idempotent_methods() {
+    paused().block_on(async {
+        for (method, retried) in [("GET", true), ("PUT", true), ("POST", false), ("PATCH", false)] {
+            // The first connection answers one request, then takes the next and closes without
+            // a word (as a server whose keep-alive timer fired just then); later ones answer.
+            let accepted = Rc::new(Cell::new(0));
+            let addr = raw_server({
+                let accepted = accepted.clone();
+                move |stream| {
+                    accepted.set(accepted.get() + 1);
+                    let first = accepted.get() == 1;
+                    async move {
+                        let mut buf = Vec::new();
+                        while common::read_seen(&stream, &mut buf).await.is_some() {
+                            let _ = stream.write_all(&format_response(200, None, "ok")).await;
+                            if first {
+                                common::read_seen(&stream, &mut buf).await;
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+            let client = client();
+            let url = format!("http://{addr}/");
+            client.get(&url).await.unwrap();
+            let result = client.request(method, &url, "x").await;
+            if retried {
+                assert_eq!(result.unwrap().status, 200, "{method}");
+                assert_eq!(accepted.get(), 2, "{method} went again on a new connection");
+            } else {
+                let error = result.unwrap_err();
+                assert_eq!(error.to_string(), "connection closed before any response arrived");
+                assert_eq!(accepted.get(), 1, "{method} is not sent twice");
+            }
+        }
     });
 }

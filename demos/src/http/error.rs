@@ -42,14 +42,32 @@ pub enum HttpError {
     HeadTooLarge(usize),
     /// The response body exceeded the client's limit.
     BodyTooLarge(usize),
-    /// The peer sent something that is not HTTP/1.x.
+    /// The peer sent something that is not HTTP/1.x, or framing that is invalid (a bad
+    /// `Content-Length` or chunk size) or contradicts itself.
     Malformed(String),
     /// The connection ended before the response was complete.
     ClosedEarly(&'static str),
-    /// More redirects than allowed (a loop, most likely).
+    /// The method cannot be sent: not an HTTP token, or `CONNECT` (no tunnels here).
+    InvalidMethod {
+        /// The method as given.
+        method: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The redirect limit was reached (a loop, most likely): as in aiohttp, the response that
+    /// asks for redirect number `limit` is the error.
     TooManyRedirects(usize),
-    /// A redirect without a usable `Location`.
-    BadRedirect(String),
+    /// A redirect whose `Location` cannot be made into a URL with a host (aiohttp's
+    /// `InvalidUrlRedirectClientError`).
+    InvalidRedirect {
+        /// The `Location` as sent.
+        location: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A redirect to a scheme other than http and https (aiohttp's
+    /// `NonHttpUrlRedirectClientError`).
+    NonHttpRedirect(String),
     /// Reading or writing the connection failed (reset, broken pipe).
     Io(io::Error),
 }
@@ -70,15 +88,34 @@ impl fmt::Display for HttpError {
                 write!(f, "no complete response within {:.1} s", limit.as_secs_f64())
             }
             HttpError::HeadTooLarge(limit) => {
-                write!(f, "response head larger than {} KiB", limit / 1024)
+                write!(f, "response head larger than {}", size(*limit))
             }
             HttpError::BodyTooLarge(limit) => write!(f, "response body larger than {limit} bytes"),
             HttpError::Malformed(reason) => write!(f, "not an HTTP response: {reason}"),
             HttpError::ClosedEarly(when) => write!(f, "connection closed {when}"),
-            HttpError::TooManyRedirects(limit) => write!(f, "more than {limit} redirects"),
-            HttpError::BadRedirect(reason) => write!(f, "bad redirect: {reason}"),
+            HttpError::InvalidMethod { method, reason } => {
+                write!(f, "cannot send method {method:?}: {reason}")
+            }
+            HttpError::TooManyRedirects(limit) => {
+                write!(f, "too many redirects: reached the limit of {limit}")
+            }
+            HttpError::InvalidRedirect { location, reason } => {
+                write!(f, "cannot follow the redirect to {location:?}: {reason}")
+            }
+            HttpError::NonHttpRedirect(location) => {
+                write!(f, "cannot follow the redirect to {location:?}: not an http or https URL")
+            }
             HttpError::Io(source) => write!(f, "connection error: {source}"),
         }
+    }
+}
+
+/// `limit` in KiB when it is a whole number of them, else in bytes.
+pub(crate) fn size(limit: usize) -> String {
+    if limit.is_multiple_of(1024) {
+        format!("{} KiB", limit / 1024)
+    } else {
+        format!("{limit} bytes")
     }
 }
 

@@ -1,21 +1,43 @@
 //! A small HTTP/1.1 client on cashier's sockets: what `site_status` uses instead of aiohttp.
 //!
-//! [`Client::get`] parses the URL (`url` crate), resolves the host off the loop, connects with
-//! cashier's `TcpStream` (wrapped in TLS by rustls for https), writes a GET, reads the head with
-//! httparse and the body by its framing, and follows redirects like aiohttp does by default.
-//! Idle keep-alive connections are kept per host and reused, as an aiohttp `ClientSession` does.
+//! [`Client::get`] (and [`Client::head`], [`Client::post`], [`Client::request`]) parses the URL
+//! (`url` crate), resolves the host off the loop, connects with cashier's `TcpStream` (wrapped in
+//! TLS by rustls for https), writes the request, frames the response with [`ResponseParser`]
+//! (RFC 9112 §6–7), and follows redirects the way aiohttp's `ClientSession._request` does (see
+//! `Client::follow`). Idle keep-alive connections are kept per host and reused, as an aiohttp
+//! `ClientSession` does.
 //!
 //! - `error.rs`: [`HttpError`], every failure with a message that names what failed.
 //! - `transport.rs`: plain TCP or TLS; the sans-I/O rustls driver.
-//! - `wire.rs`: the request line, the incremental head parser, the three body framings.
+//! - `wire.rs`: the request, and [`ResponseParser`], the sans-I/O response framing.
 //! - `server.rs`: a minimal server for the `--local` sites, the tests and the benchmarks.
+//!
+//! # Where it differs from aiohttp
+//!
+//! Deliberately. Where aiohttp's response parser departs from RFC 9112, the RFC is followed:
+//!
+//! - `Content-Length: 42, 42`, or the same value in two headers, is accepted as 42, as RFC 9110
+//!   §8.6 allows; aiohttp's parser rejects the list form. Values that differ are an error.
+//! - Repeated `Transfer-Encoding` headers are one list (RFC 9110 §5.3), so the final coding is the
+//!   last one of the last header; aiohttp's Python parser looks only at the first header.
+//! - An HTTP/1.0 response with `Transfer-Encoding` is framed by it, but its connection is not
+//!   reused even with `Connection: keep-alive` (RFC 9112 §6.1: its framing is suspect).
+//!
+//! And where this client is smaller:
+//!
+//! - No `Accept-Encoding` is sent and content codings are not decoded: aiohttp asks for gzip and
+//!   deflate and decodes them; here a server sends the body as is, and a coding it applies anyway
+//!   is returned undecoded.
+//! - No cookies, proxies, or user-set headers: so on a redirect to another origin there is only
+//!   the `Authorization` from URL credentials to drop.
 //!
 //! # Limits
 //!
-//! A response head over 64 KiB, a body over [`ClientBuilder::body_limit`] (default 16 MiB), or
-//! bytes that are not HTTP are errors; so is a connection that closes or resets early. The whole
-//! request, redirects included, is under one timeout (default 10 s). None of these panics or
-//! hangs.
+//! Response heads over 64 KiB (interim `1xx` heads included), trailers over 64 KiB, a body over
+//! [`ClientBuilder::body_limit`] (default 16 MiB), bytes that are not HTTP, and framing that is
+//! invalid or contradicts itself are errors; so is a connection that closes or resets early.
+//! The whole request, redirects included, is under one timeout (default 10 s). None of these
+//! panics or hangs.
 
 mod error;
 pub mod server;
@@ -34,11 +56,13 @@ use url::Url;
 pub use error::HttpError;
 pub use transport::TlsStream;
 use transport::Transport;
-use wire::{Head, ResponseReader};
+use wire::ResponseReader;
+pub use wire::{ResponseHead, ResponseParser};
 
-/// Largest response head accepted.
+/// Most bytes of response heads accepted, interim `1xx` heads included; also the most bytes of
+/// trailers after a chunked body.
 pub const HEAD_LIMIT: usize = 64 * 1024;
-/// Redirects followed by default (aiohttp's default too).
+/// The redirect limit by default (aiohttp's default too): the 10th redirect in a row is an error.
 pub const DEFAULT_MAX_REDIRECTS: usize = 10;
 /// Idle connections kept per host: aiohttp's default connector allows 100 connections in all.
 /// Fewer than the requests in flight would make the pool close and reopen connections.
@@ -72,7 +96,7 @@ impl Response {
 pub struct ClientBuilder {
     /// Limit for a whole request, redirects included.
     timeout: Duration,
-    /// Follow 301/302/303/307/308.
+    /// Follow 301/302/303/307/308 (except for `head`).
     follow_redirects: bool,
     /// Most redirects followed.
     max_redirects: usize,
@@ -104,13 +128,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to follow redirects (default yes, like aiohttp).
+    /// Whether [`Client::get`], [`Client::post`] and [`Client::request`] follow redirects (default
+    /// yes, like aiohttp's `allow_redirects`). [`Client::head`] never does, like aiohttp's.
     pub fn follow_redirects(mut self, follow: bool) -> Self {
         self.follow_redirects = follow;
         self
     }
 
-    /// Most redirects to follow before failing (default 10).
+    /// The redirect limit (default 10). As in aiohttp, the redirect response that reaches it is
+    /// [`HttpError::TooManyRedirects`], so `max` follows `max - 1` redirects; 0 means no limit
+    /// (the timeout still ends a loop).
     pub fn max_redirects(mut self, max: usize) -> Self {
         self.max_redirects = max;
         self
@@ -171,6 +198,16 @@ pub struct Client {
     idle: RefCell<HashMap<String, Vec<Transport>>>,
 }
 
+/// What is sent, as it stands after the redirects so far.
+struct Request<'m> {
+    /// The method (borrowed: no allocation per request).
+    method: &'m str,
+    /// The body (empty for none).
+    body: Vec<u8>,
+    /// The `Authorization` header line from URL credentials, CRLF included.
+    authorization: Option<String>,
+}
+
 /// Where a request goes.
 struct Target {
     /// `http` or `https`.
@@ -217,6 +254,58 @@ impl Target {
     }
 }
 
+/// Methods that may be sent again when a reused connection turns out to be stale (aiohttp's
+/// `IDEMPOTENT_METHODS`, after RFC 9110 §9.2.2).
+fn idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE" | "QUERY")
+}
+
+/// Checks that `method` can be sent: an HTTP token (RFC 9110 §9.1), and not `CONNECT`, whose
+/// success turns the connection into a tunnel (RFC 9112 §6.3 rule 2), which this client does not
+/// offer.
+fn check_method(method: &str) -> Result<(), HttpError> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let reason = if method.is_empty() || !method.bytes().all(tchar) {
+        "not an HTTP method token"
+    } else if method.eq_ignore_ascii_case("CONNECT") {
+        "CONNECT opens a tunnel, which this client does not support"
+    } else {
+        return Ok(());
+    };
+    Err(HttpError::InvalidMethod { method: method.to_string(), reason })
+}
+
+/// The `Authorization` header line for credentials in `url` (`http://user:pass@host/`), as
+/// aiohttp sends them: Basic, user and password percent-decoded.
+fn basic_auth(url: &Url) -> Option<String> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |text: &str| percent_encoding::percent_decode_str(text).collect::<Vec<u8>>();
+    let mut credentials = decode(url.username());
+    credentials.push(b':');
+    credentials.extend(decode(url.password().unwrap_or_default()));
+    Some(format!("Authorization: Basic {}\r\n", base64(&credentials)))
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let bits =
+            group.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 impl Client {
     /// A client with the default settings.
     pub fn new() -> Result<Client, HttpError> {
@@ -228,14 +317,35 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// GETs `url`, following redirects, within the client's timeout.
+    /// GETs `url`, following redirects unless the client says not to, within the client's
+    /// timeout.
     pub async fn get(&self, url: &str) -> Result<Response, HttpError> {
-        let parsed = Url::parse(url)
-            .map_err(|e| HttpError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
-        match cashier::timeout(self.config.timeout, self.get_following(parsed)).await {
-            Ok(result) => result,
-            Err(_) => Err(HttpError::Timeout(self.config.timeout)),
-        }
+        self.send("GET", url, Vec::new(), self.config.follow_redirects).await
+    }
+
+    /// Sends a `HEAD` for `url`. Like aiohttp's `ClientSession.head`, it does not follow
+    /// redirects (whatever [`ClientBuilder::follow_redirects`] says); use
+    /// [`request`](Self::request) with `"HEAD"` to follow them. The response has no body.
+    pub async fn head(&self, url: &str) -> Result<Response, HttpError> {
+        self.send("HEAD", url, Vec::new(), false).await
+    }
+
+    /// POSTs `body` to `url`, following redirects unless the client says not to.
+    pub async fn post(&self, url: &str, body: impl Into<Vec<u8>>) -> Result<Response, HttpError> {
+        self.send("POST", url, body.into(), self.config.follow_redirects).await
+    }
+
+    /// Sends `method` (case-sensitive, as in aiohttp; `CONNECT` is refused) with `body` (empty
+    /// for none) to `url`, following redirects unless the client says not to. A body is sent
+    /// with its `Content-Length`; so is `Content-Length: 0` for an empty body, except with GET,
+    /// HEAD, OPTIONS and TRACE, as aiohttp does.
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> Result<Response, HttpError> {
+        self.send(method, url, body.into(), self.config.follow_redirects).await
     }
 
     /// Idle connections kept for reuse, over all hosts.
@@ -243,50 +353,113 @@ impl Client {
         self.idle.borrow().values().map(Vec::len).sum()
     }
 
-    async fn get_following(&self, mut url: Url) -> Result<Response, HttpError> {
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Vec<u8>,
+        follow: bool,
+    ) -> Result<Response, HttpError> {
+        check_method(method)?;
+        let parsed = Url::parse(url)
+            .map_err(|e| HttpError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
+        let request = Request { method, body, authorization: None };
+        match cashier::timeout(self.config.timeout, self.follow(request, parsed, follow)).await {
+            Ok(result) => result,
+            Err(_) => Err(HttpError::Timeout(self.config.timeout)),
+        }
+    }
+
+    /// Sends `request` to `url` and follows redirects as aiohttp's `ClientSession._request` does:
+    ///
+    /// - 301, 302, 303, 307 and 308 redirect (when `follow`); other statuses are returned.
+    /// - Each redirect response counts; the one that reaches `max_redirects` is
+    ///   [`HttpError::TooManyRedirects`] (so at most `max_redirects - 1` are followed), and a
+    ///   limit of 0 means no limit (the timeout still bounds a loop).
+    /// - 303 turns any method but HEAD into a bodiless GET; 301 and 302 turn POST into a bodiless
+    ///   GET; otherwise the method and body are sent again.
+    /// - A redirect without a `Location` (or aiohttp's fallback, `URI`), or with an empty one,
+    ///   is returned as the response.
+    /// - The `Location` is resolved against the current URL (so relative ones work); one that
+    ///   does not resolve, or has no host, is [`HttpError::InvalidRedirect`]; one whose scheme is
+    ///   not http or https is [`HttpError::NonHttpRedirect`]. Scheme changes between http and
+    ///   https are followed both ways.
+    /// - Credentials in a URL are sent as Basic `Authorization`, on that URL and on redirects
+    ///   that stay on its origin; a redirect to another origin drops them.
+    /// - The fragment is never sent, and the response's URL has none (aiohttp's `resp.url`).
+    async fn follow(
+        &self,
+        mut request: Request<'_>,
+        mut url: Url,
+        follow: bool,
+    ) -> Result<Response, HttpError> {
         let mut redirects = 0;
         loop {
-            let (head, body) = self.fetch(&url).await?;
-            if self.config.follow_redirects && matches!(head.status, 301 | 302 | 303 | 307 | 308) {
-                if redirects == self.config.max_redirects {
-                    return Err(HttpError::TooManyRedirects(self.config.max_redirects));
-                }
-                let location = head.header("location").ok_or_else(|| {
-                    HttpError::BadRedirect(format!(
-                        "status {} without a Location header",
-                        head.status
-                    ))
-                })?;
-                url = url
-                    .join(location)
-                    .map_err(|e| HttpError::BadRedirect(format!("Location {location:?}: {e}")))?;
-                redirects += 1;
-                continue;
+            if let Some(authorization) = basic_auth(&url) {
+                request.authorization = Some(authorization);
+                // Cannot fail: a URL with credentials has a host.
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
             }
-            return Ok(Response {
-                status: head.status,
-                url,
-                headers: head.headers,
-                body,
-                redirects,
-            });
+            if url.fragment().is_some() {
+                url.set_fragment(None);
+            }
+            let (head, body) = self.fetch(&request, &url).await?;
+            let status = head.status;
+            if !(follow && matches!(status, 301 | 302 | 303 | 307 | 308)) {
+                return Ok(Response { status, url, headers: head.headers, body, redirects });
+            }
+            if self.config.max_redirects != 0 && redirects + 1 >= self.config.max_redirects {
+                return Err(HttpError::TooManyRedirects(self.config.max_redirects));
+            }
+            if (status == 303 && request.method != "HEAD")
+                || (matches!(status, 301 | 302) && request.method == "POST")
+            {
+                request.method = "GET";
+                request.body = Vec::new();
+            }
+            let location = head.header("location").filter(|l| !l.is_empty());
+            let Some(location) = location.or(head.header("uri")).filter(|l| !l.is_empty()) else {
+                // aiohttp issue 2022: returned as is.
+                return Ok(Response { status, url, headers: head.headers, body, redirects });
+            };
+            let invalid = |reason: String| HttpError::InvalidRedirect {
+                location: location.to_string(),
+                reason,
+            };
+            let next = url.join(location).map_err(|e| invalid(e.to_string()))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(HttpError::NonHttpRedirect(location.to_string()));
+            }
+            if next.host_str().is_none_or(str::is_empty) {
+                return Err(invalid("no host".into()));
+            }
+            if next.origin() != url.origin() {
+                request.authorization = None;
+            }
+            url = next;
+            redirects += 1;
         }
     }
 
     /// One request on a pooled connection if there is a live one, else on a new one. A pooled
     /// connection that turns out to be closed before any response byte is retried once on a new
-    /// connection (GET is idempotent, as HTTP clients assume).
-    async fn fetch(&self, url: &Url) -> Result<(Head, Vec<u8>), HttpError> {
+    /// connection if the method is idempotent (as aiohttp does).
+    async fn fetch(
+        &self,
+        request: &Request<'_>,
+        url: &Url,
+    ) -> Result<(ResponseHead, Vec<u8>), HttpError> {
         let target = Target::new(url)?;
         if let Some(pooled) = self.take_idle(&target.pool_key()) {
-            match self.exchange(pooled, &target).await {
+            match self.exchange(pooled, request, &target).await {
                 Ok(done) => return Ok(done),
-                Err((error, false)) => return Err(error),
-                Err((_, true)) => {} // stale: try a fresh connection
+                Err((_, true)) if idempotent(request.method) => {} // stale: try a fresh one
+                Err((error, _)) => return Err(error),
             }
         }
         let fresh = self.connect(&target).await?;
-        self.exchange(fresh, &target).await.map_err(|(error, _)| error)
+        self.exchange(fresh, request, &target).await.map_err(|(error, _)| error)
     }
 
     /// Writes the request and reads the response; returns the connection to the pool when it can
@@ -294,24 +467,32 @@ impl Client {
     async fn exchange(
         &self,
         mut transport: Transport,
+        request: &Request<'_>,
         target: &Target,
-    ) -> Result<(Head, Vec<u8>), (HttpError, bool)> {
-        let request = wire::get_request(&target.path, &target.host_header, &self.config.user_agent);
-        if let Err(error) = transport.write_all(&request).await {
+    ) -> Result<(ResponseHead, Vec<u8>), (HttpError, bool)> {
+        let bytes = wire::request(
+            request.method,
+            &target.path,
+            &target.host_header,
+            &self.config.user_agent,
+            request.authorization.as_deref().unwrap_or_default(),
+            &request.body,
+        );
+        if let Err(error) = transport.write_all(&bytes).await {
             return Err((error.into(), true));
         }
+        let mut parser =
+            ResponseParser::new(request.method == "HEAD", HEAD_LIMIT, self.config.body_limit);
         let mut reader = ResponseReader::new(&mut transport);
-        let head = match reader.read_head(HEAD_LIMIT).await {
-            Ok(head) => head,
-            Err(error) => {
-                let untouched = !reader.received_any;
-                return Err((error, untouched));
-            }
+        if let Err(error) = reader.read(&mut parser).await {
+            return Err((error, !reader.received_any));
+        }
+        let reusable = !reader.has_leftover();
+        // `read` returns Ok only once the parser is done, so this is always a response.
+        let Some((head, body, keep_alive)) = parser.into_response() else {
+            return Err((HttpError::ClosedEarly("before the response was complete"), false));
         };
-        let (body, reusable) =
-            reader.read_body(&head, self.config.body_limit).await.map_err(|e| (e, false))?;
-        let reusable = reusable && !reader.has_leftover();
-        if reusable {
+        if reusable && keep_alive {
             self.put_idle(target.pool_key(), transport);
         }
         Ok((head, body))
