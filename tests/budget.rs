@@ -61,7 +61,7 @@ fn a_loop_over_a_free_semaphore_no_longer_starves_its_own_timeout() {
         })
     });
     assert!(elapsed >= Duration::from_millis(10), "fired early: {elapsed:?}");
-    assert!(acquired > u64::from(BUDGET), "the loop ran through several budgets: {acquired}");
+    assert!(acquired > BUDGET, "the loop ran through several budgets: {acquired}");
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn a_spawned_loop_over_a_ready_channel_lets_a_sleeping_task_run() {
             pinger.await.unwrap()
         })
     });
-    assert!(rounds > u64::from(BUDGET), "the ping-pong ran through several budgets: {rounds}");
+    assert!(rounds > BUDGET, "the ping-pong ran through several budgets: {rounds}");
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn a_socket_that_always_has_data_lets_a_timer_fire() {
 
 /// The units `op` spent in the poll in which it completed (the polls before, which returned
 /// `Pending`, spent none: `cashier-budget`'s rule, checked here too).
-async fn units_spent<F: Future>(op: F) -> (F::Output, u8) {
+async fn units_spent<F: Future>(op: F) -> (F::Output, u64) {
     let mut op = pin!(op);
     poll_fn(|cx| {
         let before = remaining();
@@ -146,8 +146,13 @@ fn every_resource_spends_one_unit_when_it_completes() {
         let (tx, mut rx) = mpsc::unbounded_channel();
         tx.send(1).unwrap();
         spent.push(("mpsc recv", units_spent(rx.recv()).await.1));
-        let (tx, _rx) = mpsc::channel(1);
-        spent.push(("mpsc send", units_spent(tx.send(1)).await.1));
+        let (tx, rx) = mpsc::channel(1);
+        // A send that queues spends nothing (a bounded channel fills up; see `mpsc::Send`); one
+        // that fails does (a loop over a closed channel would never end).
+        let (sent, units) = units_spent(tx.send(1)).await;
+        assert_eq!((sent, units), (Ok(()), 0), "a send that queues its message spends nothing");
+        drop(rx);
+        spent.push(("mpsc send to a closed channel", units_spent(tx.send(2)).await.1));
         let (tx, rx) = oneshot::channel();
         tx.send(1).unwrap();
         spent.push(("oneshot", units_spent(rx).await.1));
@@ -192,7 +197,7 @@ fn budget_yields(body: impl Future<Output = ()> + 'static) -> u64 {
 }
 
 /// `n` operations that are always ready: a permit taken and given back.
-async fn ready_operations(semaphore: &Semaphore, n: u32) {
+async fn ready_operations(semaphore: &Semaphore, n: u64) {
     for _ in 0..n {
         drop(semaphore.acquire().await.unwrap());
     }
@@ -203,7 +208,7 @@ fn the_budget_is_fresh_at_each_poll() {
     let refused = budget_yields(async {
         let semaphore = Semaphore::new(1);
         for _ in 0..10 {
-            ready_operations(&semaphore, u32::from(BUDGET) - 1).await;
+            ready_operations(&semaphore, BUDGET - 1).await;
             yield_now().await;
         }
     });

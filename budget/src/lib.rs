@@ -17,12 +17,16 @@
 //!
 //! # Who does what
 //!
-//! - **The executor grants** ([`grant`], [`restore`]): before it polls a task (and `block_on`'s
-//!   future), it sets the budget to [`BUDGET`]; after, it puts back what was there before, which
-//!   is "unconstrained" outside any poll.
-//! - **Every resource spends** ([`poll_budgeted`]): the executor's channels, semaphore, mutex,
-//!   event, oneshot and `JoinHandle`, and the reactor's sockets, timers, signals and `to_thread`
-//!   results, all wrap their poll in it.
+//! - **The executor grants** ([`grant`], [`revoke`]): before it polls a task (and `block_on`'s
+//!   future), it sets the budget to [`BUDGET`]; after, back to [`UNCONSTRAINED`], its value
+//!   outside any poll.
+//! - **Every resource spends**: the executor's semaphore, mutex, event and oneshot, and the
+//!   reactor's sockets, timers, signals and `to_thread` results wrap their poll in
+//!   [`poll_budgeted`]; the channel's receive and the `JoinHandle` spend with [`poll_spend`] on
+//!   the one path that completes. Two refinements keep the budget off the channel ping-pong's
+//!   path: a channel send spends only when it fails (a bounded channel fills, so successful sends
+//!   alone cannot loop for ever: see `mpsc::Send`), and a receive that had to wait spends
+//!   nothing when its message comes (the task already let the others run).
 //! - **Combinators share it fairly** ([`poll_proceed`]): `gather`, `race`, `as_completed` and
 //!   `select` stop polling children once the budget is spent, and poll the ones they skipped
 //!   first next time; `timeout` checks its deadline outside the budget. Otherwise a child that
@@ -33,9 +37,10 @@
 //!
 //! # Invariants
 //!
-//! - The budget is one thread-local byte, [`UNCONSTRAINED`] outside any task's poll. Checking it
-//!   is a load and a compare, spending it a subtraction and a store: no allocation, no lock, no
-//!   system call.
+//! - The budget is one thread-local counter, [`UNCONSTRAINED`] outside any task's poll and
+//!   inside [`Unconstrained`]: 2^64 − 1, a count no program spends (at a billion operations a
+//!   second, it lasts 584 years), so spending needs no test for it. Checking the budget is a load
+//!   and a compare, spending it a decrement and a store: no allocation, no lock, no system call.
 //! - An operation that is not ready spends nothing: only completed work counts, so a task that
 //!   polls a dozen pending sockets in a `race` has not used its budget.
 //! - An operation refused for want of budget changes no state: it returns `Pending` before it
@@ -65,35 +70,37 @@ use std::task::{Context, Poll};
 use cashier_trace::{self as trace, Cause};
 
 /// Operations a task may complete in one poll before a resource makes it yield (tokio's figure).
-pub const BUDGET: u8 = 128;
+pub const BUDGET: u64 = 128;
 
-/// The budget's value outside any task's poll, and inside [`Unconstrained`]: nothing is counted.
-pub const UNCONSTRAINED: u8 = u8::MAX;
+/// The budget's value outside any task's poll, and inside [`Unconstrained`]: more operations
+/// than any program completes, so never spent (operations still count it down, harmlessly).
+pub const UNCONSTRAINED: u64 = u64::MAX;
 
 thread_local! {
     /// Units left to the task being polled on this thread, or [`UNCONSTRAINED`].
-    static LEFT: Cell<u8> = const { Cell::new(UNCONSTRAINED) };
+    static LEFT: Cell<u64> = const { Cell::new(UNCONSTRAINED) };
 }
 
-/// Gives the poll about to start a fresh budget; returns the budget it replaced, for [`restore`].
+/// Gives the poll about to start a fresh budget.
 ///
-/// The executor calls it around each poll of a task. A poll that may unwind must restore the
-/// budget on the way out too (the executor's task polls catch their panics; `block_on` uses a
-/// guard).
-#[inline]
-pub fn grant() -> u8 {
-    LEFT.replace(BUDGET)
+/// The executor calls it before each poll of a task, and [`revoke`] after. Polls of tasks are
+/// never nested (a task's poll cannot run another task's), so there is no previous budget to
+/// keep: one store each. A poll that may unwind must revoke on the way out too (the executor's
+/// task polls catch their panics; `block_on` uses a [`Grant`] guard).
+#[inline(always)]
+pub fn grant() {
+    LEFT.set(BUDGET);
 }
 
-/// Puts back the budget [`grant`] replaced, when the poll is over.
-#[inline]
-pub fn restore(previous: u8) {
-    LEFT.set(previous);
+/// The poll is over: the budget is unconstrained again, as it is outside any poll.
+#[inline(always)]
+pub fn revoke() {
+    LEFT.set(UNCONSTRAINED);
 }
 
 /// Units left in this poll's budget ([`UNCONSTRAINED`] outside a task's poll or inside
 /// [`Unconstrained`]). For tests and the curious.
-pub fn remaining() -> u8 {
+pub fn remaining() -> u64 {
     LEFT.get()
 }
 
@@ -101,7 +108,8 @@ pub fn remaining() -> u8 {
 /// returns `Pending` without calling `poll`; otherwise calls it, and spends one unit if it
 /// completed.
 ///
-/// Every resource operation of cashier goes through here; a hand-written resource can too.
+/// Most of cashier's resource operations go through here (the others, which can tell before
+/// they act that they will complete, through [`poll_spend`]); a hand-written resource can too.
 #[inline(always)]
 pub fn poll_budgeted<T>(
     cx: &mut Context<'_>,
@@ -119,7 +127,7 @@ pub fn poll_budgeted<T>(
         // `units` was read before `poll`: if `poll` spent units itself (a hand-written resource
         // polling one of cashier's), its spending is overwritten, and the two count as one.
         // An `Unconstrained` inside puts back what it found, so it changes nothing here.
-        LEFT.set(units - u8::from(units != UNCONSTRAINED));
+        LEFT.set(units - 1);
     }
     polled
 }
@@ -136,10 +144,38 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     if LEFT.get() == 0 { refuse(cx) } else { Poll::Ready(()) }
 }
 
-/// The budget is spent: ask to be polled again (after everyone queued now) and say `Pending`.
+/// Spends one unit now, for an operation that knows it is about to complete; or, if the budget
+/// is spent, wakes the task and returns `Pending` (the operation must then change nothing).
+///
+/// [`poll_budgeted`]'s rule, for a resource that can tell before it acts that it will complete
+/// (a channel with a message queued, a finished task's `JoinHandle`): it checks and spends in one
+/// step on that path, and pays nothing when it is about to return `Pending`. The channel's
+/// receive and the `JoinHandle` use it; wrapped in `poll_budgeted`, the `JoinHandle`'s result
+/// crossed a closure and cost `spawn_many` a fifth of its time (BENCHMARKS.md, issue 12).
+#[inline(always)]
+pub fn poll_spend(cx: &mut Context<'_>) -> Poll<()> {
+    if try_spend() { Poll::Ready(()) } else { refuse(cx) }
+}
+
+/// [`poll_spend`] in two halves, for a resource that holds a borrow it must release before the
+/// refusal's wake runs foreign code: spends one unit and returns `true`, or returns `false` when
+/// none is left, after which the resource releases what it holds and returns [`refuse`]'s
+/// `Pending`.
+#[inline(always)]
+pub fn try_spend() -> bool {
+    let units = LEFT.get();
+    if units == 0 {
+        return false;
+    }
+    LEFT.set(units - 1);
+    true
+}
+
+/// The budget is spent: wakes the task (it goes to the back of the queue) and returns `Pending`.
+/// Every refusal ends here, with [`Cause::Budget`] for the trace.
 #[cold]
 #[inline(never)]
-fn refuse<T>(cx: &mut Context<'_>) -> Poll<T> {
+pub fn refuse<T>(cx: &mut Context<'_>) -> Poll<T> {
     trace::with_cause(|| Cause::Budget, || cx.waker().wake_by_ref());
     Poll::Pending
 }
@@ -233,26 +269,34 @@ impl<F: Future> Future for Unconstrained<F> {
 }
 
 /// Sets the budget back to what it was when dropped (also while unwinding).
-struct Restore(u8);
+struct Restore(u64);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        restore(self.0);
+        LEFT.set(self.0);
     }
 }
 
-/// Grants a fresh budget for as long as it lives, and puts back the previous one when dropped,
-/// also while unwinding: for a poll that may panic (`block_on`'s own future).
-#[must_use = "the budget is put back when the guard is dropped"]
+/// Grants a fresh budget for as long as it lives, and revokes it when dropped, also while
+/// unwinding: for a poll that may panic (`block_on`'s own future).
+#[must_use = "the budget is revoked when the guard is dropped"]
 pub struct Grant {
-    _restore: Restore,
+    _private: (),
 }
 
 impl Grant {
     /// Grants a fresh budget until the guard is dropped.
-    #[inline]
+    #[inline(always)]
     pub fn new() -> Grant {
-        Grant { _restore: Restore(grant()) }
+        grant();
+        Grant { _private: () }
+    }
+}
+
+impl Drop for Grant {
+    #[inline(always)]
+    fn drop(&mut self) {
+        revoke();
     }
 }
 
@@ -282,21 +326,23 @@ mod tests {
     }
 
     #[test]
-    fn outside_a_poll_nothing_is_counted() {
+    fn outside_a_poll_nothing_is_refused() {
         let (wakes, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         for _ in 0..1_000 {
             assert_eq!(poll_budgeted(&mut cx, |_| Poll::Ready(())), Poll::Ready(()));
+            assert_eq!(poll_spend(&mut cx), Poll::Ready(()));
         }
-        assert_eq!((remaining(), wakes.0.load(Ordering::Relaxed)), (UNCONSTRAINED, 0));
+        assert_eq!(remaining(), UNCONSTRAINED - 2_000, "counted down, harmlessly");
+        assert_eq!(wakes.0.load(Ordering::Relaxed), 0);
     }
 
     #[test]
     fn a_granted_poll_completes_128_operations_then_is_refused_once_and_woken() {
         let (wakes, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
-        let previous = grant();
-        let mut polled = 0;
+        grant();
+        let mut polled = 0u64;
         for _ in 0..BUDGET {
             let ready = poll_budgeted(&mut cx, |_| {
                 polled += 1;
@@ -309,9 +355,9 @@ mod tests {
             Poll::Ready(())
         });
         assert_eq!(refused, Poll::Pending);
-        assert_eq!(polled, usize::from(BUDGET), "a refused operation is not polled");
+        assert_eq!(polled, BUDGET, "a refused operation is not polled");
         assert_eq!(wakes.0.load(Ordering::Relaxed), 1, "the refusal woke the task once");
-        restore(previous);
+        revoke();
         assert_eq!(remaining(), UNCONSTRAINED);
     }
 
@@ -319,12 +365,12 @@ mod tests {
     fn an_operation_that_is_not_ready_spends_nothing() {
         let (_wakes, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
-        let previous = grant();
+        grant();
         for _ in 0..10_000 {
             assert_eq!(poll_budgeted(&mut cx, |_| Poll::<()>::Pending), Poll::Pending);
         }
         assert_eq!(remaining(), BUDGET);
-        restore(previous);
+        revoke();
     }
 
     #[test]

@@ -314,7 +314,7 @@ impl<P: Park> Executor<P> {
                 ticks += 1;
                 trace::emit(|| Event::PollStart { task: TaskKey::ROOT });
                 let polled = {
-                    // A fresh cooperative budget for this poll (`cashier-budget`), put back even
+                    // A fresh cooperative budget for this poll (`cashier-budget`), revoked even
                     // if the future panics out of `block_on`.
                     let _budget = cashier_budget::Grant::new();
                     future.as_mut().poll(&mut cx)

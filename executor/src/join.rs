@@ -100,26 +100,19 @@ impl<T> JoinHandle<T> {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
-    /// Takes the result if the task is complete, else registers the caller's waker. It spends
-    /// the caller's cooperative budget when it returns the result (`cashier-budget`): a loop over
+    /// Takes the result if the task is complete, else registers the caller's waker. Taking the
+    /// result spends a unit of the caller's cooperative budget (`cashier-budget`): a loop over
     /// finished handles lets the others run too.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        cashier_budget::poll_budgeted(cx, |cx| self.poll_join(cx))
-    }
-}
-
-impl<T> JoinHandle<T> {
-    /// [`JoinHandle::poll`] without the budget.
-    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let header = self.task.header();
         if header.state.load().is_complete() {
+            // The budget is spent here, on the one path that completes (`poll_spend`).
+            std::task::ready!(cashier_budget::poll_spend(cx));
             let mut result = Poll::Pending;
             // SAFETY: we are on the runtime thread (the handle is `!Send`), the task is complete,
             // and `result` has the type `read_output` writes: this handle's `T` is the task's
             // output type, fixed by `spawn`.
-            unsafe {
-                self.task.read_output((&mut result as *mut Poll<Result<T, JoinError>>).cast())
-            };
+            unsafe { self.task.read_output((&mut result as *mut Poll<Self::Output>).cast()) };
             trace::emit(|| Event::OutputTaken { task: self.task.key() });
             return result;
         }
@@ -140,7 +133,7 @@ impl<T> JoinHandle<T> {
                 // The drop above completed the task: nobody will wake us, so take the result now.
                 // SAFETY: runtime thread; single-expression borrow.
                 drop(slot.with_mut(|slot| unsafe { (*slot).take() }));
-                return self.poll_join(cx);
+                return self.poll(cx);
             }
         }
         trace::emit(|| Event::Waits { on: WaitOn::Join { task: self.task.key() } });

@@ -49,8 +49,10 @@
 //!   allocation, no lock, no system call.
 //! - a wake from another thread: the same compare-and-swap, one compare-and-swap on the remote
 //!   stack, and an unpark (a system call) only if the stack was empty.
-//! - a poll: two compare-and-swaps on the state (start, end); the `Waker` passed to the future
-//!   borrows the executor's reference, so polling costs no reference counting.
+//! - a poll: two compare-and-swaps on the state (start, end), and two thread-local writes that
+//!   grant the poll its cooperative budget and put the old one back (`cashier-budget`); the
+//!   `Waker` passed to the future borrows the executor's reference, so polling costs no
+//!   reference counting.
 //!
 //! ## Where production runtimes differ
 //!

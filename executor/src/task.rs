@@ -238,13 +238,13 @@ impl TaskRef {
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(self.raw_waker()) });
         let mut cx = Context::from_waker(&waker);
         trace::emit(|| Event::PollStart { task: self.key() });
-        // Each poll gets a fresh cooperative budget (`cashier-budget`). No guard is needed to put
-        // the old one back: `vtable.poll` catches the future's panics, so nothing unwinds here.
-        let budget = cashier_budget::grant();
+        // Each poll gets a fresh cooperative budget (`cashier-budget`). No guard is needed to
+        // revoke it: `vtable.poll` catches the future's panics, so nothing unwinds here.
+        cashier_budget::grant();
         // SAFETY: we are on the runtime thread and hold the `RUNNING` claim, so nobody else
         // touches the stage; `vtable.poll` matches the task's future type.
         let result = unsafe { (header.vtable.poll)(self, &mut cx) };
-        cashier_budget::restore(budget);
+        cashier_budget::revoke();
         trace::emit(|| Event::PollEnd { task: self.key(), result, wakers: Some(self.wakers()) });
         match result {
             PollResult::Pending => {}

@@ -268,33 +268,45 @@ impl<T> Receiver<T> {
     /// The next message, or `None` once the queue is drained and every sender is gone or the
     /// channel is closed.
     pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv { receiver: self }
+        Recv { receiver: self, waited: false }
     }
 
-    /// Polls for the next message (for hand-written futures).
-    #[inline]
+    /// Polls for the next message (for hand-written futures). A message (or the end) spends a
+    /// unit of the task's cooperative budget (`cashier-budget`).
+    #[inline(always)]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        cashier_budget::poll_budgeted(cx, |cx| {
-            let (message, sender) = {
-                let mut chan = self.chan.borrow_mut();
-                match chan.queue.pop_front() {
-                    Some(message) => {
-                        let sender = chan.release_slot();
-                        (Some(message), sender)
-                    }
-                    None if chan.is_ended() => return Poll::Ready(None),
-                    None => {
-                        if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                            chan.receiver = Some(cx.waker().clone());
-                        }
-                        waits_on(Primitive::Channel(ChannelNews::Message));
-                        return Poll::Pending;
-                    }
+        self.poll_message(cx, true)
+    }
+
+    /// [`Receiver::poll_recv`], spending budget only if `budgeted`.
+    #[inline(always)]
+    fn poll_message(&mut self, cx: &mut Context<'_>, budgeted: bool) -> Poll<Option<T>> {
+        let (message, sender) = {
+            let mut chan = self.chan.borrow_mut();
+            if chan.queue.is_empty() && !chan.is_ended() {
+                if !chan.receiver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    chan.receiver = Some(cx.waker().clone());
                 }
-            };
-            wake(|| ChannelNews::Slot, sender);
-            Poll::Ready(message)
-        })
+                waits_on(Primitive::Channel(ChannelNews::Message));
+                return Poll::Pending;
+            }
+            // About to complete (a message, or the end): spend a unit of the cooperative budget
+            // first, or be refused with nothing taken (`cashier-budget`), the channel released
+            // before the refusal's wake runs foreign code.
+            if budgeted && !cashier_budget::try_spend() {
+                drop(chan);
+                return cashier_budget::refuse(cx);
+            }
+            match chan.queue.pop_front() {
+                Some(message) => {
+                    let sender = chan.release_slot();
+                    (Some(message), sender)
+                }
+                None => return Poll::Ready(None), // ended, as seen above
+            }
+        };
+        wake(|| ChannelNews::Slot, sender);
+        Poll::Ready(message)
     }
 
     /// A message if one is queued now.
@@ -385,6 +397,13 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// The future returned by [`Sender::send`].
+///
+/// Of the cooperative budget (`cashier-budget`): a send that fails spends a unit, one that
+/// queues its message does not. A loop of successful sends cannot run for ever: the channel is
+/// bounded, and only its receiver, which cannot run meanwhile unless it is in the same task (and
+/// then its receives spend), makes room. A loop over a closed channel could, so failures spend.
+/// This keeps the budget off the sender's path in the channel workloads (BENCHMARKS.md,
+/// issue 12); tokio's bounded send spends on success too.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Send<'a, T> {
     /// The channel.
@@ -401,44 +420,48 @@ impl<T> Future for Send<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        cashier_budget::poll_budgeted(cx, |cx| {
-            let this = &mut *self;
-            let receiver = {
-                let mut chan = this.chan.borrow_mut();
-                if chan.closed {
-                    // Closed wins, even over a slot reserved for us: the receiver takes no more. The
-                    // reservation ends unused; nobody waits on a closed channel to take it over.
-                    if let Some(key) = this.key.take() {
-                        chan.remove_waiter(key);
-                    }
-                    let value = this.value.take().expect("polled after completion");
-                    return Poll::Ready(Err(SendError(value)));
+        let this = &mut *self;
+        let receiver = {
+            let mut chan = this.chan.borrow_mut();
+            if chan.closed {
+                // A failed send spends budget (see `Send`), before anything changes; the channel
+                // is released before a refusal's wake runs foreign code.
+                if !cashier_budget::try_spend() {
+                    drop(chan);
+                    return cashier_budget::refuse(cx);
                 }
-                match this.key.take() {
-                    // A slot was reserved for us: fill it.
-                    Some(key) if chan.send_waiters.is_notified(&key) => {
-                        chan.remove_waiter(key);
-                        chan.push(this.value.take().expect("polled after completion"))
-                    }
-                    Some(key) => {
-                        chan.send_waiters.update_waker(&key, cx.waker());
-                        this.key = Some(key);
-                        waits_on(Primitive::Channel(ChannelNews::Slot));
-                        return Poll::Pending;
-                    }
-                    None if chan.has_free_slot() => {
-                        chan.push(this.value.take().expect("polled after completion"))
-                    }
-                    None => {
-                        this.key = Some(chan.send_waiters.push(cx.waker()));
-                        waits_on(Primitive::Channel(ChannelNews::Slot));
-                        return Poll::Pending;
-                    }
+                // Closed wins, even over a slot reserved for us: the receiver takes no more. The
+                // reservation ends unused; nobody waits on a closed channel to take it over.
+                if let Some(key) = this.key.take() {
+                    chan.remove_waiter(key);
                 }
-            };
-            wake(|| ChannelNews::Message, receiver);
-            Poll::Ready(Ok(()))
-        })
+                let value = this.value.take().expect("polled after completion");
+                return Poll::Ready(Err(SendError(value)));
+            }
+            match this.key.take() {
+                // A slot was reserved for us: fill it.
+                Some(key) if chan.send_waiters.is_notified(&key) => {
+                    chan.remove_waiter(key);
+                    chan.push(this.value.take().expect("polled after completion"))
+                }
+                Some(key) => {
+                    chan.send_waiters.update_waker(&key, cx.waker());
+                    this.key = Some(key);
+                    waits_on(Primitive::Channel(ChannelNews::Slot));
+                    return Poll::Pending;
+                }
+                None if chan.has_free_slot() => {
+                    chan.push(this.value.take().expect("polled after completion"))
+                }
+                None => {
+                    this.key = Some(chan.send_waiters.push(cx.waker()));
+                    waits_on(Primitive::Channel(ChannelNews::Slot));
+                    return Poll::Pending;
+                }
+            }
+        };
+        wake(|| ChannelNews::Message, receiver);
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -514,13 +537,22 @@ impl std::error::Error for TryRecvError {}
 pub struct Recv<'a, T> {
     /// The receiver being polled.
     receiver: &'a mut Receiver<T>,
+    /// Whether this receive returned `Pending` before.
+    waited: bool,
 }
 
 impl<T> Future for Recv<'_, T> {
     type Output = Option<T>;
 
+    /// Spends a unit of the cooperative budget only if the message is there at the first poll. A
+    /// receive that waited already let the others run: the task returned `Pending` for it. So a
+    /// loop that never waits still spends a unit per message, and a task woken for each message
+    /// (a ping-pong, a consumer keeping up) pays nothing for the budget.
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.receiver.poll_recv(cx)
+        let budgeted = !self.waited;
+        let polled = self.receiver.poll_message(cx, budgeted);
+        self.waited |= polled.is_pending();
+        polled
     }
 }
