@@ -146,6 +146,12 @@ fn every_resource_spends_one_unit_when_it_completes() {
         let (tx, mut rx) = mpsc::unbounded_channel();
         tx.send(1).unwrap();
         spent.push(("mpsc recv", units_spent(rx.recv()).await.1));
+        // A receive that had to wait spends nothing when its message comes: the task returned
+        // `Pending` for it, so it already let the others run.
+        let (later_tx, mut later_rx) = mpsc::channel(1);
+        spawn(async move { later_tx.send(5).await.unwrap() });
+        let waited = units_spent(later_rx.recv()).await;
+        assert_eq!(waited, (Some(5), 0), "a receive that waited spends nothing");
         let (tx, rx) = mpsc::channel(1);
         // A send that queues spends nothing (a bounded channel fills up; see `mpsc::Send`); one
         // that fails does (a loop over a closed channel would never end).
