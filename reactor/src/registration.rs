@@ -289,6 +289,14 @@ impl Registration {
         Poll::Pending
     }
 
+    /// Whether an event said the source may be ready for `direction` since an operation last
+    /// said `WouldBlock` (no system call: the cached readiness). The process module's sweep of
+    /// dropped children uses it to try only those whose pidfd was reported readable.
+    pub(crate) fn is_ready(&self, direction: Direction) -> bool {
+        let io = self.handle.inner.io.borrow();
+        io.entries[self.index as usize].readiness.intersects(direction.mask())
+    }
+
     /// Forgets the readiness for `direction`: an operation returned `WouldBlock`.
     fn clear(&self, direction: Direction) {
         let mut io = self.handle.inner.io.borrow_mut();

@@ -120,6 +120,13 @@ impl SignalKind {
         SignalKind(libc::SIGQUIT)
     }
 
+    /// `SIGCHLD`: a child process exited. Its handler is installed with `SA_NOCLDSTOP`, so a child
+    /// that is only stopped or continued rings nothing. `cashier::process` listens for it where
+    /// pidfds are unavailable (see `process/exit.rs`).
+    pub const fn child() -> SignalKind {
+        SignalKind(libc::SIGCHLD)
+    }
+
     /// Any signal by number (`libc::SIGUSR1`, say). [`signal`] refuses those that cannot or must
     /// not be caught.
     pub const fn from_raw(signum: libc::c_int) -> SignalKind {
@@ -318,6 +325,11 @@ fn install(signum: libc::c_int) -> Result<(), i32> {
     // Restart system calls the signal interrupts (a `read` in the blocking pool, say), instead
     // of making them fail with `EINTR`.
     action.sa_flags = libc::SA_RESTART;
+    if signum == libc::SIGCHLD {
+        // Only exits matter to a listener (`process/exit.rs` reaps on each delivery); a child
+        // stopped by Ctrl-Z or continued by `SIGCONT` would only ring the doorbell for nothing.
+        action.sa_flags |= libc::SA_NOCLDSTOP;
+    }
     // SAFETY: `action.sa_mask` is a valid, exclusively borrowed `sigset_t`.
     unsafe { libc::sigemptyset(&mut action.sa_mask) };
     // SAFETY: `action` is fully initialised and outlives the call; `on_signal` has the
