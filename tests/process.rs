@@ -124,11 +124,8 @@ fn stdin_piped_into_cat_comes_back() {
     within_a_watchdog("cat echoing 1 MB", || async {
         // More than a pipe holds (64 KiB): written while the output is read, or both would block.
         let input: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
-        let mut child = Command::new("cat")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
         let pid = child.id().unwrap();
         let stdin = child.stdin.take().unwrap();
         let expected = input.clone();
@@ -227,9 +224,9 @@ fn two_hundred_children_are_waited_for_on_one_thread() {
         let children: Vec<_> =
             (0..200).map(|_| Command::new("sleep").arg("0.2").spawn().unwrap()).collect();
         let pids: Vec<u32> = children.iter().map(|c| c.id().unwrap()).collect();
-        let waits = children.into_iter().map(|mut child| {
-            cashier::spawn(async move { child.wait().await.unwrap().success() })
-        });
+        let waits = children
+            .into_iter()
+            .map(|mut child| cashier::spawn(async move { child.wait().await.unwrap().success() }));
         let waits: Vec<_> = waits.collect();
         cashier::yield_now().await; // every waiter has polled once: all 200 are waited for
         // The harness's threads, this test's watchdog, and the other tests running in

@@ -112,3 +112,64 @@ pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("{text:?}: the timeout must be a positive number of seconds"))
 }
+
+/// The exit status of a demo stopped by Ctrl-C: 128 + `SIGINT`, as a shell reports a program
+/// that `SIGINT` ended.
+pub const INTERRUPTED: u8 = 130;
+
+/// How [`block_on_or_ctrl_c`] ended.
+#[derive(Debug)]
+pub enum Finished<T> {
+    /// The work ended by itself.
+    Done(T),
+    /// Ctrl-C (`SIGINT`) came first: the work was dropped with this many spawned tasks still
+    /// alive, which the runtime's shutdown cancels.
+    Interrupted {
+        /// Spawned tasks alive when Ctrl-C came (the work's future itself not counted).
+        in_flight: usize,
+    },
+}
+
+/// Runs `work` on `runtime`, racing it against `cashier::signal::ctrl_c()`. On Ctrl-C the work
+/// is dropped, and the caller should call [`interrupted`], which cancels the tasks still in
+/// flight and says so. If the `SIGINT` listener cannot be set up, the work runs alone.
+pub fn block_on_or_ctrl_c<F: std::future::Future>(
+    runtime: &mut cashier::Runtime,
+    work: F,
+) -> Finished<F::Output> {
+    runtime.block_on(async {
+        let ctrl_c = async {
+            if cashier::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        match cashier::select(work, ctrl_c).await {
+            cashier::Either::Left(output) => Finished::Done(output),
+            cashier::Either::Right(()) => {
+                let in_flight = cashier::task::dump().live_tasks().unwrap_or(0);
+                Finished::Interrupted { in_flight }
+            }
+        }
+    })
+}
+
+/// Ends a demo that Ctrl-C interrupted: shuts `runtime` down without waiting for running
+/// `to_thread` jobs (every task is cancelled: a `cashier::process` child spawned with
+/// `kill_on_drop` is killed), prints `name: interrupted: cancelled N tasks in flight` on standard
+/// error (`name: interrupted: stopped` when the work had spawned none), and returns the exit
+/// status 130.
+pub fn interrupted(
+    name: &str,
+    runtime: cashier::Runtime,
+    watch: &WatchArgs,
+    in_flight: usize,
+) -> std::process::ExitCode {
+    watch.report(&runtime);
+    runtime.shutdown_background();
+    match in_flight {
+        0 => eprintln!("{name}: interrupted: stopped"),
+        1 => eprintln!("{name}: interrupted: cancelled 1 task in flight"),
+        n => eprintln!("{name}: interrupted: cancelled {n} tasks in flight"),
+    }
+    std::process::ExitCode::from(INTERRUPTED)
+}

@@ -54,7 +54,8 @@ static PIDFD_MISSING: AtomicBool = AtomicBool::new(false);
 /// Whether [`NO_PIDFD_ENV`] forces the fallback; read at the first spawn.
 fn forced_off() -> bool {
     static FORCED: OnceLock<bool> = OnceLock::new();
-    *FORCED.get_or_init(|| std::env::var_os(NO_PIDFD_ENV).is_some_and(|v| !v.is_empty() && v != "0"))
+    *FORCED
+        .get_or_init(|| std::env::var_os(NO_PIDFD_ENV).is_some_and(|v| !v.is_empty() && v != "0"))
 }
 
 /// How this process learns that a child exited (see the module doc of `cashier::process`).
@@ -195,7 +196,8 @@ pub(crate) fn final_sweep(inner: &Inner) {
 /// `pidfd_open(pid, 0)`: an fd for child `pid`, readable once it has exited; close-on-exec.
 #[cfg(target_os = "linux")]
 fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let pid =
+        libc::pid_t::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: `pidfd_open` takes a pid and a flags word and returns a new fd or -1; it reads no
     // memory of ours.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };

@@ -411,7 +411,11 @@ impl Drop for Child {
             // No turn will sweep any more; the child runs on (see `exit.rs`).
             return;
         }
-        self.handle.inner.orphans.borrow_mut().push(Orphan { child: running.child, watch: running.watch });
+        self.handle
+            .inner
+            .orphans
+            .borrow_mut()
+            .push(Orphan { child: running.child, watch: running.watch });
     }
 }
 
