@@ -24,10 +24,11 @@
 //!
 //! # Where production runtimes differ
 //!
-//! tokio also uses a pidfd on Linux (since 1.41) with a `SIGCHLD` fallback and an orphan queue
-//! reaped on `SIGCHLD`; async-process starts a reaper thread (or, with its `pidfd` backend, a
-//! pidfd per child watched by async-io). cashier needs no thread on either path: the orphans
-//! are swept by the reactor's own turn.
+//! tokio also registers a pidfd per child on Linux (`process/unix/pidfd_reaper.rs`), with a
+//! `SIGCHLD` fallback, and keeps dropped children in a process-wide orphan queue reaped on
+//! `SIGCHLD`. async-process starts one background thread, `async-process`, that waits on the
+//! pidfds (or `SIGCHLD`) of every child of the process and reaps them. cashier needs no thread
+//! on either path: its orphans are per reactor, swept by the reactor's own turn.
 
 mod exit;
 mod pipe;
