@@ -573,6 +573,13 @@ fn ctrl_c_cancels_the_work_in_flight_and_exits_with_130() {
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("kitchen: interrupted: cancelled"), "{stderr}");
 
+    // A server on loopback that accepts and never answers: the request waits until Ctrl-C.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let (code, stderr) = interrupt_after_first_line(env!("CARGO_BIN_EXE_site_status"), &[&url]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("site_status: interrupted: cancelled 1 task in flight"), "{stderr}");
+
     let (code, stderr) = interrupt_after_first_line(env!("CARGO_BIN_EXE_names_ages"), &[]);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("names_ages: interrupted"), "{stderr}");
