@@ -59,7 +59,7 @@ impl Round {
 
     /// Records one completion; samples the thread count every 25.
     fn done(&self, n: usize) {
-        if n % 25 == 0 {
+        if n.is_multiple_of(25) {
             self.peak_threads.fetch_max(threads(), Ordering::Relaxed);
         }
     }

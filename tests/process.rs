@@ -286,3 +286,23 @@ fn every_scenario_again_on_the_sigchld_fallback() {
     );
     assert!(report.contains("test result: ok"), "{report}");
 }
+
+#[cfg(feature = "futures-io")]
+#[test]
+fn the_pipes_implement_the_futures_io_traits() {
+    within_a_watchdog("cat through AsyncWrite and AsyncRead", || async {
+        use futures::{AsyncReadExt, AsyncWriteExt};
+        let mut child =
+            Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let pid = child.id().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"through futures-io").await.unwrap();
+        stdin.close().await.unwrap();
+        drop(stdin);
+        let mut echoed = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut echoed).await.unwrap();
+        assert_eq!(echoed, b"through futures-io");
+        assert!(child.wait().await.unwrap().success());
+        assert_reaped(&[pid]);
+    });
+}
