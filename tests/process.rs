@@ -306,3 +306,23 @@ fn the_pipes_implement_the_futures_io_traits() {
         assert_reaped(&[pid]);
     });
 }
+
+#[test]
+fn a_runtime_dropped_with_a_kill_on_drop_child_leaves_no_zombie() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut runtime = cashier::Runtime::new().unwrap();
+        let pid = runtime.block_on(async {
+            let mut child = Command::new("sleep").arg("1000").kill_on_drop(true).spawn().unwrap();
+            let pid = child.id().unwrap();
+            // A task that still waits for the child when the runtime is dropped.
+            cashier::spawn(async move { child.wait().await });
+            cashier::yield_now().await;
+            pid
+        });
+        drop(runtime); // cancels the task: its `Child` is dropped, killed, and reaped
+        let _ = tx.send(pid);
+    });
+    let pid = rx.recv_timeout(Duration::from_secs(120)).expect("the runtime's drop hung");
+    assert_reaped(&[pid]);
+}

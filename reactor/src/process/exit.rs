@@ -28,11 +28,13 @@
 //! list. The listener's registration stays, so the child's exit ends the reactor's wait even on
 //! an idle loop; every turn that received an event then sweeps the list (`sweep`): a pidfd orphan
 //! is tried only if its pidfd was reported readable, a `SIGCHLD` orphan only if a `SIGCHLD` came
-//! since it last looked. When the reactor is dropped, one last non-blocking sweep reaps those
-//! that have exited; a child still running then is left running (as tokio does), and becomes a
-//! zombie of this process if it exits before the process does. `kill_on_drop(true)` kills the
-//! child when its `Child` is dropped, so that only the short wait for `SIGKILL` to land is left
-//! to the sweep.
+//! since it last looked. When the reactor is dropped, one last sweep reaps those that have
+//! exited, and waits for those that `kill_on_drop(true)` sent `SIGKILL` (a process cannot refuse
+//! it, so the wait only lasts until the kernel has torn it down, unless the process is stuck in
+//! an uninterruptible system call). A child still running without `kill_on_drop` is left
+//! running (as tokio does), and becomes a zombie of this process if it exits before the process
+//! does. A `Child` dropped after its reactor is dropped is killed (with `kill_on_drop`) and
+//! reaped if it has exited by then, but never waited for.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -162,6 +164,8 @@ pub(crate) struct Orphan {
     pub(crate) child: std::process::Child,
     /// Its pidfd or `SIGCHLD` listener, still registered so that its exit ends an idle wait.
     pub(crate) watch: Watch,
+    /// Whether its drop sent it `SIGKILL` (`kill_on_drop`).
+    pub(crate) killed: bool,
 }
 
 /// Reaps the orphans whose exit was signalled (step 2½ of a turn, only when the turn received an
@@ -184,12 +188,13 @@ pub(crate) fn sweep(inner: &Inner) {
     drop(reaped);
 }
 
-/// The reactor's drop: one last non-blocking look at every orphan; those still running are left
-/// running (module doc).
+/// The reactor's drop: one last look at every orphan. Those that were sent `SIGKILL` are waited
+/// for (blocking, but only until the kernel has torn down a process that cannot refuse to die);
+/// the others are reaped if they have exited, and left running otherwise (module doc).
 pub(crate) fn final_sweep(inner: &Inner) {
     let orphans = inner.orphans.take();
     for mut orphan in orphans {
-        let _ = orphan.child.try_wait();
+        let _ = if orphan.killed { orphan.child.wait().map(Some) } else { orphan.child.try_wait() };
     }
 }
 

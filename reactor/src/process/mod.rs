@@ -409,14 +409,13 @@ impl Drop for Child {
             return; // reaped now (or reaped by someone else: `ECHILD`)
         }
         if self.handle.inner.shut_down.get() {
-            // No turn will sweep any more; the child runs on (see `exit.rs`).
+            // No turn will sweep any more: the child, killed or not, is not waited for
+            // (see `exit.rs`).
             return;
         }
-        self.handle
-            .inner
-            .orphans
-            .borrow_mut()
-            .push(Orphan { child: running.child, watch: running.watch });
+        let orphan =
+            Orphan { child: running.child, watch: running.watch, killed: self.kill_on_drop };
+        self.handle.inner.orphans.borrow_mut().push(orphan);
     }
 }
 
