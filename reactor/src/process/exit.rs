@@ -12,14 +12,15 @@
 //!
 //! # The `SIGCHLD` fallback
 //!
-//! Where `pidfd_open` fails with `ENOSYS` (kernels before 5.3, other Unixes, or a sandbox that
-//! filters the call), or when `CASHIER_PROCESS_NO_PIDFD=1` is set in the environment (read once,
-//! at the first spawn; the tests use it to run every scenario on this path), each waiting child
+//! Where `pidfd_open` fails with `ENOSYS` (kernels before 5.3, other Unixes, valgrind 3.19) or
+//! `EPERM` (a seccomp filter that refuses it), or when `CASHIER_PROCESS_NO_PIDFD=1` is set in the
+//! environment (read once, at the first spawn or [`exit_watch`] call; the tests use it to run
+//! every scenario on this path), each waiting child
 //! holds a `SIGCHLD` listener (`signal.rs`: a handler that rings a self-pipe). `SIGCHLD` does not
 //! say which child exited, and several exits may make one delivery, so every delivery wakes every
-//! waiting child, and each tries `try_wait`: O(children) system calls per `SIGCHLD`. tokio's
-//! `process::unix::orphan` queue and async-process's `SIGCHLD` reaper pay the same price on this
-//! path.
+//! waiting child, and each tries `try_wait`: O(children) system calls per `SIGCHLD`. tokio on
+//! this path (`process/unix/reap.rs`, `orphan.rs`) and async-process's `SIGCHLD` reaper pay the
+//! same price.
 //!
 //! # Orphans
 //!
@@ -50,7 +51,7 @@ use crate::signal::{Signal, SignalKind, signal};
 /// The environment variable that forces the `SIGCHLD` fallback (any value but `0` or empty).
 pub const NO_PIDFD_ENV: &str = "CASHIER_PROCESS_NO_PIDFD";
 
-/// Set once `pidfd_open` said `ENOSYS`: later spawns go straight to the fallback.
+/// Set once `pidfd_open` said `ENOSYS` or `EPERM`: later spawns go straight to the fallback.
 static PIDFD_MISSING: AtomicBool = AtomicBool::new(false);
 
 /// Whether [`NO_PIDFD_ENV`] forces the fallback; read at the first spawn.
@@ -70,7 +71,7 @@ pub enum ExitWatch {
 }
 
 /// What the next spawn will use to learn of its child's exit: [`ExitWatch::Pidfd`] unless
-/// [`NO_PIDFD_ENV`] is set or an earlier `pidfd_open` said `ENOSYS`.
+/// [`NO_PIDFD_ENV`] is set or an earlier `pidfd_open` said `ENOSYS` or `EPERM`.
 pub fn exit_watch() -> ExitWatch {
     if forced_off() || PIDFD_MISSING.load(Ordering::Relaxed) {
         ExitWatch::Sigchld
@@ -102,7 +103,7 @@ impl Watch {
                     let registration = Registration::new(pidfd.as_raw_fd())?;
                     return Ok(Watch::Pidfd { registration, _pidfd: pidfd });
                 }
-                Err(error) if error.raw_os_error() == Some(libc::ENOSYS) => {
+                Err(error) if matches!(error.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
                     PIDFD_MISSING.store(true, Ordering::Relaxed);
                 }
                 Err(error) => return Err(error),
