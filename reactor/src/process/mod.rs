@@ -283,6 +283,26 @@ struct Running {
 /// `Child` dropped before its exit was seen does not wait on the spot: the reactor reaps the
 /// child once it exits, and if the `Command` set [`kill_on_drop`](Command::kill_on_drop), the
 /// drop sends it `SIGKILL` first.
+///
+/// ```
+/// use std::os::unix::process::ExitStatusExt;
+/// use std::time::Duration;
+///
+/// use cashier::process::Command;
+///
+/// cashier::run(async {
+///     let mut child = Command::new("sleep").arg("30").spawn()?;
+///     let pid = child.id().expect("not reaped yet");
+///     if cashier::timeout(Duration::from_millis(10), child.wait()).await.is_err() {
+///         child.kill()?; // SIGKILL, without waiting
+///     }
+///     let status = child.wait().await?;
+///     assert_eq!(status.signal(), Some(9));
+///     assert_eq!(child.id(), None, "reaped: pid {pid} is no longer ours");
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
 pub struct Child {
     /// The child's standard input, if it was piped.
     pub stdin: Option<ChildStdin>,
