@@ -295,12 +295,14 @@ fn the_pipes_implement_the_futures_io_traits() {
         let mut child =
             Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
         let pid = child.id().unwrap();
+        // Called through the traits: the types' own `write_all` and `read_to_end` would win.
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"through futures-io").await.unwrap();
-        stdin.close().await.unwrap();
+        AsyncWriteExt::write_all(&mut stdin, b"through futures-io").await.unwrap();
+        AsyncWriteExt::close(&mut stdin).await.unwrap();
         drop(stdin);
+        let mut stdout = child.stdout.take().unwrap();
         let mut echoed = Vec::new();
-        child.stdout.take().unwrap().read_to_end(&mut echoed).await.unwrap();
+        AsyncReadExt::read_to_end(&mut stdout, &mut echoed).await.unwrap();
         assert_eq!(echoed, b"through futures-io");
         assert!(child.wait().await.unwrap().success());
         assert_reaped(&[pid]);
