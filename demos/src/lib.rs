@@ -8,13 +8,16 @@
 //! | --- | --- | --- |
 //! | `names_ages` | `names_ages.py` | two coroutines interleaving under `gather` |
 //! | `site_status` | `site_status.py` | concurrent GETs consumed with `as_completed` |
-//! | `run_commands` | `run_commands.py` | blocking calls moved off the loop with `to_thread` |
+//! | `run_commands` | `run_commands.py` | blocking calls moved off the loop with `to_thread`; with `--native`, children on the loop (`cashier::process`) |
 //! | `kitchen` | the tutorial's closing suggestion | the last two together, in one loop |
 //! | `orders` | (cashier's own) | the cashier analogy on the executor alone |
 //!
 //! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets,
 //! httparse for responses, redirects, a keep-alive pool. `stepper` drives a runtime one
 //! scheduling decision per Enter (the root crate's `step` example steps through names_ages).
+//!
+//! Every binary races its work against Ctrl-C ([`block_on_or_ctrl_c`]) and exits with
+//! [`INTERRUPTED`] (130) when it comes first ([`interrupted`]).
 
 pub mod http;
 pub mod names_ages;
