@@ -41,6 +41,7 @@
 //! | `await asyncio.sleep(s)` | [`cashier::sleep(d).await`](sleep) |
 //! | `await asyncio.wait_for(aw, s)` | [`cashier::timeout(d, fut).await`](timeout) |
 //! | `await asyncio.to_thread(f)` | [`cashier::to_thread(f).await`](to_thread) |
+//! | `await asyncio.create_subprocess_exec(...)` | [`process::Command::spawn`] |
 //! | `loop.run_until_complete(fut)` | [`Runtime::block_on`] |
 //! | `await asyncio.gather(*aws)` | [`cashier::gather(futs).await`](fn@gather), [`gather!`](macro@gather) |
 //! | `for t in asyncio.as_completed(aws)` | [`cashier::as_completed(futs)`](as_completed) |
@@ -85,6 +86,16 @@ pub mod sync {
 /// Sockets: TCP and UDP on the reactor, and a resolver that runs off the loop.
 pub mod net {
     pub use cashier_reactor::net::{TcpListener, TcpStream, UdpSocket, lookup_host};
+}
+
+/// Child processes waited for on the reactor (asyncio's `create_subprocess_exec`): a child's
+/// exit (through a pidfd, or `SIGCHLD`) and its pipes are readiness sources like sockets, so one
+/// thread waits for any number of children. See [`process::Command`].
+pub mod process {
+    pub use cashier_reactor::process::{
+        Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitWatch, NO_PIDFD_ENV, exit_watch,
+    };
+    pub use std::process::{ExitStatus, Output, Stdio};
 }
 
 /// Unix signals: `ctrl_c().await`, or a stream of any signal's deliveries (`SIGTERM`, `SIGHUP`,

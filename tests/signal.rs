@@ -76,6 +76,24 @@ fn two_listeners_of_one_signal_both_wake() {
 }
 
 #[test]
+fn a_listener_that_drains_the_pipe_first_does_not_steal_another_listeners_wake_up() {
+    // The demos' case: the runtime's SIGQUIT listener (`try_recv` after every turn) drained the
+    // pipe after a SIGINT interrupted the reactor's wait, before the wait that would have
+    // reported the byte to the `ctrl_c` listener, which then never woke.
+    let (waited, drainer) =
+        (SignalKind::from_raw(libc::SIGWINCH), SignalKind::from_raw(libc::SIGURG));
+    bounded(async {
+        let mut other = signal(drainer).unwrap();
+        let mut listener = signal(waited).unwrap();
+        let waiter = cashier::spawn(async move { listener.recv().await });
+        cashier::yield_now().await; // the waiter waits on its doorbell
+        raise(waited); // the byte is in the pipe; the reactor has not looked yet
+        assert!(!other.try_recv(), "not its signal, but it drains the shared pipe");
+        assert_eq!(waiter.await.unwrap(), Some(()), "the drain rang the waiter's doorbell");
+    });
+}
+
+#[test]
 fn a_delivery_before_recv_is_not_lost_and_two_coalesce() {
     let kind = SignalKind::hangup();
     bounded(async {

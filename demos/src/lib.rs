@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `names_ages` | `names_ages.py` | two coroutines interleaving under `gather` |
 //! | `site_status` | `site_status.py` | concurrent GETs consumed with `as_completed` |
-//! | `run_commands` | `run_commands.py` | blocking calls moved off the loop with `to_thread` |
+//! | `run_commands` | `run_commands.py` | blocking calls moved off the loop with `to_thread`; with `--native`, children on the loop (`cashier::process`) |
 //! | `kitchen` | the tutorial's closing suggestion | the last two together, in one loop |
 //! | `orders` | (cashier's own) | the cashier analogy on the executor alone |
 //!
@@ -16,6 +16,9 @@
 //! sans-I/O response parser that frames bodies by RFC 9112, aiohttp's redirect rules, a
 //! keep-alive pool. `stepper` drives a runtime one
 //! scheduling decision per Enter (the root crate's `step` example steps through names_ages).
+//!
+//! Every binary races its work against Ctrl-C ([`block_on_or_ctrl_c`]) and exits with
+//! [`INTERRUPTED`] (130) when it comes first ([`interrupted`]).
 
 pub mod http;
 pub mod names_ages;
@@ -112,4 +115,65 @@ pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("{text:?}: the timeout must be a positive number of seconds"))
+}
+
+/// The exit status of a demo stopped by Ctrl-C: 128 + `SIGINT`, as a shell reports a program
+/// that `SIGINT` ended.
+pub const INTERRUPTED: u8 = 130;
+
+/// How [`block_on_or_ctrl_c`] ended.
+#[derive(Debug)]
+pub enum Finished<T> {
+    /// The work ended by itself.
+    Done(T),
+    /// Ctrl-C (`SIGINT`) came first: the work was dropped with this many spawned tasks still
+    /// alive, which the runtime's shutdown cancels.
+    Interrupted {
+        /// Spawned tasks alive when Ctrl-C came (the work's future itself not counted).
+        in_flight: usize,
+    },
+}
+
+/// Runs `work` on `runtime`, racing it against `cashier::signal::ctrl_c()`. On Ctrl-C the work
+/// is dropped, and the caller should call [`interrupted`], which cancels the tasks still in
+/// flight and says so. If the `SIGINT` listener cannot be set up, the work runs alone.
+pub fn block_on_or_ctrl_c<F: std::future::Future>(
+    runtime: &mut cashier::Runtime,
+    work: F,
+) -> Finished<F::Output> {
+    runtime.block_on(async {
+        let ctrl_c = async {
+            if cashier::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        match cashier::select(work, ctrl_c).await {
+            cashier::Either::Left(output) => Finished::Done(output),
+            cashier::Either::Right(()) => {
+                let in_flight = cashier::task::dump().live_tasks().unwrap_or(0);
+                Finished::Interrupted { in_flight }
+            }
+        }
+    })
+}
+
+/// Ends a demo that Ctrl-C interrupted: shuts `runtime` down without waiting for running
+/// `to_thread` jobs (every task is cancelled: a `cashier::process` child spawned with
+/// `kill_on_drop` is killed), prints `name: interrupted: cancelled N tasks in flight` on standard
+/// error (`name: interrupted: stopped` when the work had spawned none), and returns the exit
+/// status 130.
+pub fn interrupted(
+    name: &str,
+    runtime: cashier::Runtime,
+    watch: &WatchArgs,
+    in_flight: usize,
+) -> std::process::ExitCode {
+    watch.report(&runtime);
+    runtime.shutdown_background();
+    match in_flight {
+        0 => eprintln!("{name}: interrupted: stopped"),
+        1 => eprintln!("{name}: interrupted: cancelled 1 task in flight"),
+        n => eprintln!("{name}: interrupted: cancelled {n} tasks in flight"),
+    }
+    std::process::ExitCode::from(INTERRUPTED)
 }

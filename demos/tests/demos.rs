@@ -55,6 +55,7 @@ fn run_commands_prints_each_as_it_finishes_and_reports_a_missing_program() {
             words("sh -c 'echo fast'"),
             words("no-such-program-here --flag"),
         ],
+        run_commands::RunOptions::default(),
     ));
     assert_eq!(succeeded, 2);
     let lines = out.lines();
@@ -77,7 +78,7 @@ fn run_commands_prints_each_as_it_finishes_and_reports_a_missing_program() {
     assert!(fast < slow, "the fast command finished first: {lines:?}");
     assert!(
         lines.iter().any(|l| l.starts_with(
-            "no-such-program-here --flag failed: cannot run \"no-such-program-here\""
+            "no-such-program-here --flag failed: could not start `no-such-program-here`: "
         )),
         "{lines:?}"
     );
@@ -169,7 +170,10 @@ fn the_run_commands_binary() {
     let (ok, stdout, _) = demo("run_commands", &["echo still-runs", "no-such-program-here"]);
     assert!(!ok, "a failed command makes the exit status 1");
     assert!(stdout.contains("echo still-runs completed:\nstill-runs"), "{stdout}");
-    assert!(stdout.contains("no-such-program-here failed: cannot run"), "{stdout}");
+    assert!(
+        stdout.contains("no-such-program-here failed: could not start `no-such-program-here`"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -235,8 +239,9 @@ fn names_ages_stats_count_what_names_ages_does() {
     // 15 timer wakes, and #0 main woken by each JoinHandle of `gather!`.
     assert_eq!(line("wakes"), "  wakes        17 local, 0 remote; 0 budget yields");
     // One fd is registered for good: the SIGQUIT doorbell (`dump_on_sigquit`), registered as the
-    // runtime was built, before anything was recorded.
-    let fds = "  fds          0 registered, 0 deregistered, 1 now (sockets, signals)";
+    // runtime was built, before anything was recorded. The SIGINT doorbell of the Ctrl-C race
+    // (`block_on_or_ctrl_c`) is registered at the first poll and deregistered when it ends.
+    let fds = "  fds          1 registered, 1 deregistered, 1 now (sockets, signals)";
     assert_eq!(line("fds"), fds);
     assert_eq!(line("to_thread"), "  to_thread    0 jobs submitted, 0 finished; 0 pool threads");
     // The table: its heading, then one row per task; times are real and vary, counts do not.
@@ -464,4 +469,118 @@ fn sigquit_prints_the_task_dump_and_the_demo_goes_on() {
     assert!(dump.iter().any(|line| line == cashier::signal::SIGQUIT_HEADER), "{dump:?}");
     assert!(status.success(), "the demo went on and succeeded: {status:?}\n{dump:?}");
     assert!(stdout.contains(&format!("{command} completed:\nserved")), "{stdout}");
+}
+
+/// The lines of a demo's output, as a set: the order of completion is free to vary.
+fn line_set(stdout: &str) -> std::collections::BTreeSet<String> {
+    stdout.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn run_commands_native_prints_the_same_lines_as_to_thread() {
+    let commands = [
+        "sh -c 'sleep 0.2; echo slow'",
+        "echo fast",
+        "sh -c 'echo out; echo err >&2; exit 3'",
+        "no-such-program-here",
+    ];
+    let (ok, threaded, _) = demo("run_commands", &commands);
+    assert!(!ok, "a failed command makes the exit status 1");
+    let mut native_args = vec!["--native"];
+    native_args.extend(commands);
+    let (ok, native, stderr) = demo("run_commands", &native_args);
+    assert!(!ok, "{stderr}");
+    assert_eq!(line_set(&threaded), line_set(&native), "to_thread:\n{threaded}\nnative:\n{native}");
+    assert!(native.contains("echo fast completed:\nfast"), "{native}");
+    assert!(native.contains("failed with exit status: 3:\nout\nerr"), "{native}");
+    // The same through kitchen (with the local sites).
+    let kitchen = |native: bool| {
+        let mut args = vec!["--local", "--command", "echo hi", "--command", "sh -c 'exit 2'"];
+        if native {
+            args.push("--native");
+        }
+        let (ok, stdout, stderr) = demo("kitchen", &args);
+        assert!(ok, "{stderr}");
+        // The sites' lines name a port that differs per run, and real times: the commands'
+        // lines must match.
+        let mut lines = line_set(&stdout);
+        lines.retain(|line| !line.contains("http://"));
+        lines
+    };
+    assert_eq!(kitchen(false), kitchen(true));
+}
+
+#[test]
+fn run_commands_timeout_kills_the_command_in_both_modes() {
+    for mode in [None, Some("--native")] {
+        let mut args: Vec<&str> = mode.into_iter().collect();
+        args.extend(["--timeout", "0.2", "sleep 30", "echo quick"]);
+        let (ok, stdout, stderr) = demo("run_commands", &args);
+        assert!(!ok, "a timed-out command makes the exit status 1: {stderr}");
+        assert!(stdout.contains("sleep 30 timed out after 0.2s: killed"), "{mode:?}: {stdout}");
+        assert!(stdout.contains("echo quick completed:\nquick"), "{mode:?}: {stdout}");
+    }
+    let (_, stdout, _) = demo("run_commands", &["--help"]);
+    assert!(stdout.contains("asyncio.create_subprocess_exec"), "{stdout}");
+    assert!(stdout.contains("--native") && stdout.contains("--timeout"), "{stdout}");
+}
+
+/// Starts demo `binary` with `args`, waits for its first line of standard output and for its
+/// `SIGINT` handler, sends it `SIGINT`, and returns its exit code and standard error.
+fn interrupt_after_first_line(binary: &str, args: &[&str]) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(binary)
+        .args(args)
+        .env_remove("CASHIER_TRACE")
+        .env_remove("CASHIER_DEBUG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the demo");
+    let pid = child.id();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "{binary} printed nothing");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !catches(pid, libc::SIGINT) {
+        assert!(Instant::now() < deadline, "{binary} never listened for SIGINT");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: `kill` has no memory-safety preconditions; `pid` is our child, not yet waited
+    // for, so the number still names it.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (status.code(), stderr)
+}
+
+#[test]
+fn ctrl_c_cancels_the_work_in_flight_and_exits_with_130() {
+    let (code, stderr) =
+        interrupt_after_first_line(env!("CARGO_BIN_EXE_run_commands"), &["--native", "sleep 30"]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("run_commands: interrupted: cancelled 1 task in flight"), "{stderr}");
+
+    let (code, stderr) = interrupt_after_first_line(
+        env!("CARGO_BIN_EXE_kitchen"),
+        &["--local", "--native", "--command", "sleep 30"],
+    );
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("kitchen: interrupted: cancelled"), "{stderr}");
+
+    // A server on loopback that accepts and never answers: the request waits until Ctrl-C.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let (code, stderr) = interrupt_after_first_line(env!("CARGO_BIN_EXE_site_status"), &[&url]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("site_status: interrupted: cancelled 1 task in flight"), "{stderr}");
+
+    let (code, stderr) = interrupt_after_first_line(env!("CARGO_BIN_EXE_names_ages"), &[]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("names_ages: interrupted"), "{stderr}");
 }

@@ -10,7 +10,9 @@
 //!
 //! 1. Decide how long the OS wait may block: not past the next timer, and not at all if the
 //!    executor still has work (`max_wait == Some(ZERO)`).
-//! 2. Wait; for each event, record readiness and take the wakers it concerns.
+//! 2. Wait; for each event, record readiness and take the wakers it concerns. If there were
+//!    events and dropped child processes wait to be reaped, reap those that exited
+//!    (`process/exit.rs`).
 //! 3. If the clock is paused and the runtime is idle, perhaps advance it (the rule below): to the
 //!    wheel's next expiration, and on to the next one while a jump only cascaded timers to lower
 //!    levels of the wheel, so that the turn ends having fired a timer.
@@ -124,6 +126,8 @@ pub(crate) struct Inner {
     stats: Cell<ReactorStats>,
     /// Set when the owning `Reactor` is dropped.
     pub(crate) shut_down: Cell<bool>,
+    /// Dropped child processes not yet reaped (`process/exit.rs`).
+    pub(crate) orphans: RefCell<Vec<crate::process::Orphan>>,
 }
 
 /// A shared reference to a reactor, kept by sockets, sleeps and the thread-local context.
@@ -230,6 +234,7 @@ impl Reactor {
             wakers: RefCell::new(Wakeups::default()),
             stats: Cell::new(ReactorStats::default()),
             shut_down: Cell::new(false),
+            orphans: RefCell::new(Vec::new()),
         };
         Ok(Reactor {
             handle: Handle { inner: Rc::new(inner) },
@@ -345,6 +350,11 @@ impl Reactor {
             inner.io.borrow_mut().dispatch(token, readiness, &mut wakers);
         })?;
         let unparked = inner.unparker.take_unparked();
+        // A dropped child's exit arrives as an event (its pidfd or a `SIGCHLD` doorbell), so only
+        // a turn with events can have one to reap; a loop without children pays one length check.
+        if events > 0 && !inner.orphans.borrow().is_empty() {
+            crate::process::sweep(inner);
+        }
 
         let mut stats = inner.stats.get();
         let quiet = idle && events == 0 && !unparked && !inner.blocking.is_busy();
@@ -414,6 +424,7 @@ impl Drop for Reactor {
         let inner = &*self.handle.inner;
         inner.shut_down.set(true);
         inner.io.borrow_mut().clear_wakers();
+        crate::process::final_sweep(inner);
         let timeout = self.shutdown_timeout.get();
         let stuck = inner.blocking.shutdown(timeout);
         if stuck > 0 && self.shutdown_warning.get() {

@@ -20,6 +20,8 @@
 //!   timers due within the current millisecond, and a model test), and `sleep`, `timeout`,
 //!   `interval`.
 //! - `net/`: `TcpListener`, `TcpStream`, `UdpSocket`, `lookup_host`.
+//! - `process/`: child processes: `Command`, `Child`, their pipes, and their exits watched
+//!   through a pidfd (or `SIGCHLD`), with dropped children reaped by the turn.
 //! - `blocking.rs`: the thread pool behind `to_thread`.
 //! - `signal.rs`: Unix signals as readiness: a handler that rings a self-pipe, one registration
 //!   per listener.
@@ -44,6 +46,7 @@ mod blocking;
 mod clock;
 mod driver;
 pub mod net;
+pub mod process;
 mod registration;
 pub mod signal;
 mod timer;

@@ -89,11 +89,14 @@ pub(crate) struct IoSlab {
     free_head: Option<u32>,
     /// Entries in use.
     live: usize,
+    /// The entries of signal doorbells: registrations of duplicates of one pipe, which
+    /// `Registration::ring_doorbells` wakes together.
+    doorbells: Vec<u32>,
 }
 
 impl IoSlab {
     pub(crate) fn new() -> IoSlab {
-        IoSlab { entries: Vec::new(), free_head: None, live: 0 }
+        IoSlab { entries: Vec::new(), free_head: None, live: 0, doorbells: Vec::new() }
     }
 
     /// Number of registered sockets.
@@ -240,6 +243,8 @@ pub(crate) struct Registration {
     generation: u32,
     /// The registered fd (owned by the socket).
     fd: RawFd,
+    /// Whether the entry is listed among the reactor's doorbells.
+    doorbell: bool,
 }
 
 impl Registration {
@@ -257,7 +262,48 @@ impl Registration {
             return Err(error);
         }
         trace::emit(|| Event::IoRegistered { fd });
-        Ok(Registration { handle, index, generation, fd })
+        Ok(Registration { handle, index, generation, fd, doorbell: false })
+    }
+
+    /// Registers `fd`, a duplicate of a pipe that other registrations also watch (a signal
+    /// doorbell, `signal.rs`), and lists it among the reactor's doorbells.
+    ///
+    /// Why the list: the OS reports a byte written to the pipe as one event per registration,
+    /// but only if the pipe still holds data when the reactor collects its events. A listener
+    /// that drains the pipe first (a `try_recv` after a wait that a signal interrupted, before
+    /// the next wait) would leave the others with no event at all: so the drainer calls
+    /// [`Registration::ring_doorbells`] instead.
+    pub(crate) fn new_doorbell(fd: RawFd) -> io::Result<Registration> {
+        let mut registration = Registration::new(fd)?;
+        registration.doorbell = true;
+        registration.handle.inner.io.borrow_mut().doorbells.push(registration.index);
+        Ok(registration)
+    }
+
+    /// Marks every other doorbell of this reactor readable and wakes its waiting task: this
+    /// doorbell has just drained bytes from the pipe they share, so the event they would have
+    /// had may never come (see [`Registration::new_doorbell`]). The woken listeners look at their
+    /// own delivery counts, so a wake-up for a signal they do not listen for costs one poll.
+    ///
+    /// Within one reactor only: a listener on another thread's runtime that drains the pipe in
+    /// that window still steals this reactor's event (a limit of sharing one pipe per process;
+    /// tokio's signal driver broadcasts each drain to every runtime instead).
+    pub(crate) fn ring_doorbells(&self) {
+        let woken: Vec<Waker> = {
+            let mut io = self.handle.inner.io.borrow_mut();
+            let IoSlab { entries, doorbells, .. } = &mut *io;
+            doorbells
+                .iter()
+                .filter(|&&index| index != self.index)
+                .filter_map(|&index| {
+                    let entry = &mut entries[index as usize];
+                    entry.readiness = entry.readiness.union(Readiness::READABLE);
+                    entry.reader.take()
+                })
+                .collect()
+        };
+        // Every borrow has ended: waking may run executor code.
+        woken.into_iter().for_each(Waker::wake);
     }
 
     /// Ready when the socket may be ready for `direction`; otherwise stores the waker.
@@ -287,6 +333,14 @@ impl Registration {
         let fd = self.fd;
         trace::emit(|| Event::Waits { on: WaitOn::Io { fd, direction: direction.traced() } });
         Poll::Pending
+    }
+
+    /// Whether an event said the source may be ready for `direction` since an operation last
+    /// said `WouldBlock` (no system call: the cached readiness). The process module's sweep of
+    /// dropped children uses it to try only those whose pidfd was reported readable.
+    pub(crate) fn is_ready(&self, direction: Direction) -> bool {
+        let io = self.handle.inner.io.borrow();
+        io.entries[self.index as usize].readiness.intersects(direction.mask())
     }
 
     /// Forgets the readiness for `direction`: an operation returned `WouldBlock`.
@@ -349,7 +403,12 @@ impl Drop for Registration {
         // Deregistering can only fail if the fd is already gone, which the field order rules out;
         // either way the entry must be freed.
         let _ = self.handle.inner.poller.borrow().deregister(self.fd);
-        self.handle.inner.io.borrow_mut().remove(self.index);
+        let mut io = self.handle.inner.io.borrow_mut();
+        if self.doorbell {
+            io.doorbells.retain(|&index| index != self.index);
+        }
+        io.remove(self.index);
+        drop(io);
         let fd = self.fd;
         trace::emit(|| Event::IoDeregistered { fd });
     }

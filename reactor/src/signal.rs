@@ -25,9 +25,13 @@
 //!
 //! The counter is bumped *before* the byte is written and read *after* the pipe is drained, so a
 //! byte this listener drains always comes with a count it can see; and once the drain has found
-//! the pipe empty, the next byte is a new edge on every registration of the pipe, waking every
-//! listener (in this runtime and in any other): several listeners of one signal each get every
-//! delivery, whoever drains.
+//! the pipe empty, the next byte is a new edge on every registration of the pipe. An edge is only
+//! reported if the pipe still holds the byte when the reactor collects its events, though: a
+//! listener that drains first (the runtime's `SIGQUIT` `try_recv`, after a wait the signal
+//! interrupted) would leave the others unwoken. So a drain that read bytes rings every other
+//! doorbell of its reactor itself (`Registration::ring_doorbells`): several listeners of one
+//! signal in one runtime each get every delivery, whoever drains. Across runtimes on different
+//! threads, that window remains (see `ring_doorbells`).
 //!
 //! # What is counted
 //!
@@ -120,6 +124,13 @@ impl SignalKind {
         SignalKind(libc::SIGQUIT)
     }
 
+    /// `SIGCHLD`: a child process exited. Its handler is installed with `SA_NOCLDSTOP`, so a child
+    /// that is only stopped or continued rings nothing. `cashier::process` listens for it where
+    /// pidfds are unavailable (see `process/exit.rs`).
+    pub const fn child() -> SignalKind {
+        SignalKind(libc::SIGCHLD)
+    }
+
     /// Any signal by number (`libc::SIGUSR1`, say). [`signal`] refuses those that cannot or must
     /// not be caught.
     pub const fn from_raw(signum: libc::c_int) -> SignalKind {
@@ -198,7 +209,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let doorbell = self_pipe()?.try_clone()?;
     // Registered before the handler is installed: without a runtime, the process's disposition
     // of the signal is left alone.
-    let registration = Registration::new(doorbell.as_raw_fd())?;
+    let registration = Registration::new_doorbell(doorbell.as_raw_fd())?;
     slot.installed.get_or_init(|| install(kind.0)).map_err(io::Error::from_raw_os_error)?;
     let seen = slot.deliveries.load(Ordering::SeqCst);
     Ok(Signal { registration, doorbell, slot, seen })
@@ -243,7 +254,9 @@ impl Signal {
     /// task, but the doorbell's readiness still ends the reactor's wait, and the runtime asks
     /// after every turn.
     pub fn try_recv(&mut self) -> bool {
-        drain(&self.doorbell);
+        if drain(&self.doorbell) {
+            self.registration.ring_doorbells();
+        }
         let count = self.slot.deliveries.load(Ordering::SeqCst);
         let new = count != self.seen;
         self.seen = count;
@@ -252,7 +265,8 @@ impl Signal {
 
     /// Polls for the next delivery (for hand-written futures). See [`Signal::recv`].
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        let (slot, seen, doorbell) = (self.slot, &mut self.seen, &self.doorbell);
+        let (slot, seen, doorbell, registration) =
+            (self.slot, &mut self.seen, &self.doorbell, &self.registration);
         let mut delivered = || {
             let count = slot.deliveries.load(Ordering::SeqCst);
             let new = count != *seen;
@@ -265,7 +279,9 @@ impl Signal {
             return Poll::Ready(Some(()));
         }
         let rung = self.registration.poll_io(cx, Direction::Read, || {
-            drain(doorbell);
+            if drain(doorbell) {
+                registration.ring_doorbells();
+            }
             // Read after the drain: see the module doc for why no delivery slips between.
             if delivered() { Ok(()) } else { Err(io::ErrorKind::WouldBlock.into()) }
         });
@@ -295,15 +311,17 @@ fn self_pipe() -> io::Result<&'static File> {
     Ok(read)
 }
 
-/// Reads every byte in the pipe: rings are not counted, deliveries are.
-fn drain(mut doorbell: &File) {
+/// Reads every byte in the pipe: rings are not counted, deliveries are. Whether any byte was
+/// read: then the other doorbells of the reactor must be rung (`Registration::ring_doorbells`).
+fn drain(mut doorbell: &File) -> bool {
     let mut bytes = [0; 64];
+    let mut drained = false;
     loop {
         match doorbell.read(&mut bytes) {
-            Ok(0) => return, // end of file: only once the write end is closed, which it never is
-            Ok(_) => continue,
+            Ok(0) => return drained, // end of file: only once the write end is closed, never
+            Ok(_) => drained = true,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return, // `WouldBlock`: empty
+            Err(_) => return drained, // `WouldBlock`: empty
         }
     }
 }
@@ -318,6 +336,11 @@ fn install(signum: libc::c_int) -> Result<(), i32> {
     // Restart system calls the signal interrupts (a `read` in the blocking pool, say), instead
     // of making them fail with `EINTR`.
     action.sa_flags = libc::SA_RESTART;
+    if signum == libc::SIGCHLD {
+        // Only exits matter to a listener (`process/exit.rs` reaps on each delivery); a child
+        // stopped by Ctrl-Z or continued by `SIGCONT` would only ring the doorbell for nothing.
+        action.sa_flags |= libc::SA_NOCLDSTOP;
+    }
     // SAFETY: `action.sa_mask` is a valid, exclusively borrowed `sigset_t`.
     unsafe { libc::sigemptyset(&mut action.sa_mask) };
     // SAFETY: `action` is fully initialised and outlives the call; `on_signal` has the

@@ -5,7 +5,11 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_demos::http::Client;
-use cashier_demos::{Output, WatchArgs, parse_seconds, run_commands, runtime, site_status};
+use cashier_demos::run_commands::RunOptions;
+use cashier_demos::{
+    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, parse_seconds, run_commands,
+    runtime, site_status,
+};
 use clap::Parser;
 
 /// The kitchen at full service: the site checks of site_status and the commands of run_commands
@@ -14,7 +18,9 @@ use clap::Parser;
 /// waits on either.
 ///
 /// The asyncio tutorial ends by suggesting site_status.py and run_commands.py be combined: this
-/// is that combination.
+/// is that combination. With --native the commands run through cashier::process
+/// (asyncio.create_subprocess_exec) instead of the to_thread pool, with the same lines. Ctrl-C
+/// cancels what is in flight and exits with 130.
 #[derive(Parser)]
 #[command(name = "kitchen", version)]
 struct Args {
@@ -30,6 +36,13 @@ struct Args {
     /// Seconds allowed for each request, redirects included.
     #[arg(long, default_value = "10", value_parser = parse_seconds)]
     timeout: Duration,
+    /// Run the commands through cashier::process (asyncio.create_subprocess_exec) instead of a
+    /// blocking std::process::Command on the to_thread pool.
+    #[arg(long)]
+    native: bool,
+    /// Kill a command still running after S seconds, and report it.
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    command_timeout: Option<Duration>,
     /// How to show the runtime at work.
     #[command(flatten)]
     watch: WatchArgs,
@@ -56,16 +69,23 @@ fn main() -> ExitCode {
         }
     };
     let watch = args.watch.clone(); // `args` moves into the future
-    let outcome = runtime.block_on(async move {
+    let options = RunOptions { native: args.native, timeout: args.command_timeout };
+    let work = async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
         let out = Output::stdout();
         cashier::gather!(
             site_status::run(out.clone(), client, urls, None),
-            run_commands::run(out, commands)
+            run_commands::run(out, commands, options)
         )
         .await;
         Ok::<(), String>(())
-    });
+    };
+    let outcome = match block_on_or_ctrl_c(&mut runtime, work) {
+        Finished::Done(outcome) => outcome,
+        Finished::Interrupted { in_flight } => {
+            return interrupted("kitchen", runtime, &watch, in_flight);
+        }
+    };
     watch.report(&runtime);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

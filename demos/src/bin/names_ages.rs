@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use cashier_demos::{Output, WatchArgs, names_ages, runtime};
+use cashier_demos::{
+    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, names_ages, runtime,
+};
 use clap::Parser;
 
 /// Two coroutines sharing one event loop: one prints five names, one prints the ages 20 to 38,
@@ -10,6 +12,7 @@ use clap::Parser;
 /// together under `gather!`, so the lines interleave differently on each run.
 ///
 /// This is the asyncio tutorial's names_ages.py (asyncio.gather of two coroutines), on cashier.
+/// Ctrl-C cancels both and exits with 130.
 #[derive(Parser)]
 #[command(name = "names_ages", version)]
 struct Args {
@@ -33,7 +36,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(names_ages::run(Output::stdout(), args.seed));
+    let work = names_ages::run(Output::stdout(), args.seed);
+    if let Finished::Interrupted { in_flight } = block_on_or_ctrl_c(&mut runtime, work) {
+        return interrupted("names_ages", runtime, &args.watch, in_flight);
+    }
     args.watch.report(&runtime);
     ExitCode::SUCCESS
 }

@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use cashier_demos::{WatchArgs, runtime};
+use cashier_demos::{Finished, WatchArgs, block_on_or_ctrl_c, interrupted, runtime};
 
 /// The default queue of customers: (name, item, preparation steps).
 const DEFAULT: [(&str, &str, u32); 4] =
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!(
             "usage: orders [--stats] [NAME:STEPS ...]\n\nShows tasks served in readiness \
-             order.\n\n  --stats  print the runtime's metrics and a table of every task \
+             order; Ctrl-C cancels them and exits with 130.\n\n  --stats  print the runtime's metrics and a table of every task \
              (polls, time busy, scheduled and idle, longest poll) to standard error at the end"
         );
         return ExitCode::SUCCESS;
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let served = runtime.block_on(async move {
+    let work = async move {
         let handles: Vec<_> = customers
             .into_iter()
             .map(|(name, item, steps)| {
@@ -75,7 +75,13 @@ fn main() -> ExitCode {
             served.push(handle.await.expect("a customer task failed"));
         }
         served
-    });
+    };
+    let served = match block_on_or_ctrl_c(&mut runtime, work) {
+        Finished::Done(served) => served,
+        Finished::Interrupted { in_flight } => {
+            return interrupted("orders", runtime, &watch, in_flight);
+        }
+    };
     println!("arrival order was kept in the JoinHandles: {}", served.join(", "));
     watch.report(&runtime);
     ExitCode::SUCCESS

@@ -2,21 +2,37 @@
 //! `cashier_demos::run_commands`.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use cashier_demos::{Output, WatchArgs, run_commands, runtime};
+use cashier_demos::run_commands::{self, RunOptions};
+use cashier_demos::{
+    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, parse_seconds, runtime,
+};
 use clap::Parser;
 
 /// Runs shell commands side by side: each blocking `std::process::Command` runs on the blocking
 /// pool through `to_thread`, the tasks are gathered, and each prints its output when it finishes.
 ///
 /// This is the asyncio tutorial's run_commands.py (asyncio.to_thread + subprocess.run), on
-/// cashier. Exits with 1 if any command could not run or failed.
+/// cashier, and it stays the default. With --native, the commands run through cashier::process
+/// instead, asyncio's better answer, asyncio.create_subprocess_exec: each child's exit (a pidfd)
+/// and its pipes are readiness sources of the loop, so no thread waits for any child. Both modes
+/// print the same lines. Exits with 1 if any command could not run, failed or timed out, and
+/// with 130 on Ctrl-C (the commands in flight are cancelled).
 #[derive(Parser)]
 #[command(name = "run_commands", version)]
 struct Args {
     /// Commands to run, one per argument, split into words like a shell (quotes group words)
     /// (default: "whoami" "ping -c 5 google.com" "lsb_release -a" "python3 --version").
     commands: Vec<String>,
+    /// Run the commands through cashier::process (asyncio.create_subprocess_exec) instead of a
+    /// blocking std::process::Command on the to_thread pool (asyncio.to_thread +
+    /// subprocess.run).
+    #[arg(long)]
+    native: bool,
+    /// Kill a command still running after S seconds, and report it.
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
     /// How to show the runtime at work.
     #[command(flatten)]
     watch: WatchArgs,
@@ -39,7 +55,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let succeeded = runtime.block_on(run_commands::run(Output::stdout(), commands));
+    let options = RunOptions { native: args.native, timeout: args.timeout };
+    let work = run_commands::run(Output::stdout(), commands, options);
+    let succeeded = match block_on_or_ctrl_c(&mut runtime, work) {
+        Finished::Done(succeeded) => succeeded,
+        Finished::Interrupted { in_flight } => {
+            return interrupted("run_commands", runtime, &args.watch, in_flight);
+        }
+    };
     args.watch.report(&runtime);
     if succeeded == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

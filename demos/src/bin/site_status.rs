@@ -5,7 +5,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_demos::http::Client;
-use cashier_demos::{Output, WatchArgs, parse_seconds, runtime, site_status};
+use cashier_demos::{
+    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, parse_seconds, runtime,
+    site_status,
+};
 use clap::Parser;
 
 /// Checks websites concurrently and prints each status as it arrives: a task per URL GETs it
@@ -14,7 +17,8 @@ use clap::Parser;
 ///
 /// This is the asyncio tutorial's site_status.py (aiohttp + asyncio.as_completed), on cashier.
 /// With no URLs it checks the tutorial's five sites; `--local` checks five simulated sites on an
-/// in-process loopback server instead, for a machine with no network.
+/// in-process loopback server instead, for a machine with no network. Ctrl-C cancels the
+/// requests in flight and exits with 130.
 #[derive(Parser)]
 #[command(name = "site_status", version)]
 struct Args {
@@ -62,11 +66,17 @@ fn main() -> ExitCode {
         }
     };
     let watch = args.watch.clone(); // `args` moves into the future
-    let outcome = runtime.block_on(async move {
+    let work = async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
         site_status::run(Output::stdout(), client, urls, args.limit.map(|n| n as usize)).await;
         Ok::<(), String>(())
-    });
+    };
+    let outcome = match block_on_or_ctrl_c(&mut runtime, work) {
+        Finished::Done(outcome) => outcome,
+        Finished::Interrupted { in_flight } => {
+            return interrupted("site_status", runtime, &watch, in_flight);
+        }
+    };
     watch.report(&runtime);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
