@@ -25,21 +25,14 @@ use cashier::sync::{Event, Mutex, Semaphore, mpsc, oneshot};
 use cashier::task::{consume_budget, unconstrained, yield_now};
 use cashier::{Runtime, sleep, spawn, timeout, to_thread};
 
-/// Runs `f` on its own thread and fails the test, naming the hang, if it has not returned within
-/// 60 s of real time. Only a hang can take that long: the bound is never part of an assertion.
+mod support;
+
+/// Fails the test, naming the hang, if `f` has not returned within 60 s (`support`).
 fn within_a_watchdog<T: Send + 'static>(
     what: &'static str,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("hang: {what} never ended: the task kept the thread"),
-    }
+    support::within_a_watchdog(what, Duration::from_secs(60), f)
 }
 
 #[test]

@@ -19,22 +19,15 @@ use std::time::Duration;
 use cashier::process::{Command, ExitWatch, NO_PIDFD_ENV, exit_watch};
 use std::os::unix::process::ExitStatusExt;
 
+mod support;
+
 /// Runs `scenario` on a fresh runtime on its own thread; fails if it takes over 120 s (valgrind
 /// is slow), instead of hanging the suite. Checks the exit mechanism the scenario ran on.
 fn within_a_watchdog<F>(what: &'static str, scenario: fn() -> F)
 where
     F: std::future::Future<Output = ()> + 'static,
 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let ran = std::panic::catch_unwind(|| cashier::run(scenario()));
-        let _ = tx.send(ran);
-    });
-    match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("hang: {what} never ended"),
-    }
+    support::within_a_watchdog(what, Duration::from_secs(120), move || cashier::run(scenario()));
     if fallback_forced() {
         assert_eq!(exit_watch(), ExitWatch::Sigchld, "{NO_PIDFD_ENV} forces the fallback");
     }

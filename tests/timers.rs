@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use cashier::time::{Elapsed, MissedTicks, interval, sleep, sleep_until, timeout};
 use cashier::{Runtime, now, spawn, to_thread};
 
+mod support;
+
 fn paused() -> Runtime {
     Runtime::builder().start_paused(true).build().expect("runtime")
 }
@@ -354,18 +356,14 @@ fn a_job_whose_future_was_dropped_does_not_hang_the_paused_clock() {
     assert_eq!(elapsed, Duration::from_millis(10));
 }
 
-/// Runs `f` on its own thread and fails the test, naming the hang, if it has not returned within
-/// 60 s of real time. Only a hang can take that long: the bound is never part of the assertion.
+/// Fails the test if the runtime has not returned within 60 s of real time (`support`): only a
+/// paused clock waiting forever takes that long.
 fn within_a_watchdog<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("hang: the runtime never returned (the paused clock waited forever)"),
-    }
+    support::within_a_watchdog(
+        "the runtime (a paused clock waiting forever?)",
+        Duration::from_secs(60),
+        f,
+    )
 }
 
 /// Where the last panic on this thread was raised, recorded by a hook installed once.
