@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use cashier::net::TcpListener;
 use cashier_demos::http::server::{self, Site, format_response};
-use cashier_demos::http::{Client, HttpError, TlsStream};
+use cashier_demos::http::{Client, HttpError};
 use cashier_demos::{Output, site_status};
-use common::{canned, client, paused, raw_server, read_request, test_pki};
+use common::{canned, client, paused, raw_server, read_request, test_pki, tls_server};
 
 #[test]
 fn site_status_prints_in_completion_order_not_argument_order() {
@@ -213,23 +213,7 @@ fn keep_alive_connections_are_reused_and_closed_ones_are_not() {
 fn https_against_a_local_server_with_a_test_ca() {
     let (ca, server_config) = test_pki();
     paused().block_on(async move {
-        let addr = raw_server(move |stream| {
-            let server_config = server_config.clone();
-            async move {
-                let conn = rustls::ServerConnection::new(server_config).unwrap();
-                let Ok(mut tls) = TlsStream::handshake(stream, conn).await else { return };
-                let mut request = Vec::new();
-                let mut buf = [0; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = tls.write_all(&format_response(200, None, "secret sauce")).await;
-                let _ = tls.close().await;
-            }
-        });
+        let addr = tls_server(server_config, || format_response(200, None, "secret sauce"));
         let trusted = Client::builder().add_root_certificate(ca).build().unwrap();
         let url = format!("https://localhost:{}/", addr.port());
         let response = trusted.get(&url).await.unwrap();

@@ -18,8 +18,8 @@ mod common;
 
 use std::time::Duration;
 
-use cashier_demos::http::{Client, HttpError, TlsStream};
-use common::{Log, Seen, client, paused, raw_server, recording_server, test_pki};
+use cashier_demos::http::{Client, HttpError};
+use common::{Log, Seen, client, paused, recording_server, test_pki, tls_server};
 
 /// A response with `status`, a `Location` if given, and an empty body.
 fn redirect(status: u16, location: Option<&str>) -> Vec<u8> {
@@ -286,27 +286,12 @@ fn scheme_changes_are_followed_both_ways() {
     let (ca, server_config) = test_pki();
     paused().block_on(async move {
         let plain = std::rc::Rc::new(std::cell::Cell::new(None));
-        let tls_addr = raw_server({
+        // https → http: the TLS server sends the client back to the plain one.
+        let tls_addr = tls_server(server_config, {
             let plain = plain.clone();
-            move |stream| {
-                let (server_config, plain) = (server_config.clone(), plain.clone());
-                async move {
-                    let conn = rustls::ServerConnection::new(server_config).unwrap();
-                    let Ok(mut tls) = TlsStream::handshake(stream, conn).await else { return };
-                    let mut request = Vec::new();
-                    let mut buf = [0; 1024];
-                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tls.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => request.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    // https → http
-                    let back: std::net::SocketAddr = plain.get().unwrap();
-                    let location = format!("http://{back}/back");
-                    let _ = tls.write_all(&redirect(302, Some(&location))).await;
-                    let _ = tls.close().await;
-                }
+            move || {
+                let back: std::net::SocketAddr = plain.get().unwrap();
+                redirect(302, Some(&format!("http://{back}/back")))
             }
         });
         let (plain_addr, log) = recording_server(move |seen: &Seen| match seen.target.as_str() {

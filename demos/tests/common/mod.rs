@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cashier::net::{TcpListener, TcpStream};
-use cashier_demos::http::{Client, HttpError, Response};
+use cashier_demos::http::{Client, HttpError, Response, TlsStream};
 
 /// A runtime on the paused clock: delays and timeouts are virtual, tests instant.
 pub fn paused() -> cashier::Runtime {
@@ -38,6 +38,32 @@ where
         }
     });
     addr
+}
+
+/// A TLS server (with `server_config`) on 127.0.0.1: for each connection, reads the request head
+/// and answers `answer()`, then closes.
+pub fn tls_server(
+    server_config: Arc<rustls::ServerConfig>,
+    answer: impl Fn() -> Vec<u8> + 'static,
+) -> SocketAddr {
+    let answer = Rc::new(answer);
+    raw_server(move |stream| {
+        let (server_config, answer) = (server_config.clone(), answer.clone());
+        async move {
+            let conn = rustls::ServerConnection::new(server_config).unwrap();
+            let Ok(mut tls) = TlsStream::handshake(stream, conn).await else { return };
+            let mut request = Vec::new();
+            let mut buf = [0; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tls.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = tls.write_all(&answer()).await;
+            let _ = tls.close().await;
+        }
+    })
 }
 
 /// Reads until the end of a request head.
