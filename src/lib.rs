@@ -16,6 +16,17 @@
 //! assert_eq!(total, 60);
 //! ```
 //!
+//! A program can say the same with [`#[cashier::main]`](macro@main) on `async fn main`, and a test
+//! with [`#[cashier::test]`](macro@test) (`start_paused = true` for the paused clock):
+//!
+//! ```
+//! #[cashier::main]
+//! async fn main() {
+//!     let order = cashier::spawn(async { 10 });
+//!     assert_eq!(order.await.unwrap(), 10);
+//! }
+//! ```
+//!
 //! # Implementation
 //!
 //! This crate only wires the parts together and re-exports the user API:
@@ -25,6 +36,8 @@
 //!   tasks).
 //! - [`cashier_trace`]: the events both report, their recorder, and the views drawn from them
 //!   (knows neither tasks' futures nor sockets).
+//! - [`cashier_macros`]: `#[cashier::main]` and `#[cashier::test]`, which turn an `async fn` into
+//!   a synchronous one that builds a [`Runtime`] and blocks on the body.
 //! - [`cashier_budget`]: the cooperative budget, granted by the executor at each poll and spent
 //!   by the reactor's and the executor's resources, so that a task whose operations are always
 //!   ready still lets the others run.
@@ -62,6 +75,7 @@ pub use cashier_executor::{
     AsCompleted, Either, JoinError, JoinHandle, JoinSet, as_completed, gather, race, select, spawn,
     try_gather, yield_now,
 };
+pub use cashier_macros::{main, test};
 pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
 pub use cashier_trace::{Warning, WarningKind};
 pub use debug::{DEBUG_ENV, DebugChecks, Dump, OnHang};
@@ -135,6 +149,8 @@ pub mod task {
 pub use cashier_budget;
 #[doc(no_inline)]
 pub use cashier_executor;
+#[doc(no_inline)]
+pub use cashier_macros;
 #[doc(no_inline)]
 pub use cashier_reactor;
 #[doc(no_inline)]
