@@ -131,58 +131,54 @@ async fn units_spent<F: Future>(op: F) -> (F::Output, u64) {
     .await
 }
 
-#[test]
-fn every_resource_spends_one_unit_when_it_completes() {
-    let mut runtime = Runtime::new().unwrap();
-    let spent = runtime.block_on(async {
-        let mut spent = Vec::new();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        tx.send(1).unwrap();
-        spent.push(("mpsc recv", units_spent(rx.recv()).await.1));
-        // A receive that had to wait spends nothing when its message comes: the task returned
-        // `Pending` for it, so it already let the others run.
-        let (later_tx, mut later_rx) = mpsc::channel(1);
-        spawn(async move { later_tx.send(5).await.unwrap() });
-        let waited = units_spent(later_rx.recv()).await;
-        assert_eq!(waited, (Some(5), 0), "a receive that waited spends nothing");
-        let (tx, rx) = mpsc::channel(1);
-        // A send that queues spends nothing (a bounded channel fills up; see `mpsc::Send`); one
-        // that fails does (a loop over a closed channel would never end).
-        let (sent, units) = units_spent(tx.send(1)).await;
-        assert_eq!((sent, units), (Ok(()), 0), "a send that queues its message spends nothing");
-        drop(rx);
-        spent.push(("mpsc send to a closed channel", units_spent(tx.send(2)).await.1));
-        let (tx, rx) = oneshot::channel();
-        tx.send(1).unwrap();
-        spent.push(("oneshot", units_spent(rx).await.1));
-        let semaphore = Semaphore::new(1);
-        spent.push(("semaphore", units_spent(semaphore.acquire()).await.1));
-        let mutex = Mutex::new(1);
-        spent.push(("mutex", units_spent(mutex.lock()).await.1));
-        let event = Event::new();
-        event.set();
-        spent.push(("event", units_spent(event.wait()).await.1));
-        let handle = spawn(async { 7 });
-        yield_now().await; // the task runs: its handle is ready at the first poll
-        spent.push(("join handle", units_spent(handle).await.1));
-        spent.push(("sleep", units_spent(sleep(Duration::from_millis(1))).await.1));
-        let mut interval = cashier::time::interval(Duration::from_millis(1));
-        spent.push(("interval tick", units_spent(interval.tick()).await.1));
-        spent.push(("to_thread", units_spent(to_thread(|| 5)).await.1));
-        let a = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        a.connect(b.local_addr().unwrap()).unwrap();
-        spent.push(("udp send", units_spent(a.send(b"x")).await.1));
-        spent.push(("udp recv", units_spent(b.recv(&mut [0u8; 1])).await.1));
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-        let (accepted, spent_accepting) = units_spent(listener.accept()).await;
-        spent.push(("tcp accept", spent_accepting));
-        let (server, _) = accepted.unwrap();
-        spent.push(("tcp write", units_spent(client.write(b"ping")).await.1));
-        spent.push(("tcp read", units_spent(server.read(&mut [0u8; 4])).await.1));
-        spent
-    });
+#[cashier::test]
+async fn every_resource_spends_one_unit_when_it_completes() {
+    let mut spent = Vec::new();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tx.send(1).unwrap();
+    spent.push(("mpsc recv", units_spent(rx.recv()).await.1));
+    // A receive that had to wait spends nothing when its message comes: the task returned
+    // `Pending` for it, so it already let the others run.
+    let (later_tx, mut later_rx) = mpsc::channel(1);
+    spawn(async move { later_tx.send(5).await.unwrap() });
+    let waited = units_spent(later_rx.recv()).await;
+    assert_eq!(waited, (Some(5), 0), "a receive that waited spends nothing");
+    let (tx, rx) = mpsc::channel(1);
+    // A send that queues spends nothing (a bounded channel fills up; see `mpsc::Send`); one
+    // that fails does (a loop over a closed channel would never end).
+    let (sent, units) = units_spent(tx.send(1)).await;
+    assert_eq!((sent, units), (Ok(()), 0), "a send that queues its message spends nothing");
+    drop(rx);
+    spent.push(("mpsc send to a closed channel", units_spent(tx.send(2)).await.1));
+    let (tx, rx) = oneshot::channel();
+    tx.send(1).unwrap();
+    spent.push(("oneshot", units_spent(rx).await.1));
+    let semaphore = Semaphore::new(1);
+    spent.push(("semaphore", units_spent(semaphore.acquire()).await.1));
+    let mutex = Mutex::new(1);
+    spent.push(("mutex", units_spent(mutex.lock()).await.1));
+    let event = Event::new();
+    event.set();
+    spent.push(("event", units_spent(event.wait()).await.1));
+    let handle = spawn(async { 7 });
+    yield_now().await; // the task runs: its handle is ready at the first poll
+    spent.push(("join handle", units_spent(handle).await.1));
+    spent.push(("sleep", units_spent(sleep(Duration::from_millis(1))).await.1));
+    let mut interval = cashier::time::interval(Duration::from_millis(1));
+    spent.push(("interval tick", units_spent(interval.tick()).await.1));
+    spent.push(("to_thread", units_spent(to_thread(|| 5)).await.1));
+    let a = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    a.connect(b.local_addr().unwrap()).unwrap();
+    spent.push(("udp send", units_spent(a.send(b"x")).await.1));
+    spent.push(("udp recv", units_spent(b.recv(&mut [0u8; 1])).await.1));
+    let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let (accepted, spent_accepting) = units_spent(listener.accept()).await;
+    spent.push(("tcp accept", spent_accepting));
+    let (server, _) = accepted.unwrap();
+    spent.push(("tcp write", units_spent(client.write(b"ping")).await.1));
+    spent.push(("tcp read", units_spent(server.read(&mut [0u8; 4])).await.1));
     for (what, units) in spent {
         assert_eq!(units, 1, "{what} spent {units} units");
     }
@@ -219,21 +215,17 @@ fn the_budget_is_fresh_at_each_poll() {
     assert_eq!(refused, 7, "1,000 operations in a row: refused after each 128");
 }
 
-#[test]
-fn a_refused_operation_takes_nothing_and_is_polled_again() {
-    let mut runtime = Runtime::builder().start_paused(true).build().unwrap();
-    let received = runtime.block_on(async {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        for i in 0..1_000 {
-            tx.send(i).unwrap();
-        }
-        drop(tx);
-        let mut received = Vec::new();
-        while let Some(i) = rx.recv().await {
-            received.push(i);
-        }
-        received
-    });
+#[cashier::test(start_paused = true)]
+async fn a_refused_operation_takes_nothing_and_is_polled_again() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    for i in 0..1_000 {
+        tx.send(i).unwrap();
+    }
+    drop(tx);
+    let mut received = Vec::new();
+    while let Some(i) = rx.recv().await {
+        received.push(i);
+    }
     assert_eq!(received, (0..1_000).collect::<Vec<_>>(), "every message, once, in order");
 }
 

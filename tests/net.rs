@@ -73,17 +73,15 @@ fn tcp_echo_100_connections_1_mib_each_way() {
     assert_eq!(runtime.io_source_count(), 0, "every socket deregistered when dropped");
 }
 
-#[test]
-fn connecting_to_a_closed_port_is_refused_promptly() {
-    cashier::run(async {
-        let closed = {
-            let listener = TcpListener::bind(loopback()).unwrap();
-            listener.local_addr().unwrap()
-        }; // dropped: nothing listens there any more
-        let error = TcpStream::connect(closed).await.unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
-        assert!(error.to_string().starts_with(&format!("connect to {closed}: ")), "{error}");
-    });
+#[cashier::test]
+async fn connecting_to_a_closed_port_is_refused_promptly() {
+    let closed = {
+        let listener = TcpListener::bind(loopback()).unwrap();
+        listener.local_addr().unwrap()
+    }; // dropped: nothing listens there any more
+    let error = TcpStream::connect(closed).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    assert!(error.to_string().starts_with(&format!("connect to {closed}: ")), "{error}");
 }
 
 #[test]
@@ -116,58 +114,52 @@ fn a_peer_that_resets_mid_read_is_an_error_not_a_hang() {
     peer.join().unwrap();
 }
 
-#[test]
-fn end_of_file_is_a_zero_read_and_read_exact_says_unexpected_eof() {
-    cashier::run(async {
-        let listener = TcpListener::bind(loopback()).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
-            stream.write_all(b"abc").await.unwrap();
-        }); // the stream drops: the client reads end-of-file
-        let stream = TcpStream::connect(addr).await.unwrap();
-        let mut buf = [0; 8];
-        let error = stream.read_exact(&mut buf).await.unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
-        assert_eq!(stream.read(&mut buf).await.unwrap(), 0);
-        server.await.unwrap();
-    });
+#[cashier::test]
+async fn end_of_file_is_a_zero_read_and_read_exact_says_unexpected_eof() {
+    let listener = TcpListener::bind(loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        stream.write_all(b"abc").await.unwrap();
+    }); // the stream drops: the client reads end-of-file
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0; 8];
+    let error = stream.read_exact(&mut buf).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+    assert_eq!(stream.read(&mut buf).await.unwrap(), 0);
+    server.await.unwrap();
 }
 
-#[test]
-fn connect_host_resolves_off_the_loop() {
-    cashier::run(async {
-        let listener = TcpListener::bind(loopback()).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accept = spawn(async move { listener.accept().await.map(|(_, peer)| peer) });
-        let stream = TcpStream::connect_host("127.0.0.1", port).await.unwrap();
-        assert_eq!(accept.await.unwrap().unwrap(), stream.local_addr().unwrap());
-        let addrs = cashier::net::lookup_host("localhost", port).await.unwrap();
-        assert!(addrs.iter().any(|a| a.ip().is_loopback()), "{addrs:?}");
-        stream.set_nodelay(true).unwrap();
-        assert!(stream.nodelay().unwrap());
-    });
+#[cashier::test]
+async fn connect_host_resolves_off_the_loop() {
+    let listener = TcpListener::bind(loopback()).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accept = spawn(async move { listener.accept().await.map(|(_, peer)| peer) });
+    let stream = TcpStream::connect_host("127.0.0.1", port).await.unwrap();
+    assert_eq!(accept.await.unwrap().unwrap(), stream.local_addr().unwrap());
+    let addrs = cashier::net::lookup_host("localhost", port).await.unwrap();
+    assert!(addrs.iter().any(|a| a.ip().is_loopback()), "{addrs:?}");
+    stream.set_nodelay(true).unwrap();
+    assert!(stream.nodelay().unwrap());
 }
 
-#[test]
-fn udp_round_trip() {
-    cashier::run(async {
-        let server = UdpSocket::bind(loopback()).unwrap();
-        let client = UdpSocket::bind(loopback()).unwrap();
-        let server_addr = server.local_addr().unwrap();
-        let echo = spawn(async move {
-            let mut buf = [0; 1500];
-            let (n, from) = server.recv_from(&mut buf).await.unwrap();
-            server.send_to(&buf[..n], from).await.unwrap();
-        });
-        client.connect(server_addr).unwrap();
-        assert_eq!(client.peer_addr().unwrap(), server_addr);
-        client.send(b"ping").await.unwrap();
-        let mut buf = [0; 16];
-        let n = client.recv(&mut buf).await.unwrap();
-        assert_eq!(&buf[..n], b"ping");
-        echo.await.unwrap();
+#[cashier::test]
+async fn udp_round_trip() {
+    let server = UdpSocket::bind(loopback()).unwrap();
+    let client = UdpSocket::bind(loopback()).unwrap();
+    let server_addr = server.local_addr().unwrap();
+    let echo = spawn(async move {
+        let mut buf = [0; 1500];
+        let (n, from) = server.recv_from(&mut buf).await.unwrap();
+        server.send_to(&buf[..n], from).await.unwrap();
     });
+    client.connect(server_addr).unwrap();
+    assert_eq!(client.peer_addr().unwrap(), server_addr);
+    client.send(b"ping").await.unwrap();
+    let mut buf = [0; 16];
+    let n = client.recv(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"ping");
+    echo.await.unwrap();
 }
 
 #[test]
@@ -178,16 +170,14 @@ fn sockets_outside_a_runtime_are_an_error_naming_the_fix() {
     assert!(error.to_string().contains("cashier::run"), "{error}");
 }
 
-#[test]
-fn bind_errors_name_the_address() {
-    cashier::run(async {
-        let taken = std::net::TcpListener::bind(loopback()).unwrap();
-        let addr = taken.local_addr().unwrap();
-        // SO_REUSEADDR does not allow two listeners on one port.
-        let error = TcpListener::bind(addr).unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
-        assert!(error.to_string().starts_with(&format!("bind {addr}: ")), "{error}");
-    });
+#[cashier::test]
+async fn bind_errors_name_the_address() {
+    let taken = std::net::TcpListener::bind(loopback()).unwrap();
+    let addr = taken.local_addr().unwrap();
+    // SO_REUSEADDR does not allow two listeners on one port.
+    let error = TcpListener::bind(addr).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+    assert!(error.to_string().starts_with(&format!("bind {addr}: ")), "{error}");
 }
 
 #[test]

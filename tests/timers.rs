@@ -47,31 +47,24 @@ fn ten_thousand_sleeps_fire_in_deadline_order_and_none_early() {
     assert_eq!(runtime.timer_count(), 0);
 }
 
-#[test]
-fn sub_millisecond_deadlines_fire_exactly_never_early() {
-    let mut runtime = paused();
-    runtime.block_on(async {
-        let start = now();
-        sleep(Duration::from_micros(1500)).await;
-        assert_eq!(
-            now() - start,
-            Duration::from_micros(1500),
-            "to the nanosecond, not the next tick"
-        );
-        let start = now();
-        let (a, b) = cashier::gather!(
-            async {
-                sleep(Duration::from_nanos(300)).await;
-                now() - start
-            },
-            async {
-                sleep(Duration::from_nanos(200)).await;
-                now() - start
-            },
-        )
-        .await;
-        assert_eq!((a, b), (Duration::from_nanos(300), Duration::from_nanos(200)));
-    });
+#[cashier::test(start_paused = true)]
+async fn sub_millisecond_deadlines_fire_exactly_never_early() {
+    let start = now();
+    sleep(Duration::from_micros(1500)).await;
+    assert_eq!(now() - start, Duration::from_micros(1500), "to the nanosecond, not the next tick");
+    let start = now();
+    let (a, b) = cashier::gather!(
+        async {
+            sleep(Duration::from_nanos(300)).await;
+            now() - start
+        },
+        async {
+            sleep(Duration::from_nanos(200)).await;
+            now() - start
+        },
+    )
+    .await;
+    assert_eq!((a, b), (Duration::from_nanos(300), Duration::from_nanos(200)));
 }
 
 #[test]
@@ -152,18 +145,14 @@ fn cashier_timer_count() -> usize {
     cashier::cashier_reactor::Handle::current("timer_count").timer_count()
 }
 
-#[test]
-fn an_interval_ticks_61_times_in_a_virtual_minute() {
-    let mut runtime = paused();
-    let ticks = runtime.block_on(async {
-        let start = now();
-        let mut metronome = interval(Duration::from_secs(1));
-        let mut ticks = 0;
-        while metronome.tick().await - start <= Duration::from_secs(60) {
-            ticks += 1;
-        }
-        ticks
-    });
+#[cashier::test(start_paused = true)]
+async fn an_interval_ticks_61_times_in_a_virtual_minute() {
+    let start = now();
+    let mut metronome = interval(Duration::from_secs(1));
+    let mut ticks = 0;
+    while metronome.tick().await - start <= Duration::from_secs(60) {
+        ticks += 1;
+    }
     assert_eq!(ticks, 61, "at 0 s, 1 s, ..., 60 s");
 }
 
@@ -195,21 +184,18 @@ fn missed_ticks_burst_delay_or_skip() {
     assert_eq!(ticks_with_a_stall(MissedTicks::Skip), [0, 1000, 4500, 5000, 6000, 7000]);
 }
 
-#[test]
-fn the_paused_clock_does_not_jump_while_a_to_thread_job_runs() {
+#[cashier::test(start_paused = true)]
+async fn the_paused_clock_does_not_jump_while_a_to_thread_job_runs() {
     // tokio-rs/tokio#4614: a paused clock must not fire a timeout because the runtime looks idle
     // while blocking work is in flight. The job takes real time; virtual time stays put.
-    let mut runtime = paused();
-    runtime.block_on(async {
-        let start = now();
-        let job = to_thread(|| {
-            std::thread::sleep(Duration::from_millis(30));
-            "done"
-        });
-        let result = timeout(Duration::from_millis(10), job).await;
-        assert_eq!(result.expect("the timeout did not fire during the job").unwrap(), "done");
-        assert_eq!(now(), start, "no virtual time passed");
+    let start = now();
+    let job = to_thread(|| {
+        std::thread::sleep(Duration::from_millis(30));
+        "done"
     });
+    let result = timeout(Duration::from_millis(10), job).await;
+    assert_eq!(result.expect("the timeout did not fire during the job").unwrap(), "done");
+    assert_eq!(now(), start, "no virtual time passed");
 }
 
 #[test]
@@ -230,13 +216,11 @@ fn advance_moves_the_clock_by_hand() {
     );
 }
 
-#[test]
-fn a_real_sleep_is_not_early() {
-    cashier::run(async {
-        let start = Instant::now();
-        sleep(Duration::from_millis(20)).await;
-        assert!(start.elapsed() >= Duration::from_millis(20));
-    });
+#[cashier::test]
+async fn a_real_sleep_is_not_early() {
+    let start = Instant::now();
+    sleep(Duration::from_millis(20)).await;
+    assert!(start.elapsed() >= Duration::from_millis(20));
 }
 
 #[test]
@@ -250,74 +234,63 @@ fn timers_outside_a_runtime_panic_with_the_fix() {
 /// 2^30 milliseconds: the span of one slot of the timing wheel's top level (12.4 days).
 const TOP_SLOT: Duration = Duration::from_millis(1 << 30);
 
-#[test]
-fn a_forever_sleep_does_not_delay_a_ten_second_one_near_a_top_slot_boundary() {
+#[cashier::test(start_paused = true)]
+async fn a_forever_sleep_does_not_delay_a_ten_second_one_near_a_top_slot_boundary() {
     // A `sleep(Duration::MAX)` is filed in the wheel's top level at the current position (once
     // the clock is past 0); the search for the next slot must not let it hide the slot that a
     // later 10 s sleep lands in, across the boundary.
-    let mut runtime = paused();
-    runtime.block_on(async {
-        sleep(Duration::from_millis(1)).await;
-        let forever = spawn(sleep(Duration::MAX));
-        cashier::yield_now().await; // it registers its timer
-        sleep(TOP_SLOT - Duration::from_secs(5) - Duration::from_millis(1)).await;
-        let before = now();
-        sleep(Duration::from_secs(10)).await;
-        assert_eq!(now() - before, Duration::from_secs(10), "not a wheel rotation later");
-        assert!(!forever.is_finished());
-        forever.abort();
-    });
+    sleep(Duration::from_millis(1)).await;
+    let forever = spawn(sleep(Duration::MAX));
+    cashier::yield_now().await; // it registers its timer
+    sleep(TOP_SLOT - Duration::from_secs(5) - Duration::from_millis(1)).await;
+    let before = now();
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(now() - before, Duration::from_secs(10), "not a wheel rotation later");
+    assert!(!forever.is_finished());
+    forever.abort();
 }
 
-#[test]
-fn a_forever_sleep_does_not_delay_a_thirteen_day_one() {
-    let mut runtime = paused();
-    runtime.block_on(async {
-        sleep(Duration::from_millis(1)).await;
-        let forever = spawn(sleep(Duration::MAX));
-        cashier::yield_now().await;
-        let before = now();
-        sleep(Duration::from_secs(13 * 86_400)).await;
-        assert_eq!(now() - before, Duration::from_secs(13 * 86_400), "not 808 days");
-        forever.abort();
-    });
+#[cashier::test(start_paused = true)]
+async fn a_forever_sleep_does_not_delay_a_thirteen_day_one() {
+    sleep(Duration::from_millis(1)).await;
+    let forever = spawn(sleep(Duration::MAX));
+    cashier::yield_now().await;
+    let before = now();
+    sleep(Duration::from_secs(13 * 86_400)).await;
+    assert_eq!(now() - before, Duration::from_secs(13 * 86_400), "not 808 days");
+    forever.abort();
 }
 
-#[test]
-fn sleep_and_timeout_of_duration_max_never_end_even_on_a_clock_forty_years_on() {
+#[cashier::test(start_paused = true)]
+async fn sleep_and_timeout_of_duration_max_never_end_even_on_a_clock_forty_years_on() {
     // The deadline of a `Duration::MAX` sleep is taken on the runtime's clock, saturating 584
     // years on; it once was "real now + 30 years", which a paused clock can pass.
-    let mut runtime = paused();
-    runtime.block_on(async {
-        let start = now();
-        let forever = spawn(sleep(Duration::MAX));
-        let timed = spawn(timeout(Duration::MAX, std::future::pending::<()>()));
-        let probe = sleep(Duration::MAX);
-        cashier::yield_now().await;
-        sleep(Duration::from_secs(40 * 365 * 86_400)).await;
-        cashier::yield_now().await;
-        assert!(!forever.is_finished(), "sleep(Duration::MAX) completed after 40 years");
-        assert!(!timed.is_finished(), "timeout(Duration::MAX, pending()) elapsed after 40 years");
-        assert!(!probe.is_elapsed());
-        assert!(probe.deadline() - start > Duration::from_secs(500 * 365 * 86_400));
-        forever.abort();
-        timed.abort();
-    });
+    let start = now();
+    let forever = spawn(sleep(Duration::MAX));
+    let timed = spawn(timeout(Duration::MAX, std::future::pending::<()>()));
+    let probe = sleep(Duration::MAX);
+    cashier::yield_now().await;
+    sleep(Duration::from_secs(40 * 365 * 86_400)).await;
+    cashier::yield_now().await;
+    assert!(!forever.is_finished(), "sleep(Duration::MAX) completed after 40 years");
+    assert!(!timed.is_finished(), "timeout(Duration::MAX, pending()) elapsed after 40 years");
+    assert!(!probe.is_elapsed());
+    assert!(probe.deadline() - start > Duration::from_secs(500 * 365 * 86_400));
+    forever.abort();
+    timed.abort();
 }
 
-#[test]
-fn a_duration_max_sleep_on_the_real_clock_lets_the_reactor_wait_for_others() {
+#[cashier::test]
+async fn a_duration_max_sleep_on_the_real_clock_lets_the_reactor_wait_for_others() {
     // The reactor's wait is computed from a deadline 584 years away without overflow, and a
     // nearer timer still ends it.
-    cashier::run(async {
-        let winner = cashier::race(vec![
-            Box::pin(sleep(Duration::MAX)) as Pin<Box<dyn std::future::Future<Output = ()>>>,
-            Box::pin(sleep(Duration::from_millis(1))),
-        ])
-        .await;
-        assert_eq!(winner.0, 1);
-        assert_eq!(timeout(Duration::MAX, async { 7 }).await, Ok(7));
-    });
+    let winner = cashier::race(vec![
+        Box::pin(sleep(Duration::MAX)) as Pin<Box<dyn std::future::Future<Output = ()>>>,
+        Box::pin(sleep(Duration::from_millis(1))),
+    ])
+    .await;
+    assert_eq!(winner.0, 1);
+    assert_eq!(timeout(Duration::MAX, async { 7 }).await, Ok(7));
 }
 
 #[test]

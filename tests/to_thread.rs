@@ -6,38 +6,33 @@ use std::time::Duration;
 
 use cashier::{Runtime, spawn, to_thread};
 
-#[test]
-fn sixty_four_blocking_jobs_return_their_results() {
-    let results = cashier::run(async {
-        let handles: Vec<_> = (0..64u64)
-            .map(|i| {
-                spawn(async move {
-                    to_thread(move || {
-                        std::thread::sleep(Duration::from_millis(1));
-                        i * i
-                    })
-                    .await
-                    .unwrap()
+#[cashier::test]
+async fn sixty_four_blocking_jobs_return_their_results() {
+    let handles: Vec<_> = (0..64u64)
+        .map(|i| {
+            spawn(async move {
+                to_thread(move || {
+                    std::thread::sleep(Duration::from_millis(1));
+                    i * i
                 })
+                .await
+                .unwrap()
             })
-            .collect();
-        let mut results = Vec::new();
-        for handle in handles {
-            results.push(handle.await.unwrap());
-        }
-        results
-    });
+        })
+        .collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.unwrap());
+    }
     assert_eq!(results, (0..64u64).map(|i| i * i).collect::<Vec<_>>());
 }
 
-#[test]
-fn a_panicking_job_is_an_error_not_a_crash() {
-    cashier::run(async {
-        let error = to_thread(|| -> u32 { panic!("the kitchen is on fire") }).await.unwrap_err();
-        assert_eq!(error.to_string(), "blocking job panicked: the kitchen is on fire");
-        // The pool still works.
-        assert_eq!(to_thread(|| 5).await.unwrap(), 5);
-    });
+#[cashier::test]
+async fn a_panicking_job_is_an_error_not_a_crash() {
+    let error = to_thread(|| -> u32 { panic!("the kitchen is on fire") }).await.unwrap_err();
+    assert_eq!(error.to_string(), "blocking job panicked: the kitchen is on fire");
+    // The pool still works.
+    assert_eq!(to_thread(|| 5).await.unwrap(), 5);
 }
 
 #[test]
