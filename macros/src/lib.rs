@@ -56,7 +56,7 @@
 //!   starts a runtime of its own at each call.
 //! - `#[cashier::test]` takes one option, `start_paused = true | false` (default `false`): with
 //!   `true` the test runs on a paused clock, where sleeps complete at once and in deadline order
-//!   ([`Builder::start_paused`]).
+//!   (`cashier::Builder::start_paused`).
 //!
 //! Each of these is a compile error pointing at the offending tokens: a function without `async`
 //! (at `fn`), a function with arguments (at the arguments), an unknown option or an option given
@@ -76,8 +76,6 @@
 //!   hand.
 //! - On an error, tokio emits the error beside the unchanged `async fn`; these emit it beside a
 //!   synchronous stand-in (see above).
-//!
-//! [`Builder::start_paused`]: https://docs.rs/cashier/latest/cashier/struct.Builder.html#method.start_paused
 
 #![doc(test(attr(deny(warnings))))]
 
@@ -89,7 +87,7 @@ use syn::{Attribute, Block, ItemFn, LitBool, Token};
 
 /// Runs an `async fn` — usually `main` — on a new cashier runtime.
 ///
-/// The function becomes a synchronous one that builds a [`Runtime`] with `Runtime::new()` and
+/// The function becomes a synchronous one that builds a `cashier::Runtime` with `Runtime::new()` and
 /// blocks on the original body; it keeps its name, attributes, visibility and return type, so
 /// `-> Result<(), E>` works. It takes no options.
 ///
@@ -142,8 +140,6 @@ use syn::{Attribute, Block, ItemFn, LitBool, Token};
 /// #[cashier::main(start_paused = true)]
 /// async fn main() {}
 /// ```
-///
-/// [`Runtime`]: https://docs.rs/cashier/latest/cashier/struct.Runtime.html
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Main, args.into(), item.into()).into()
@@ -151,7 +147,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs an `async fn` as a test, on a new cashier runtime.
 ///
-/// The function becomes a synchronous `#[test]` that builds a [`Runtime`] and blocks on the
+/// The function becomes a synchronous `#[test]` that builds a `cashier::Runtime` and blocks on the
 /// original body; it keeps its name, attributes and return type, so `#[should_panic]` and
 /// `-> Result<(), E>` work. One option: `start_paused = true` runs the test on a paused clock,
 /// where sleeps complete at once and in deadline order (`Builder::start_paused`); the default is
@@ -223,8 +219,6 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// async fn tested_twice() {}
 /// # fn main() {}
 /// ```
-///
-/// [`Runtime`]: https://docs.rs/cashier/latest/cashier/struct.Runtime.html
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Test, args.into(), item.into()).into()
