@@ -52,7 +52,7 @@
 //! # Options and errors
 //!
 //! - `#[cashier::main]` takes no options. It goes on any `async fn` without arguments, not only
-//!   one named `main` (as tokio's does): on another name, it makes a synchronous function that
+//!   one named `main` (like tokio's): on another name, it makes a synchronous function that
 //!   starts a runtime of its own at each call.
 //! - `#[cashier::test]` takes one option, `start_paused = true | false` (default `false`): with
 //!   `true` the test runs on a paused clock, where sleeps complete at once and in deadline order
@@ -62,16 +62,18 @@
 //! (at `fn`), a function with arguments (at the arguments), an unknown option or an option given
 //! twice (at the option), a `start_paused` value that is not `true` or `false` (at the value),
 //! `start_paused` on `#[cashier::main]`, and a `#[test]` attribute already on a
-//! `#[cashier::test]` function (at that attribute). All the errors of one function are reported
-//! together; the function is then replaced by a synchronous stand-in, so that the compiler adds no
-//! errors of its own (such as "`main` function is not allowed to be `async`") to the macro's.
+//! `#[cashier::test]` function (at that attribute). An option's error, the signature's and the
+//! attributes' are reported together; the function is then replaced by a synchronous stand-in,
+//! so that the compiler adds no errors of its own (such as "`main` function is not allowed to be
+//! `async`") to the macro's.
 //!
 //! # How they differ from `#[tokio::main]` and `#[tokio::test]`
 //!
 //! - No `flavor` or `worker_threads`: a cashier runtime is one thread, always.
-//! - `start_paused` needs no feature flag (tokio's needs `test-util`) and, as in tokio, is for
-//!   tests only: a program that wants a paused clock builds its runtime with
-//!   `cashier::Runtime::builder().start_paused(true)`.
+//! - `start_paused` needs no feature flag (tokio's needs `test-util`), and it is for tests only:
+//!   `#[tokio::main]` accepts it too (on the current-thread flavor), but a program that wants a
+//!   paused clock is rare enough to build its runtime with
+//!   `cashier::Runtime::builder().start_paused(true)`, where the choice shows.
 //! - No `crate = "..."` option: a crate that renames the `cashier` dependency builds its runtime by
 //!   hand.
 //! - On an error, tokio emits the error beside the unchanged `async fn`; these emit it beside a
