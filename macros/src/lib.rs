@@ -89,8 +89,8 @@ use syn::{Attribute, Block, ItemFn, LitBool, Token};
 
 /// Runs an `async fn` — usually `main` — on a new cashier runtime.
 ///
-/// The function becomes a synchronous one that builds a `cashier::Runtime` with `Runtime::new()` and
-/// blocks on the original body; it keeps its name, attributes, visibility and return type, so
+/// The function becomes a synchronous one that builds a `cashier::Runtime` with `Runtime::new()`
+/// and blocks on the original body; it keeps its name, attributes, visibility and return type, so
 /// `-> Result<(), E>` works. It takes no options.
 ///
 /// ```
@@ -293,8 +293,8 @@ fn parse_options(kind: Kind, args: TokenStream2) -> syn::Result<Options> {
     Ok(options)
 }
 
-/// Whether `attr` is a `#[test]` attribute (`test`, or a path ending in `::test` such as
-/// `core::prelude::v1::test`).
+/// Whether `attr` is the built-in `#[test]` attribute: `test`, or a path from `core` or `std`
+/// ending in `test`, such as `::core::prelude::v1::test`.
 fn is_test_attribute(attr: &Attribute) -> bool {
     let path = attr.path();
     path.is_ident("test")
@@ -322,7 +322,7 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
         Ok(options) => generate(kind, &options, function),
         Err(error) => {
             // A stand-in that compiles on its own: no `async`, no arguments, a body that never
-            // runs. The error above is then the only one reported for this function.
+            // runs. The macro's errors are then the only ones reported for this function.
             function.sig.asyncness = None;
             function.sig.inputs.clear();
             *function.block = syn::parse_quote!({ ::core::unreachable!() });
@@ -411,11 +411,12 @@ fn generate(kind: Kind, options: &Options, mut function: ItemFn) -> TokenStream2
 mod tests {
     use super::{ItemFn, Kind, Options, TokenStream2, check, expand, parse_options, quote};
 
+    /// The options parsed from `args`, or the error's message.
     fn options(kind: Kind, args: TokenStream2) -> Result<Options, String> {
         parse_options(kind, args).map_err(|error| error.to_string())
     }
 
-    /// The messages of the errors in an expansion's `compile_error!` calls, or none.
+    /// The messages of `check`'s errors for `item` with `args`, or none.
     fn errors(kind: Kind, args: TokenStream2, item: TokenStream2) -> Vec<String> {
         let function: ItemFn = syn::parse2(item).unwrap();
         match check(kind, args, &function) {
