@@ -24,10 +24,28 @@ pub enum HttpError {
     },
     /// No connection could be made (refused, unreachable).
     Connect {
-        /// `host:port`.
+        /// `host:port`, as the URL names it.
         target: String,
-        /// The socket error.
+        /// The address whose connect failed last (`None` when the host resolved to none).
+        addr: Option<std::net::SocketAddr>,
+        /// The socket error, without the address (the message names it once).
         source: io::Error,
+    },
+    /// The connect (and for https the TLS handshake) was still under way when the client's
+    /// timeout ran out.
+    ConnectTimeout {
+        /// `host:port`, as the URL names it.
+        target: String,
+        /// The client's timeout.
+        limit: std::time::Duration,
+    },
+    /// The request was still waiting for one of the client's connection slots when its timeout
+    /// ran out ([`ClientBuilder::connections`](super::ClientBuilder::connections)).
+    NoFreeConnection {
+        /// The client's cap on open connections.
+        cap: usize,
+        /// The client's timeout.
+        limit: std::time::Duration,
     },
     /// The TLS handshake failed (bad certificate, protocol error).
     Tls {
@@ -80,9 +98,25 @@ impl fmt::Display for HttpError {
                 write!(f, "unsupported scheme {scheme:?}: only http and https are supported")
             }
             HttpError::Resolve { host, source } => write!(f, "could not resolve {host}: {source}"),
-            HttpError::Connect { target, source } => {
-                write!(f, "could not connect to {target}: {source}")
+            HttpError::Connect { target, addr, source } => {
+                write!(f, "could not connect to {target}")?;
+                match addr {
+                    Some(addr) if addr.to_string() != *target => write!(f, " ({addr})")?,
+                    _ => {}
+                }
+                write!(f, ": {source}")
             }
+            HttpError::ConnectTimeout { target, limit } => write!(
+                f,
+                "could not connect to {target}: connect timed out after {:.1} s",
+                limit.as_secs_f64()
+            ),
+            HttpError::NoFreeConnection { cap, limit } => write!(
+                f,
+                "no connection slot free within {:.1} s: all {cap} of the client's connections \
+                 stayed in use",
+                limit.as_secs_f64()
+            ),
             HttpError::Tls { host, reason } => write!(f, "TLS with {host} failed: {reason}"),
             HttpError::Timeout(limit) => {
                 write!(f, "no complete response within {:.1} s", limit.as_secs_f64())
