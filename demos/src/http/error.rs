@@ -36,8 +36,11 @@ pub enum HttpError {
     ConnectTimeout {
         /// `host:port`, as the URL names it.
         target: String,
-        /// The client's timeout.
-        limit: std::time::Duration,
+        /// How long the connect had been under way.
+        connecting: std::time::Duration,
+        /// How long the request had waited for a connection slot before it (the rest of the
+        /// timeout went to resolving the host, and to earlier redirects).
+        waited: std::time::Duration,
     },
     /// The request was still waiting for one of the client's connection slots when its timeout
     /// ran out ([`ClientBuilder::connections`](super::ClientBuilder::connections)).
@@ -106,11 +109,21 @@ impl fmt::Display for HttpError {
                 }
                 write!(f, ": {source}")
             }
-            HttpError::ConnectTimeout { target, limit } => write!(
-                f,
-                "could not connect to {target}: connect timed out after {:.1} s",
-                limit.as_secs_f64()
-            ),
+            HttpError::ConnectTimeout { target, connecting, waited } => {
+                write!(
+                    f,
+                    "could not connect to {target}: connect timed out after {:.1} s",
+                    connecting.as_secs_f64()
+                )?;
+                if *waited >= std::time::Duration::from_millis(50) {
+                    write!(
+                        f,
+                        ", after {:.1} s waiting for a connection slot",
+                        waited.as_secs_f64()
+                    )?;
+                }
+                Ok(())
+            }
             HttpError::NoFreeConnection { cap, limit } => write!(
                 f,
                 "no connection slot free within {:.1} s: all {cap} of the client's connections \

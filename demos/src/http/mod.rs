@@ -49,18 +49,21 @@
 //! `limit=0`), idle pooled connections included; the slot is freed when the connection closes.
 //! A request with no idle connection to reuse takes a free slot, or, when there is none, closes
 //! an idle connection (to another host: one to its own host it would have reused) to free one,
-//! or else waits for a slot. So 2,000 URLs make at most 100 connections at a time, instead of
-//! 2,000 connects that overflow the server's backlog or the process's file descriptors.
+//! or else waits, for a slot or for a connection to its host that another request finishes
+//! with (handed over, oldest waiter first). So 2,000 URLs make at most 100 connections at a
+//! time, reused, instead of 2,000 connects that overflow the server's backlog or the process's
+//! file descriptors.
 //!
 //! How that differs from aiohttp's `BaseConnector` (`connect`, `_get`, `_release`,
 //! `_available_connections`): aiohttp counts only the connections in use (`_acquired`) against
 //! its limit, so its idle keep-alive connections are open sockets beyond it; here every open
 //! socket counts, which is what keeps a process under `ulimit -n`. When aiohttp releases a
-//! connection it pools it and wakes a waiter for a host with room (`_release_waiter`); here, a
-//! connection finished while requests wait for a slot is closed instead of pooled, so its slot
-//! goes to the longest waiter, whatever its host. aiohttp's wait for a slot counts toward its
-//! `connect` and `total` timeouts; here it counts toward the one timeout, as `total` does, and a
-//! timeout during the wait is [`HttpError::NoFreeConnection`], not a connect timeout.
+//! connection it pools it and wakes a waiter for a host with room (`_release_waiter`), which
+//! then takes it from the pool (`_get`); here it goes straight to the longest waiter for its
+//! host, and when only requests for other hosts wait, it closes, so that its slot goes to them.
+//! aiohttp's wait for a slot counts toward its `connect` and `total` timeouts; here it counts
+//! toward the one timeout, as `total` does: a timeout during the wait is
+//! [`HttpError::NoFreeConnection`], and a connect timeout says how long the wait took.
 
 mod error;
 pub mod server;
@@ -68,13 +71,13 @@ mod transport;
 mod wire;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cashier::net::{TcpStream, lookup_host};
-use cashier::sync::{OwnedPermit, Semaphore};
+use cashier::sync::{OwnedPermit, Semaphore, oneshot};
 use rustls::pki_types::{CertificateDer, ServerName};
 use url::Url;
 
@@ -217,6 +220,7 @@ impl ClientBuilder {
             idle: RefCell::new(HashMap::new()),
             slots,
             waiting: Cell::new(0),
+            handoff: RefCell::new(HashMap::new()),
         })
     }
 }
@@ -245,6 +249,18 @@ pub struct Client {
     slots: Option<Rc<Semaphore>>,
     /// Requests waiting for a slot now.
     waiting: Cell<usize>,
+    /// By `scheme://host:port`, the requests waiting for a slot, oldest first: each takes a
+    /// connection to its host that finishes while it waits (a sender whose request stopped
+    /// waiting is skipped).
+    handoff: RefCell<HashMap<String, VecDeque<oneshot::Sender<Connection>>>>,
+}
+
+/// What a request waiting for a connection got.
+enum Ready {
+    /// A slot for a new connection (`None`: the client has no cap).
+    Slot(Option<OwnedPermit>),
+    /// A connection to its host, handed over as another request finished with it.
+    Reused(Connection),
 }
 
 /// An open connection and the slot it holds (none when the client has no cap); dropping it
@@ -264,8 +280,15 @@ enum Phase {
     Exchanging,
     /// Waiting for a connection slot.
     WaitingForSlot,
-    /// Connecting to `host:port` (TLS handshake included).
-    Connecting(String),
+    /// Connecting to `host:port` (TLS handshake included), after waiting `waited` for a slot.
+    Connecting {
+        /// `host:port`.
+        target: String,
+        /// When the connect began.
+        since: std::time::Instant,
+        /// How long the request had waited for its slot.
+        waited: Duration,
+    },
 }
 
 /// Counts a request among the waiters for a slot while it lives (a cancelled wait included).
@@ -464,7 +487,9 @@ impl Client {
                 Phase::WaitingForSlot => {
                     HttpError::NoFreeConnection { cap: self.config.connections, limit }
                 }
-                Phase::Connecting(target) => HttpError::ConnectTimeout { target, limit },
+                Phase::Connecting { target, since, waited } => {
+                    HttpError::ConnectTimeout { target, connecting: cashier::now() - since, waited }
+                }
             }),
         }
     }
@@ -542,10 +567,10 @@ impl Client {
         }
     }
 
-    /// One request on a pooled connection if there is a live one, else on a new one (in a free
-    /// slot: see [`Client::slot`]). A pooled connection that turns out to be closed before any
-    /// response byte is retried once on a new connection if the method is idempotent (as
-    /// aiohttp does).
+    /// One request on a pooled connection if there is a live one, else on one handed over or a
+    /// new one (see [`Client::wait_for_connection`]). A reused connection that turns out to be
+    /// closed before any response byte is replaced by another if the method is idempotent (as
+    /// aiohttp retries once on a new connection).
     async fn fetch(
         &self,
         request: &Request<'_>,
@@ -553,33 +578,62 @@ impl Client {
         phase: &Cell<Phase>,
     ) -> Result<(ResponseHead, Vec<u8>), HttpError> {
         let target = Target::new(url)?;
-        if let Some(pooled) = self.take_idle(&target.pool_key()) {
-            match self.exchange(pooled, request, &target).await {
-                Ok(done) => return Ok(done),
-                Err((_, true)) if idempotent(request.method) => {} // stale: try a fresh one
-                Err((error, _)) => return Err(error),
+        let key = target.pool_key();
+        let mut pooled = self.take_idle(&key);
+        loop {
+            if let Some(connection) = pooled.take() {
+                match self.exchange(connection, request, &target).await {
+                    Ok(done) => return Ok(done),
+                    Err((_, true)) if idempotent(request.method) => {} // stale: try another
+                    Err((error, _)) => return Err(error),
+                }
+            }
+            phase.set(Phase::WaitingForSlot);
+            let waiting_since = cashier::now();
+            match self.wait_for_connection(&key).await {
+                Ready::Reused(connection) => {
+                    phase.set(Phase::Exchanging);
+                    pooled = Some(connection);
+                }
+                Ready::Slot(slot) => {
+                    let since = cashier::now();
+                    let target_name = format!("{}:{}", target.host, target.port);
+                    let waited = since - waiting_since;
+                    phase.set(Phase::Connecting { target: target_name, since, waited });
+                    let transport = self.connect(&target).await?;
+                    phase.set(Phase::Exchanging);
+                    let fresh = Connection { transport, _slot: slot };
+                    return self
+                        .exchange(fresh, request, &target)
+                        .await
+                        .map_err(|(error, _)| error);
+                }
             }
         }
-        phase.set(Phase::WaitingForSlot);
-        let slot = self.slot().await;
-        phase.set(Phase::Connecting(format!("{}:{}", target.host, target.port)));
-        let transport = self.connect(&target).await?;
-        phase.set(Phase::Exchanging);
-        let fresh = Connection { transport, _slot: slot };
-        self.exchange(fresh, request, &target).await.map_err(|(error, _)| error)
     }
 
-    /// A slot for a new connection (`None` when the client has no cap): a free one; or, when
-    /// every slot is held and an idle connection exists, one freed by closing that connection
-    /// (the caller found none to its own host to reuse); or else the first one freed.
-    async fn slot(&self) -> Option<OwnedPermit> {
-        let slots = self.slots.as_ref()?;
+    /// What a request with no idle connection to reuse waits for: a free slot; or, when every
+    /// slot is held and an idle connection exists, one freed by closing that connection (it is
+    /// to another host: the caller found none to its own); or else whichever comes first of a
+    /// slot freed and a connection to `key` handed over by a request that finished with it.
+    async fn wait_for_connection(&self, key: &str) -> Ready {
+        let Some(slots) = &self.slots else { return Ready::Slot(None) };
         if slots.available_permits() == 0 {
             self.close_one_idle();
         }
         let _waiting = Waiting::new(&self.waiting);
-        // The client never closes its semaphore, so `acquire_owned` cannot fail.
-        slots.clone().acquire_owned().await.ok()
+        if slots.available_permits() > 0 {
+            // The client never closes its semaphore, so `acquire_owned` cannot fail.
+            return Ready::Slot(slots.clone().acquire_owned().await.ok());
+        }
+        let (sender, receiver) = oneshot::channel();
+        self.handoff.borrow_mut().entry(key.to_string()).or_default().push_back(sender);
+        match cashier::select(slots.clone().acquire_owned(), receiver).await {
+            cashier::Either::Left(slot) => Ready::Slot(slot.ok()),
+            cashier::Either::Right(Ok(connection)) => Ready::Reused(connection),
+            // Cannot happen: a sender is only dropped by sending, or with the client.
+            cashier::Either::Right(Err(_)) => Ready::Slot(slots.clone().acquire_owned().await.ok()),
+        }
     }
 
     /// Closes one idle connection, if there is one, freeing its slot.
@@ -686,10 +740,26 @@ impl Client {
         None
     }
 
-    /// Pools a finished connection for reuse, unless requests are waiting for a slot (then it
-    /// closes, and its slot goes to the longest waiter) or its host has [`IDLE_PER_HOST`]
-    /// pooled already.
-    fn put_idle(&self, key: String, connection: Connection) {
+    /// Passes a finished connection on: to the longest-waiting request for its host if there
+    /// is one; else, while requests for other hosts wait for a slot, it closes, freeing its slot
+    /// for them; else it is pooled for reuse, unless its host has [`IDLE_PER_HOST`] pooled
+    /// already.
+    fn put_idle(&self, key: String, mut connection: Connection) {
+        loop {
+            let waiter = {
+                let mut handoff = self.handoff.borrow_mut();
+                let waiter = handoff.get_mut(&key).and_then(VecDeque::pop_front);
+                if handoff.get(&key).is_some_and(VecDeque::is_empty) {
+                    handoff.remove(&key);
+                }
+                waiter
+            };
+            let Some(waiter) = waiter else { break };
+            match waiter.send(connection) {
+                Ok(()) => return,
+                Err(back) => connection = back, // that request stopped waiting
+            }
+        }
         if self.waiting.get() > 0 {
             return;
         }
