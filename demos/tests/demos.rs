@@ -708,3 +708,58 @@ fn ctrl_c_cancels_the_work_in_flight_and_exits_with_130() {
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("names_ages: interrupted"), "{stderr}");
 }
+
+/// `python3` if it runs here, else `None` with the reason printed.
+fn python3() -> Option<&'static str> {
+    match Command::new("python3").arg("--version").output() {
+        Ok(output) if output.status.success() => Some("python3"),
+        Ok(output) => {
+            println!("skipped: `python3 --version` exited with {}", output.status);
+            None
+        }
+        Err(error) => {
+            println!("skipped: python3 is not on this machine ({error})");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_asyncio_names_ages_prints_the_same_lines_as_the_rust_one() {
+    let Some(python) = python3() else { return };
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("asyncio/names_ages.py");
+    let output = Command::new(python).arg(&script).args(["--seed", "3"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let python_lines = line_set(&String::from_utf8(output.stdout).unwrap());
+    let (ok, rust, _) = demo("names_ages", &["--seed", "3", "--virtual-time"]);
+    assert!(ok);
+    assert_eq!(python_lines, line_set(&rust));
+    assert_eq!(python_lines.len(), 15, "five names and ten ages: {python_lines:?}");
+}
+
+#[test]
+fn every_asyncio_original_compiles() {
+    let Some(python) = python3() else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("asyncio");
+    for script in ["names_ages.py", "site_status.py", "run_commands.py", "kitchen.py"] {
+        // `compile` parses without running (site_status.py and kitchen.py import aiohttp, which
+        // a machine may lack) and writes no `__pycache__`.
+        let check = format!("compile(open({:?}).read(), {script:?}, 'exec')", dir.join(script));
+        let output = Command::new(python).args(["-c", &check]).output().unwrap();
+        assert!(output.status.success(), "{script}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+#[test]
+fn the_asyncio_run_commands_follows_the_exit_status_rule() {
+    let Some(python) = python3() else { return };
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("asyncio/run_commands.py");
+    let run = |args: &[&str]| Command::new(python).arg(&script).args(args).output().unwrap();
+    let output = run(&["echo hi"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Running echo hi\necho hi completed:\nhi\n"
+    );
+    assert_eq!(run(&["echo hi", "sh -c 'exit 3'"]).status.code(), Some(1));
+}
