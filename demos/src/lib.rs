@@ -12,6 +12,9 @@
 //! | `kitchen` | the tutorial's closing suggestion | the last two together, in one loop |
 //! | `orders` | (cashier's own) | the cashier analogy on the executor alone |
 //!
+//! The asyncio programs themselves are in `demos/asyncio/` (runnable with `python3`), and a test
+//! runs `names_ages.py` beside `names_ages` to check that both print the same lines.
+//!
 //! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets, a
 //! sans-I/O response parser that frames bodies by RFC 9112, aiohttp's redirect rules, a
 //! keep-alive pool. `stepper` drives a runtime one
