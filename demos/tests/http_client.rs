@@ -153,8 +153,8 @@ fn a_request_that_waits_for_a_slot_past_the_timeout_says_so() {
         let second = second.unwrap_err().to_string();
         assert!(
             second
-                == "no connection slot free within 3.0 s: all 1 of the client's connections \
-                    stayed in use"
+                == "no connection slot free within 3.0 s: the client's only connection stayed \
+                    in use"
                 || second
                     == format!(
                         "could not connect to {addr}: connect timed out after 0.0 s, after 3.0 s \

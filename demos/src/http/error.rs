@@ -124,12 +124,13 @@ impl fmt::Display for HttpError {
                 }
                 Ok(())
             }
-            HttpError::NoFreeConnection { cap, limit } => write!(
-                f,
-                "no connection slot free within {:.1} s: all {cap} of the client's connections \
-                 stayed in use",
-                limit.as_secs_f64()
-            ),
+            HttpError::NoFreeConnection { cap, limit } => {
+                write!(f, "no connection slot free within {:.1} s: ", limit.as_secs_f64())?;
+                match cap {
+                    1 => write!(f, "the client's only connection stayed in use"),
+                    cap => write!(f, "all {cap} of the client's connections stayed in use"),
+                }
+            }
             HttpError::Tls { host, reason } => write!(f, "TLS with {host} failed: {reason}"),
             HttpError::Timeout(limit) => {
                 write!(f, "no complete response within {:.1} s", limit.as_secs_f64())
