@@ -26,11 +26,18 @@ DEFAULT_URLS = [
 ]
 
 
+def shown(url):
+    """The URL as printed: quoted when it is empty or holds spaces, so its end is visible."""
+    if url == "" or any(c.isspace() or not c.isprintable() for c in url):
+        return '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return url
+
+
 async def get_status(session, url):
-    print(f"Getting status of {url}", flush=True)
+    print(f"Getting status of {shown(url)}", flush=True)
     started = time.perf_counter()
     async with session.get(url) as response:
-        print(f"{url} took {time.perf_counter() - started:.2f}s", flush=True)
+        print(f"{shown(url)} took {time.perf_counter() - started:.2f}s", flush=True)
         return response.status
 
 
@@ -49,11 +56,11 @@ async def main(urls):
         for next_done in asyncio.as_completed(tasks):
             url, status, error = await next_done
             if error is None:
-                print(f"{url}: {status}", flush=True)
+                print(f"{shown(url)}: {status}", flush=True)
             else:
                 failures += 1
-                # repr: some aiohttp errors (a timeout) have an empty message.
-                print(f"{url}: error: {error!r}", flush=True)
+                # Some errors (a timeout) have an empty message: their repr names them.
+                print(f"{shown(url)}: error: {str(error) or repr(error)}", flush=True)
     return failures
 
 
