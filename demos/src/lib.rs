@@ -12,13 +12,18 @@
 //! | `kitchen` | the tutorial's closing suggestion | the last two together, in one loop |
 //! | `orders` | (cashier's own) | the cashier analogy on the executor alone |
 //!
+//! The asyncio programs themselves are in `demos/asyncio/` (runnable with `python3`), and a test
+//! runs `names_ages.py` beside `names_ages` to check that both print the same lines.
+//!
 //! `http` is the client `site_status` uses: plain and TLS connections on cashier's sockets, a
 //! sans-I/O response parser that frames bodies by RFC 9112, aiohttp's redirect rules, a
 //! keep-alive pool. `stepper` drives a runtime one
 //! scheduling decision per Enter (the root crate's `step` example steps through names_ages).
 //!
 //! Every binary races its work against Ctrl-C ([`block_on_or_ctrl_c`]) and exits with
-//! [`INTERRUPTED`] (130) when it comes first ([`interrupted`]).
+//! [`INTERRUPTED`] (130) when it comes first ([`interrupted`]). The exit status follows one rule
+//! in every demo ([`EXIT_STATUS_HELP`]): 0 when everything succeeded, 1 when any site or command
+//! failed, 2 for bad arguments, 130 on Ctrl-C.
 
 pub mod http;
 pub mod names_ages;
@@ -108,13 +113,95 @@ where
     }
 }
 
-/// Parses a timeout in seconds from the command line.
+/// Parses a timeout in seconds from the command line: a positive number, at most what a
+/// `Duration` holds (about 1.8e19 s). A negative one is read as a value, not as a flag (every
+/// demo sets `allow_negative_numbers`), so `--timeout -1` gets this message, not clap's advice.
+/// The messages leave the input out: clap's error quotes it, with the flag.
 pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
-    let seconds: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    std::time::Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{text:?}: the timeout must be a positive number of seconds"))
+    let seconds: f64 = match text.trim().parse() {
+        Ok(seconds) if !f64::is_nan(seconds) => seconds,
+        _ => return Err("not a number of seconds".to_string()),
+    };
+    if seconds <= 0.0 {
+        return Err("the timeout must be a positive number of seconds".to_string());
+    }
+    std::time::Duration::try_from_secs_f64(seconds).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
+        if seconds < 1.0 {
+            "the timeout is too small (under a nanosecond)".to_string()
+        } else {
+            format!("the timeout is too large (at most {} s)", u64::MAX)
+        }
+    })
+}
+
+/// Parses a count from the command line (`--limit`, `--connections`): a whole number from
+/// `min` up, with a message for a negative, fractional or too large one (clap's error quotes
+/// the input and the flag).
+fn parse_count(text: &str, min: usize, what: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    match trimmed.parse::<usize>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(_) => Err(format!("{what} must be at least {min}")),
+        Err(_) if trimmed.starts_with('-') && trimmed[1..].parse::<f64>().is_ok() => {
+            Err(format!("{what} must not be negative"))
+        }
+        Err(_) if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(format!("{what} is too large (at most {})", usize::MAX))
+        }
+        Err(_) => Err(format!("{what} must be a whole number")),
+    }
+}
+
+/// Parses `--limit N`: the requests in flight at once, 1 or more.
+pub fn parse_limit(text: &str) -> Result<usize, String> {
+    parse_count(text, 1, "the limit")
+}
+
+/// Parses `--connections N`: the connections a client keeps open at once, 0 for no cap.
+pub fn parse_connections(text: &str) -> Result<usize, String> {
+    parse_count(text, 0, "the connection cap")
+}
+
+/// Parses `--seed N`: a whole number from 0 to `u64::MAX`.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("the seed must be a whole number from 0 to {}", u64::MAX))
+}
+
+/// The exit status of a demo when everything succeeded.
+pub const SUCCEEDED: u8 = 0;
+
+/// The exit status of a demo when any site or command failed (or the demo could not start).
+pub const FAILED: u8 = 1;
+
+/// The exit status of a demo given bad arguments: clap's own status for a usage error, which
+/// the demos use for the arguments they check themselves too (a command line that does not
+/// split into words, an order that is not `NAME:STEPS`).
+pub const BAD_ARGUMENTS: u8 = 2;
+
+/// The exit-status rule every demo follows, printed at the end of its `--help`.
+pub const EXIT_STATUS_HELP: &str = "Exit status: 0 when everything succeeded, 1 when any site or \
+     command failed, 2 for bad arguments, 130 on Ctrl-C.";
+
+/// The exit status for a demo's outcome: 0 ([`SUCCEEDED`]) when `all_succeeded`, else 1
+/// ([`FAILED`]).
+pub fn exit_status(all_succeeded: bool) -> std::process::ExitCode {
+    std::process::ExitCode::from(if all_succeeded { SUCCEEDED } else { FAILED })
+}
+
+/// Prints `name: error` on standard error for arguments the demo itself rejected, and returns
+/// the exit status 2 ([`BAD_ARGUMENTS`]).
+pub fn bad_arguments(name: &str, error: impl std::fmt::Display) -> std::process::ExitCode {
+    eprintln!("{name}: {error}");
+    std::process::ExitCode::from(BAD_ARGUMENTS)
+}
+
+/// Prints `name: error` on standard error for a demo that could not run, and returns the exit
+/// status 1 ([`FAILED`]).
+pub fn could_not_run(name: &str, error: impl std::fmt::Display) -> std::process::ExitCode {
+    eprintln!("{name}: {error}");
+    std::process::ExitCode::from(FAILED)
 }
 
 /// The exit status of a demo stopped by Ctrl-C: 128 + `SIGINT`, as a shell reports a program

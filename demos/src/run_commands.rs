@@ -114,6 +114,20 @@ pub struct RunOptions {
 /// What became of one command: its output, or a timeout (it was killed).
 type Outcome = Result<Option<std::process::Output>, String>;
 
+/// What a finished command printed: its standard output, then its standard error, each without
+/// trailing blank lines, joined by a newline when both have text. The Python original lets a
+/// command's standard error through to the terminal; here it is shown under the command's line,
+/// whether the command succeeded or failed.
+fn printed(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    [stdout.trim_end(), stderr.trim_end()]
+        .into_iter()
+        .filter(|text| !text.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Runs one command and prints its output (or why it failed), the same lines in both modes.
 pub async fn run_command(out: Output, command: Vec<String>, options: RunOptions) -> bool {
     let line = display_command(&command);
@@ -125,21 +139,11 @@ pub async fn run_command(out: Output, command: Vec<String>, options: RunOptions)
     };
     match outcome {
         Ok(Some(output)) if output.status.success() => {
-            out.line(format!(
-                "{line} completed:\n{}",
-                String::from_utf8_lossy(&output.stdout).trim_end()
-            ));
+            out.line(format!("{line} completed:\n{}", printed(&output)));
             true
         }
         Ok(Some(output)) => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            out.line(format!(
-                "{line} failed with {}:\n{}{}",
-                output.status,
-                stdout,
-                stderr.trim_end()
-            ));
+            out.line(format!("{line} failed with {}:\n{}", output.status, printed(&output)));
             false
         }
         Ok(None) => {

@@ -74,6 +74,16 @@ pub fn urls_to_check(local: bool, given: Vec<String>) -> Result<Vec<String>, Str
     Ok(given)
 }
 
+/// A URL as the output lines show it: as given, or quoted when it is empty or holds whitespace
+/// or control characters, so that a line never starts with `:` and a URL's end is visible.
+pub fn shown(url: &str) -> String {
+    if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        format!("{url:?}")
+    } else {
+        url.to_string()
+    }
+}
+
 /// GETs one URL, printing as the tutorial does; returns the URL and its final status.
 pub async fn get_status(
     out: Output,
@@ -87,17 +97,18 @@ pub async fn get_status(
         }
         None => None,
     };
-    out.line(format!("Getting status of {url}"));
+    let shown = shown(&url);
+    out.line(format!("Getting status of {shown}"));
     let start = cashier::now();
     let result = client.get(&url).await;
     if result.is_ok() {
-        out.line(format!("{url} took {:.2}s", (cashier::now() - start).as_secs_f64()));
+        out.line(format!("{shown} took {:.2}s", (cashier::now() - start).as_secs_f64()));
     }
     (url, result.map(|response| response.status))
 }
 
 /// Checks every URL concurrently and prints `URL: STATUS` (or `URL: error: ...`) in completion
-/// order. Returns the results in that order.
+/// order, the URL as [`shown`] shows it. Returns the results in that order.
 pub async fn run(
     out: Output,
     client: Rc<Client>,
@@ -121,9 +132,10 @@ pub async fn run(
             Ok((url, result)) => (url, result.map_err(|e| e.to_string())),
             Err(join_error) => (urls[index].clone(), Err(join_error.to_string())),
         };
+        let shown = shown(&url);
         match &result {
-            Ok(status) => out.line(format!("{url}: {status}")),
-            Err(error) => out.line(format!("{url}: error: {error}")),
+            Ok(status) => out.line(format!("{shown}: {status}")),
+            Err(error) => out.line(format!("{shown}: error: {error}")),
         }
         results.push((url, result));
     }

@@ -117,6 +117,130 @@ fn demo(name: &str, args: &[&str]) -> (bool, String, String) {
     (output.status.success(), text(output.stdout), text(output.stderr))
 }
 
+/// Runs demo `name` with `args` and returns its exit code, standard output and standard error.
+fn demo_code(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let binary = match name {
+        "names_ages" => env!("CARGO_BIN_EXE_names_ages"),
+        "site_status" => env!("CARGO_BIN_EXE_site_status"),
+        "run_commands" => env!("CARGO_BIN_EXE_run_commands"),
+        "kitchen" => env!("CARGO_BIN_EXE_kitchen"),
+        "orders" => env!("CARGO_BIN_EXE_orders"),
+        other => panic!("no demo {other}"),
+    };
+    let output = Command::new(binary)
+        .args(args)
+        .env_remove("CASHIER_TRACE")
+        .env_remove("CASHIER_DEBUG")
+        .output()
+        .expect("run the demo");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code(), text(output.stdout), text(output.stderr))
+}
+
+/// Asserts that demo `name` run with `args` exits with `code`, and returns what it printed.
+#[track_caller]
+fn exits_with(code: i32, name: &str, args: &[&str]) -> (String, String) {
+    let (actual, stdout, stderr) = demo_code(name, args);
+    assert_eq!(actual, Some(code), "{name} {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    (stdout, stderr)
+}
+
+const EXIT_RULE: &str = "Exit status: 0 when everything succeeded, 1 when any site or command \
+                         failed, 2 for bad arguments, 130 on Ctrl-C.";
+
+#[test]
+fn every_demo_states_the_exit_status_rule_in_its_help() {
+    for name in ["names_ages", "site_status", "run_commands", "kitchen", "orders"] {
+        let (stdout, _) = exits_with(0, name, &["--help"]);
+        let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(EXIT_RULE), "{name} --help:\n{stdout}");
+    }
+}
+
+#[test]
+fn names_ages_exit_statuses() {
+    exits_with(0, "names_ages", &["--seed", "3", "--virtual-time"]);
+    let (_, stderr) = exits_with(2, "names_ages", &["--seed", "-1"]);
+    assert!(stderr.contains("the seed must be a whole number from 0 to 18446744073709551615"));
+    exits_with(2, "names_ages", &["--no-such-flag"]);
+}
+
+#[test]
+fn site_status_exit_statuses_and_messages() {
+    exits_with(0, "site_status", &["--local", "--virtual-time"]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{closed}/");
+    let (stdout, _) = exits_with(1, "site_status", &[&url]);
+    assert_eq!(
+        stdout.lines().last(),
+        Some(
+            format!(
+                "{url}: error: could not connect to {closed}: Connection refused (os error 111)"
+            )
+            .as_str()
+        ),
+        "{stdout}"
+    );
+    // An empty URL is shown quoted: no line starts with ':'.
+    let (stdout, _) = exits_with(1, "site_status", &[""]);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["Getting status of \"\"", "\"\": error: invalid URL \"\": relative URL without a base"]
+    );
+    for (args, message) in [
+        (&["--timeout", "-1"][..], "the timeout must be a positive number of seconds"),
+        (&["--timeout", "0"], "the timeout must be a positive number of seconds"),
+        (&["--timeout", "1e20"], "the timeout is too large (at most 18446744073709551615 s)"),
+        (&["--timeout", "soon"], "not a number of seconds"),
+        (&["--limit", "-1"], "the limit must not be negative"),
+        (&["--limit", "0"], "the limit must be at least 1"),
+        (&["--limit", "1.5"], "the limit must be a whole number"),
+        (&["--connections", "-3"], "the connection cap must not be negative"),
+    ] {
+        let mut all = args.to_vec();
+        all.push("--local");
+        let (_, stderr) = exits_with(2, "site_status", &all);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("to pass '-"), "clap's advice to write `-- -1`: {stderr}");
+    }
+}
+
+#[test]
+fn run_commands_exit_statuses_and_a_successful_commands_stderr() {
+    let (stdout, _) = exits_with(0, "run_commands", &["sh -c 'echo out; echo warning >&2'"]);
+    assert_eq!(
+        stdout,
+        "Running sh -c 'echo out; echo warning >&2'\n\
+         sh -c 'echo out; echo warning >&2' completed:\nout\nwarning\n"
+    );
+    exits_with(1, "run_commands", &["echo fine", "sh -c 'exit 3'"]);
+    let (_, stderr) = exits_with(2, "run_commands", &["sh -c 'unterminated"]);
+    assert_eq!(stderr, "run_commands: \"sh -c 'unterminated\": unterminated single quote\n");
+    let (_, stderr) = exits_with(2, "run_commands", &["--timeout", "-1", "echo x"]);
+    assert!(stderr.contains("the timeout must be a positive number of seconds"), "{stderr}");
+}
+
+#[test]
+fn kitchen_exit_statuses() {
+    exits_with(0, "kitchen", &["--local", "--command", "echo hi"]);
+    exits_with(1, "kitchen", &["--local", "--command", "sh -c 'exit 2'"]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    exits_with(1, "kitchen", &[&format!("http://{closed}/"), "--command", "echo hi"]);
+    exits_with(2, "kitchen", &["--local", "--command", "'unterminated"]);
+    let (_, stderr) = exits_with(2, "kitchen", &["--local", "--command-timeout", "-2"]);
+    assert!(stderr.contains("the timeout must be a positive number of seconds"), "{stderr}");
+}
+
+#[test]
+fn orders_exit_statuses() {
+    exits_with(0, "orders", &["ann:1"]);
+    let (_, stderr) = exits_with(2, "orders", &["ann:-1"]);
+    assert_eq!(
+        stderr,
+        "orders: \"ann:-1\": the steps must be a whole number from 0 to 4294967295\n"
+    );
+}
+
 #[test]
 fn the_names_ages_binary() {
     let (ok, stdout, _) = demo("names_ages", &["--seed", "3", "--virtual-time"]);
@@ -151,7 +275,7 @@ fn the_site_status_binary_offline() {
 fn the_site_status_binary_reports_a_failing_url_and_goes_on() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let (ok, stdout, _) = demo("site_status", &[&format!("http://{closed}/"), "notaurl"]);
-    assert!(ok);
+    assert!(!ok, "a failed site makes the exit status 1");
     assert!(
         stdout.contains(&format!("http://{closed}/: error: could not connect to {closed}")),
         "{stdout}"
@@ -500,7 +624,7 @@ fn run_commands_native_prints_the_same_lines_as_to_thread() {
             args.push("--native");
         }
         let (ok, stdout, stderr) = demo("kitchen", &args);
-        assert!(ok, "{stderr}");
+        assert!(!ok, "a failed command makes the exit status 1: {stderr}");
         // The sites' lines name a port that differs per run, and real times: the commands'
         // lines must match.
         let mut lines = line_set(&stdout);
@@ -583,4 +707,59 @@ fn ctrl_c_cancels_the_work_in_flight_and_exits_with_130() {
     let (code, stderr) = interrupt_after_first_line(env!("CARGO_BIN_EXE_names_ages"), &[]);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("names_ages: interrupted"), "{stderr}");
+}
+
+/// `python3` if it runs here, else `None` with the reason printed.
+fn python3() -> Option<&'static str> {
+    match Command::new("python3").arg("--version").output() {
+        Ok(output) if output.status.success() => Some("python3"),
+        Ok(output) => {
+            println!("skipped: `python3 --version` exited with {}", output.status);
+            None
+        }
+        Err(error) => {
+            println!("skipped: python3 is not on this machine ({error})");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_asyncio_names_ages_prints_the_same_lines_as_the_rust_one() {
+    let Some(python) = python3() else { return };
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("asyncio/names_ages.py");
+    let output = Command::new(python).arg(&script).args(["--seed", "3"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let python_lines = line_set(&String::from_utf8(output.stdout).unwrap());
+    let (ok, rust, _) = demo("names_ages", &["--seed", "3", "--virtual-time"]);
+    assert!(ok);
+    assert_eq!(python_lines, line_set(&rust));
+    assert_eq!(python_lines.len(), 15, "five names and ten ages: {python_lines:?}");
+}
+
+#[test]
+fn every_asyncio_original_compiles() {
+    let Some(python) = python3() else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("asyncio");
+    for script in ["names_ages.py", "site_status.py", "run_commands.py", "kitchen.py"] {
+        // `compile` parses without running (site_status.py and kitchen.py import aiohttp, which
+        // a machine may lack) and writes no `__pycache__`.
+        let check = format!("compile(open({:?}).read(), {script:?}, 'exec')", dir.join(script));
+        let output = Command::new(python).args(["-c", &check]).output().unwrap();
+        assert!(output.status.success(), "{script}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+#[test]
+fn the_asyncio_run_commands_follows_the_exit_status_rule() {
+    let Some(python) = python3() else { return };
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("asyncio/run_commands.py");
+    let run = |args: &[&str]| Command::new(python).arg(&script).args(args).output().unwrap();
+    let output = run(&["echo hi"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Running echo hi\necho hi completed:\nhi\n"
+    );
+    assert_eq!(run(&["echo hi", "sh -c 'exit 3'"]).status.code(), Some(1));
 }

@@ -94,7 +94,168 @@ fn a_refused_port_is_a_connect_error() {
             "{message}"
         );
         assert!(message.contains("refused"), "{message}");
+        // The address is named once, not again by the socket error.
+        assert_eq!(
+            message,
+            format!("could not connect to {closed}: Connection refused (os error 111)")
+        );
     });
+}
+
+/// A listener on 127.0.0.1 with a backlog of one that never accepts, filled up: a connect to it
+/// gets no answer (Linux drops a SYN when the accept queue is full). Returns its address and
+/// what must stay alive: the listener and the connections that fill it.
+fn full_listener() -> (std::net::SocketAddr, std::net::TcpListener, Vec<std::net::TcpStream>) {
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: `listen` on a socket this function owns; it only changes the backlog.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 1) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let mut filling = Vec::new();
+    // Connects until one goes unanswered: the queue is full from then on (a few, real time).
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => filling.push(stream),
+            Err(_) => break,
+        }
+    }
+    (addr, listener, filling)
+}
+
+#[test]
+fn a_connect_that_never_completes_says_connect_timed_out() {
+    let (addr, _listener, _filling) = full_listener();
+    paused().block_on(async {
+        let error = client().get(&format!("http://{addr}/")).await.unwrap_err();
+        assert!(matches!(error, HttpError::ConnectTimeout { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            format!("could not connect to {addr}: connect timed out after 5.0 s")
+        );
+    });
+}
+
+#[test]
+fn a_request_that_waits_for_a_slot_past_the_timeout_says_so() {
+    paused().block_on(async {
+        let addr = raw_server(|stream| async move {
+            read_request(&stream).await;
+            std::future::pending::<()>().await;
+            drop(stream);
+        });
+        let client =
+            Client::builder().timeout(Duration::from_secs(3)).connections(1).build().unwrap();
+        let url = format!("http://{addr}/");
+        let (first, second) = cashier::gather!(client.get(&url), client.get(&url)).await;
+        assert_eq!(first.unwrap_err().to_string(), "no complete response within 3.0 s");
+        // The first request frees the slot at the instant the second one's time runs out:
+        // whichever the runtime sees first, the message says that the time went to the wait.
+        let second = second.unwrap_err().to_string();
+        assert!(
+            second
+                == "no connection slot free within 3.0 s: the client's only connection stayed \
+                    in use"
+                || second
+                    == format!(
+                        "could not connect to {addr}: connect timed out after 0.0 s, after 3.0 s \
+                         waiting for a connection slot"
+                    ),
+            "{second}"
+        );
+    });
+}
+
+#[test]
+fn at_the_cap_an_idle_connection_to_another_host_is_closed_to_free_its_slot() {
+    paused().block_on(async {
+        let a = server::spawn_local(vec![Site::new("/", 200, "a")]).unwrap();
+        let b = server::spawn_local(vec![Site::new("/", 200, "b")]).unwrap();
+        let client =
+            Client::builder().timeout(Duration::from_secs(5)).connections(1).build().unwrap();
+        assert_eq!(client.get(&format!("http://{a}/")).await.unwrap().body, b"a");
+        assert_eq!((client.idle_connections(), client.open_connections()), (1, Some(1)));
+        // The one slot is held by the idle connection to `a`: the request to `b` closes it.
+        assert_eq!(client.get(&format!("http://{b}/")).await.unwrap().body, b"b");
+        assert_eq!((client.idle_connections(), client.open_connections()), (1, Some(1)));
+        let unlimited = Client::builder().connections(0).build().unwrap();
+        assert_eq!(unlimited.open_connections(), None);
+    });
+}
+
+/// Serves `GET`s with a short keep-alive response after a 1 ms pause, from a listener whose
+/// backlog is 128 (far below 2,000 simultaneous connects; above the cap of 100, since connects
+/// beyond a full backlog wait out the kernel's SYN retransmissions, 1 s, 3 s, 7 s..., which
+/// makes a backlog of 8 take minutes even with the cap), and records the most connections it had open at once. A connection counts from
+/// its accept until the server finds the client has closed it: at every accept, each counted
+/// connection is checked with a non-blocking `MSG_PEEK`, which reads 0 once the client's FIN has
+/// arrived (on loopback, before the client's next connect can).
+fn counting_server() -> (std::net::SocketAddr, Rc<Cell<usize>>) {
+    use std::collections::HashSet;
+    use std::os::fd::{AsRawFd, RawFd};
+    let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    // SAFETY: `listen` again on a listening socket this test owns: Linux sets the new backlog.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 128) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let most = Rc::new(Cell::new(0));
+    let live: Rc<std::cell::RefCell<HashSet<RawFd>>> = Rc::default();
+    let peer_closed = |fd: RawFd| {
+        let mut byte = 0u8;
+        // SAFETY: a one-byte peek into `byte` on a socket the server task still owns.
+        let n = unsafe {
+            libc::recv(fd, (&raw mut byte).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+        };
+        n == 0
+    };
+    let (most_seen, live_set) = (most.clone(), live.clone());
+    cashier::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let fd = stream.as_raw_fd();
+            {
+                let mut live = live_set.borrow_mut();
+                live.retain(|&fd| !peer_closed(fd));
+                live.insert(fd);
+                most_seen.set(most_seen.get().max(live.len()));
+            }
+            let live = live_set.clone();
+            cashier::spawn(async move {
+                loop {
+                    read_request(&stream).await;
+                    let mut probe = [0u8; 1];
+                    if stream.try_peek(&mut probe).is_ok_and(|n| n == 0) {
+                        break;
+                    }
+                    cashier::sleep(Duration::from_millis(1)).await;
+                    if stream.write_all(&format_response(200, None, "ok")).await.is_err() {
+                        break;
+                    }
+                }
+                live.borrow_mut().remove(&fd); // before the socket (and its number) is closed
+                drop(stream);
+            });
+        }
+    });
+    (addr, most)
+}
+
+#[test]
+fn the_connection_cap_holds_at_100_while_2000_urls_all_succeed_against_a_small_backlog() {
+    // The real clock: connects that overflow the backlog wait out real SYN retransmissions,
+    // which the paused clock would not see. No assertion is about time.
+    // `mut` for a `block_on(&mut self)`; a `block_on(&self)` makes it unused.
+    #[allow(unused_mut)]
+    let mut runtime = cashier::Runtime::builder().build().unwrap();
+    let (most, results) = runtime.block_on(async {
+        let (addr, most) = counting_server();
+        let client = Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+        let urls: Vec<String> = (0..2000).map(|i| format!("http://{addr}/{i}")).collect();
+        let results = site_status::run(Output::null(), Rc::new(client), urls, None).await;
+        (most.get(), results)
+    });
+    let failed: Vec<_> = results.iter().filter(|(_, result)| result.is_err()).take(3).collect();
+    assert_eq!(results.len(), 2000);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(most <= 100, "the server saw {most} connections open at once");
+    assert!(most > 1, "the requests ran side by side: {most}");
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::time::Duration;
 use cashier_demos::http::Client;
 use cashier_demos::run_commands::RunOptions;
 use cashier_demos::{
-    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, parse_seconds, run_commands,
+    EXIT_STATUS_HELP, Finished, Output, WatchArgs, bad_arguments, block_on_or_ctrl_c,
+    could_not_run, exit_status, interrupted, parse_connections, parse_seconds, run_commands,
     runtime, site_status,
 };
 use clap::Parser;
@@ -20,9 +21,9 @@ use clap::Parser;
 /// The asyncio tutorial ends by suggesting site_status.py and run_commands.py be combined: this
 /// is that combination. With --native the commands run through cashier::process
 /// (asyncio.create_subprocess_exec) instead of the to_thread pool, with the same lines. Ctrl-C
-/// cancels what is in flight and exits with 130.
+/// cancels what is in flight.
 #[derive(Parser)]
-#[command(name = "kitchen", version)]
+#[command(name = "kitchen", version, allow_negative_numbers = true, after_help = EXIT_STATUS_HELP)]
 struct Args {
     /// URLs to check (default: the tutorial's five sites).
     #[arg(conflicts_with = "local")]
@@ -33,9 +34,14 @@ struct Args {
     /// A command to run (repeatable; default: the tutorial's four commands).
     #[arg(long = "command", value_name = "COMMAND")]
     commands: Vec<String>,
-    /// Seconds allowed for each request, redirects included.
+    /// Seconds allowed for each request, redirects included (the wait for a connection slot
+    /// too).
     #[arg(long, default_value = "10", value_parser = parse_seconds)]
     timeout: Duration,
+    /// At most N connections open at once, idle keep-alive ones included (aiohttp's
+    /// TCPConnector(limit=100)); further requests wait for a free slot. 0: no cap.
+    #[arg(long, value_name = "N", default_value = "100", value_parser = parse_connections)]
+    connections: usize,
     /// Run the commands through cashier::process (asyncio.create_subprocess_exec) instead of a
     /// blocking std::process::Command on the to_thread pool.
     #[arg(long)]
@@ -52,33 +58,33 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let commands = match run_commands::commands_from_args(&args.commands) {
         Ok(commands) => commands,
-        Err(error) => {
-            eprintln!("kitchen: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return bad_arguments("kitchen", error),
     };
+    let total_commands = commands.len();
     let setup = runtime(false, &args.watch).and_then(|runtime| {
-        let client = Client::builder().timeout(args.timeout).build().map_err(|e| e.to_string())?;
+        let client = Client::builder()
+            .timeout(args.timeout)
+            .connections(args.connections)
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok((runtime, Rc::new(client)))
     });
     let (mut runtime, client) = match setup {
         Ok(setup) => setup,
-        Err(error) => {
-            eprintln!("kitchen: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return could_not_run("kitchen", error),
     };
     let watch = args.watch.clone(); // `args` moves into the future
     let options = RunOptions { native: args.native, timeout: args.command_timeout };
     let work = async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
         let out = Output::stdout();
-        cashier::gather!(
+        let (sites, succeeded_commands) = cashier::gather!(
             site_status::run(out.clone(), client, urls, None),
             run_commands::run(out, commands, options)
         )
         .await;
-        Ok::<(), String>(())
+        let sites_ok = sites.iter().all(|(_, result)| result.is_ok());
+        Ok::<bool, String>(sites_ok && succeeded_commands == total_commands)
     };
     let outcome = match block_on_or_ctrl_c(&mut runtime, work) {
         Finished::Done(outcome) => outcome,
@@ -88,10 +94,7 @@ fn main() -> ExitCode {
     };
     watch.report(&runtime);
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("kitchen: {error}");
-            ExitCode::FAILURE
-        }
+        Ok(all_succeeded) => exit_status(all_succeeded),
+        Err(error) => could_not_run("kitchen", error),
     }
 }

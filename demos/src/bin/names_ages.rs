@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use cashier_demos::{
-    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, names_ages, runtime,
+    EXIT_STATUS_HELP, Finished, Output, WatchArgs, block_on_or_ctrl_c, could_not_run, interrupted,
+    names_ages, parse_seed, runtime,
 };
 use clap::Parser;
 
@@ -12,12 +13,12 @@ use clap::Parser;
 /// together under `gather!`, so the lines interleave differently on each run.
 ///
 /// This is the asyncio tutorial's names_ages.py (asyncio.gather of two coroutines), on cashier.
-/// Ctrl-C cancels both and exits with 130.
+/// Ctrl-C cancels both.
 #[derive(Parser)]
-#[command(name = "names_ages", version)]
+#[command(name = "names_ages", version, allow_negative_numbers = true, after_help = EXIT_STATUS_HELP)]
 struct Args {
     /// Seed the random pauses, for the same interleaving every time.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Run on the paused (virtual) clock: sleeps take no real time.
     #[arg(long)]
@@ -31,10 +32,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let mut runtime = match runtime(args.virtual_time, &args.watch) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("names_ages: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return could_not_run("names_ages", error),
     };
     let work = names_ages::run(Output::stdout(), args.seed);
     if let Finished::Interrupted { in_flight } = block_on_or_ctrl_c(&mut runtime, work) {

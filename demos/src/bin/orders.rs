@@ -10,7 +10,10 @@
 
 use std::process::ExitCode;
 
-use cashier_demos::{Finished, WatchArgs, block_on_or_ctrl_c, interrupted, runtime};
+use cashier_demos::{
+    EXIT_STATUS_HELP, Finished, WatchArgs, bad_arguments, block_on_or_ctrl_c, could_not_run,
+    interrupted, runtime,
+};
 
 /// The default queue of customers: (name, item, preparation steps).
 const DEFAULT: [(&str, &str, u32); 4] =
@@ -19,7 +22,10 @@ const DEFAULT: [(&str, &str, u32); 4] =
 fn parse(arg: &str) -> Result<(String, String, u32), String> {
     let (name, steps) =
         arg.split_once(':').ok_or_else(|| format!("{arg:?}: expected NAME:STEPS, like ann:3"))?;
-    let steps = steps.parse().map_err(|e| format!("{arg:?}: steps must be a number ({e})"))?;
+    let steps = steps
+        .trim()
+        .parse()
+        .map_err(|_| format!("{arg:?}: the steps must be a whole number from 0 to {}", u32::MAX))?;
     Ok((name.to_string(), "an order".to_string(), steps))
 }
 
@@ -28,8 +34,8 @@ fn main() -> ExitCode {
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!(
             "usage: orders [--stats] [NAME:STEPS ...]\n\nShows tasks served in readiness \
-             order; Ctrl-C cancels them and exits with 130.\n\n  --stats  print the runtime's metrics and a table of every task \
-             (polls, time busy, scheduled and idle, longest poll) to standard error at the end"
+             order; Ctrl-C cancels them.\n\n  --stats  print the runtime's metrics and a table of every task \
+             (polls, time busy, scheduled and idle, longest poll) to standard error at the end\n\n{EXIT_STATUS_HELP}"
         );
         return ExitCode::SUCCESS;
     }
@@ -42,17 +48,11 @@ fn main() -> ExitCode {
     };
     let customers = match customers {
         Ok(customers) => customers,
-        Err(error) => {
-            eprintln!("orders: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return bad_arguments("orders", error),
     };
     let mut runtime = match runtime(false, &watch) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("orders: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return could_not_run("orders", error),
     };
     let work = async move {
         let handles: Vec<_> = customers

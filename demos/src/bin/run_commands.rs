@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use cashier_demos::run_commands::{self, RunOptions};
 use cashier_demos::{
-    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, parse_seconds, runtime,
+    EXIT_STATUS_HELP, Finished, Output, WatchArgs, bad_arguments, block_on_or_ctrl_c,
+    could_not_run, exit_status, interrupted, parse_seconds, runtime,
 };
 use clap::Parser;
 
@@ -17,10 +18,10 @@ use clap::Parser;
 /// cashier, and it stays the default. With --native, the commands run through cashier::process
 /// instead, asyncio's better answer, asyncio.create_subprocess_exec: each child's exit (a pidfd)
 /// and its pipes are readiness sources of the loop, so no thread waits for any child. Both modes
-/// print the same lines. Exits with 1 if any command could not run, failed or timed out, and
-/// with 130 on Ctrl-C (the commands in flight are cancelled).
+/// print the same lines. A command that could not run, failed or timed out counts as failed;
+/// Ctrl-C cancels the commands in flight.
 #[derive(Parser)]
-#[command(name = "run_commands", version)]
+#[command(name = "run_commands", version, allow_negative_numbers = true, after_help = EXIT_STATUS_HELP)]
 struct Args {
     /// Commands to run, one per argument, split into words like a shell (quotes group words)
     /// (default: "whoami" "ping -c 5 google.com" "lsb_release -a" "python3 --version").
@@ -42,18 +43,12 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let commands = match run_commands::commands_from_args(&args.commands) {
         Ok(commands) => commands,
-        Err(error) => {
-            eprintln!("run_commands: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return bad_arguments("run_commands", error),
     };
     let total = commands.len();
     let mut runtime = match runtime(false, &args.watch) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("run_commands: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return could_not_run("run_commands", error),
     };
     let options = RunOptions { native: args.native, timeout: args.timeout };
     let work = run_commands::run(Output::stdout(), commands, options);
@@ -64,5 +59,5 @@ fn main() -> ExitCode {
         }
     };
     args.watch.report(&runtime);
-    if succeeded == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    exit_status(succeeded == total)
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use cashier_demos::http::Client;
 use cashier_demos::{
-    Finished, Output, WatchArgs, block_on_or_ctrl_c, interrupted, parse_seconds, runtime,
-    site_status,
+    EXIT_STATUS_HELP, Finished, Output, WatchArgs, block_on_or_ctrl_c, could_not_run, exit_status,
+    interrupted, parse_connections, parse_limit, parse_seconds, runtime, site_status,
 };
 use clap::Parser;
 
@@ -18,9 +18,9 @@ use clap::Parser;
 /// This is the asyncio tutorial's site_status.py (aiohttp + asyncio.as_completed), on cashier.
 /// With no URLs it checks the tutorial's five sites; `--local` checks five simulated sites on an
 /// in-process loopback server instead, for a machine with no network. Ctrl-C cancels the
-/// requests in flight and exits with 130.
+/// requests in flight.
 #[derive(Parser)]
-#[command(name = "site_status", version)]
+#[command(name = "site_status", version, allow_negative_numbers = true, after_help = EXIT_STATUS_HELP)]
 struct Args {
     /// URLs to check (default: google, facebook, github, twitter and linkedin over https).
     #[arg(conflicts_with = "local")]
@@ -28,12 +28,17 @@ struct Args {
     /// Check five simulated sites on an in-process loopback server (no network needed).
     #[arg(long)]
     local: bool,
-    /// Seconds allowed for each request, redirects included.
+    /// Seconds allowed for each request, redirects included (the wait for a connection slot
+    /// too).
     #[arg(long, default_value = "10", value_parser = parse_seconds)]
     timeout: Duration,
+    /// At most N connections open at once, idle keep-alive ones included (aiohttp's
+    /// TCPConnector(limit=100)); further requests wait for a free slot. 0: no cap.
+    #[arg(long, value_name = "N", default_value = "100", value_parser = parse_connections)]
+    connections: usize,
     /// At most N requests in flight at once (a semaphore).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    limit: Option<u32>,
+    #[arg(long, value_name = "N", value_parser = parse_limit)]
+    limit: Option<usize>,
     /// Report redirects as they are instead of following them.
     #[arg(long)]
     no_redirects: bool,
@@ -49,27 +54,22 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let mut runtime = match runtime(args.virtual_time, &args.watch) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("site_status: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return could_not_run("site_status", error),
     };
     let client = match Client::builder()
         .timeout(args.timeout)
+        .connections(args.connections)
         .follow_redirects(!args.no_redirects)
         .build()
     {
         Ok(client) => Rc::new(client),
-        Err(error) => {
-            eprintln!("site_status: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return could_not_run("site_status", error),
     };
     let watch = args.watch.clone(); // `args` moves into the future
     let work = async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
-        site_status::run(Output::stdout(), client, urls, args.limit.map(|n| n as usize)).await;
-        Ok::<(), String>(())
+        let results = site_status::run(Output::stdout(), client, urls, args.limit).await;
+        Ok::<bool, String>(results.iter().all(|(_, result)| result.is_ok()))
     };
     let outcome = match block_on_or_ctrl_c(&mut runtime, work) {
         Finished::Done(outcome) => outcome,
@@ -79,10 +79,7 @@ fn main() -> ExitCode {
     };
     watch.report(&runtime);
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("site_status: {error}");
-            ExitCode::FAILURE
-        }
+        Ok(all_succeeded) => exit_status(all_succeeded),
+        Err(error) => could_not_run("site_status", error),
     }
 }

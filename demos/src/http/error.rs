@@ -24,10 +24,31 @@ pub enum HttpError {
     },
     /// No connection could be made (refused, unreachable).
     Connect {
-        /// `host:port`.
+        /// `host:port`, as the URL names it.
         target: String,
-        /// The socket error.
+        /// The address whose connect failed last (`None` when the host resolved to none).
+        addr: Option<std::net::SocketAddr>,
+        /// The socket error, without the address (the message names it once).
         source: io::Error,
+    },
+    /// The connect (and for https the TLS handshake) was still under way when the client's
+    /// timeout ran out.
+    ConnectTimeout {
+        /// `host:port`, as the URL names it.
+        target: String,
+        /// How long the connect had been under way.
+        connecting: std::time::Duration,
+        /// How long the request had waited for a connection slot before it (the rest of the
+        /// timeout went to resolving the host, and to earlier redirects).
+        waited: std::time::Duration,
+    },
+    /// The request was still waiting for one of the client's connection slots when its timeout
+    /// ran out ([`ClientBuilder::connections`](super::ClientBuilder::connections)).
+    NoFreeConnection {
+        /// The client's cap on open connections.
+        cap: usize,
+        /// The client's timeout.
+        limit: std::time::Duration,
     },
     /// The TLS handshake failed (bad certificate, protocol error).
     Tls {
@@ -80,8 +101,35 @@ impl fmt::Display for HttpError {
                 write!(f, "unsupported scheme {scheme:?}: only http and https are supported")
             }
             HttpError::Resolve { host, source } => write!(f, "could not resolve {host}: {source}"),
-            HttpError::Connect { target, source } => {
-                write!(f, "could not connect to {target}: {source}")
+            HttpError::Connect { target, addr, source } => {
+                write!(f, "could not connect to {target}")?;
+                match addr {
+                    Some(addr) if addr.to_string() != *target => write!(f, " ({addr})")?,
+                    _ => {}
+                }
+                write!(f, ": {source}")
+            }
+            HttpError::ConnectTimeout { target, connecting, waited } => {
+                write!(
+                    f,
+                    "could not connect to {target}: connect timed out after {:.1} s",
+                    connecting.as_secs_f64()
+                )?;
+                if *waited >= std::time::Duration::from_millis(50) {
+                    write!(
+                        f,
+                        ", after {:.1} s waiting for a connection slot",
+                        waited.as_secs_f64()
+                    )?;
+                }
+                Ok(())
+            }
+            HttpError::NoFreeConnection { cap, limit } => {
+                write!(f, "no connection slot free within {:.1} s: ", limit.as_secs_f64())?;
+                match cap {
+                    1 => write!(f, "the client's only connection stayed in use"),
+                    cap => write!(f, "all {cap} of the client's connections stayed in use"),
+                }
             }
             HttpError::Tls { host, reason } => write!(f, "TLS with {host} failed: {reason}"),
             HttpError::Timeout(limit) => {

@@ -5,7 +5,8 @@
 //! TLS by rustls for https), writes the request, frames the response with [`ResponseParser`]
 //! (RFC 9112 §6–7), and follows redirects the way aiohttp's `ClientSession._request` does (see
 //! `Client::follow`). Idle keep-alive connections are kept per host and reused, as an aiohttp
-//! `ClientSession` does.
+//! `ClientSession` does, and at most [`DEFAULT_CONNECTIONS`] (100) connections are open at once,
+//! as with aiohttp's `TCPConnector(limit=100)` ([`ClientBuilder::connections`]).
 //!
 //! - `error.rs`: [`HttpError`], every failure with a message that names what failed.
 //! - `transport.rs`: plain TCP or TLS; the sans-I/O rustls driver.
@@ -36,20 +37,47 @@
 //! Response heads over 64 KiB (interim `1xx` heads included), trailers over 64 KiB, a body over
 //! [`ClientBuilder::body_limit`] (default 16 MiB), bytes that are not HTTP, and framing that is
 //! invalid or contradicts itself are errors; so is a connection that closes or resets early.
-//! The whole request, redirects included, is under one timeout (default 10 s). None of these
-//! panics or hangs.
+//! The whole request, redirects included, is under one timeout (default 10 s): the wait for a
+//! connection slot, the connect, and the exchange. Its error says which was under way when it
+//! ran out ([`HttpError::NoFreeConnection`], [`HttpError::ConnectTimeout`],
+//! [`HttpError::Timeout`]). None of these panics or hangs.
+//!
+//! # The connection cap
+//!
+//! Each open connection holds one slot of a per-client [`Semaphore`] ([`DEFAULT_CONNECTIONS`]
+//! of them unless [`ClientBuilder::connections`] says otherwise; 0 means no cap, as aiohttp's
+//! `limit=0`), idle pooled connections included; the slot is freed when the connection closes.
+//! A request with no idle connection to reuse takes a free slot, or, when there is none, closes
+//! an idle connection (to another host: one to its own host it would have reused) to free one,
+//! or else waits, for a slot or for a connection to its host that another request finishes
+//! with (handed over, oldest waiter first). So 2,000 URLs make at most 100 connections at a
+//! time, reused, instead of 2,000 connects that overflow the server's backlog or the process's
+//! file descriptors.
+//!
+//! How that differs from aiohttp's `BaseConnector` (`connect`, `_get`, `_release`,
+//! `_available_connections`): aiohttp counts only the connections in use (`_acquired`) against
+//! its limit, so its idle keep-alive connections are open sockets beyond it; here every open
+//! socket counts, which is what keeps a process under `ulimit -n`. When aiohttp releases a
+//! connection it pools it and wakes a waiter for a host with room (`_release_waiter`), which
+//! then takes it from the pool (`_get`); here it goes straight to the longest waiter for its
+//! host, and when only requests for other hosts wait, it closes, so that its slot goes to them.
+//! aiohttp's wait for a slot counts toward its `connect` and `total` timeouts; here it counts
+//! toward the one timeout, as `total` does: a timeout during the wait is
+//! [`HttpError::NoFreeConnection`], and a connect timeout says how long the wait took.
 
 mod error;
 pub mod server;
 mod transport;
 mod wire;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cashier::net::{TcpStream, lookup_host};
+use cashier::sync::{OwnedPermit, Semaphore, oneshot};
 use rustls::pki_types::{CertificateDer, ServerName};
 use url::Url;
 
@@ -64,6 +92,8 @@ pub use wire::{ResponseHead, ResponseParser};
 pub const HEAD_LIMIT: usize = 64 * 1024;
 /// The redirect limit by default (aiohttp's default too): the 10th redirect in a row is an error.
 pub const DEFAULT_MAX_REDIRECTS: usize = 10;
+/// Connections open at once per client by default, as aiohttp's `TCPConnector(limit=100)`.
+pub const DEFAULT_CONNECTIONS: usize = 100;
 /// Idle connections kept per host: aiohttp's default connector allows 100 connections in all.
 /// Fewer than the requests in flight would make the pool close and reopen connections.
 const IDLE_PER_HOST: usize = 100;
@@ -106,6 +136,8 @@ pub struct ClientBuilder {
     extra_roots: Vec<CertificateDer<'static>>,
     /// The `User-Agent` header.
     user_agent: String,
+    /// Most connections open at once; 0 for no cap.
+    connections: usize,
 }
 
 impl Default for ClientBuilder {
@@ -117,6 +149,7 @@ impl Default for ClientBuilder {
             body_limit: 16 * 1024 * 1024,
             extra_roots: Vec::new(),
             user_agent: format!("cashier-demos/{}", env!("CARGO_PKG_VERSION")),
+            connections: DEFAULT_CONNECTIONS,
         }
     }
 }
@@ -140,6 +173,14 @@ impl ClientBuilder {
     /// (the timeout still ends a loop).
     pub fn max_redirects(mut self, max: usize) -> Self {
         self.max_redirects = max;
+        self
+    }
+
+    /// At most `cap` connections open at once, idle pooled ones included (default
+    /// [`DEFAULT_CONNECTIONS`], 100); 0 means no cap, as aiohttp's `TCPConnector(limit=0)`.
+    /// A request that finds every slot held waits for one (see the module docs).
+    pub fn connections(mut self, cap: usize) -> Self {
+        self.connections = cap;
         self
     }
 
@@ -172,7 +213,15 @@ impl ClientBuilder {
         .map_err(|e| HttpError::Tls { host: "(config)".into(), reason: e.to_string() })?
         .with_root_certificates(roots)
         .with_no_client_auth();
-        Ok(Client { config: self, tls: Arc::new(tls), idle: RefCell::new(HashMap::new()) })
+        let slots = (self.connections > 0).then(|| Rc::new(Semaphore::new(self.connections)));
+        Ok(Client {
+            config: self,
+            tls: Arc::new(tls),
+            idle: RefCell::new(HashMap::new()),
+            slots,
+            waiting: Cell::new(0),
+            handoff: RefCell::new(HashMap::new()),
+        })
     }
 }
 
@@ -195,7 +244,67 @@ pub struct Client {
     /// TLS settings, shared by every connection.
     tls: Arc<rustls::ClientConfig>,
     /// Idle connections by `scheme://host:port`.
-    idle: RefCell<HashMap<String, Vec<Transport>>>,
+    idle: RefCell<HashMap<String, Vec<Connection>>>,
+    /// One permit per connection that may be open (`None`: no cap).
+    slots: Option<Rc<Semaphore>>,
+    /// Requests waiting for a slot now.
+    waiting: Cell<usize>,
+    /// By `scheme://host:port`, the requests waiting for a slot, oldest first: each takes a
+    /// connection to its host that finishes while it waits (a sender whose request stopped
+    /// waiting is skipped).
+    handoff: RefCell<HashMap<String, VecDeque<oneshot::Sender<Connection>>>>,
+}
+
+/// What a request waiting for a connection got.
+enum Ready {
+    /// A slot for a new connection (`None`: the client has no cap).
+    Slot(Option<OwnedPermit>),
+    /// A connection to its host, handed over as another request finished with it.
+    Reused(Connection),
+}
+
+/// An open connection and the slot it holds (none when the client has no cap); dropping it
+/// closes the socket and frees the slot.
+struct Connection {
+    /// The byte stream.
+    transport: Transport,
+    /// The connection's slot, released on drop.
+    _slot: Option<OwnedPermit>,
+}
+
+/// What a request is doing, so that a timeout can say what it interrupted.
+#[derive(Clone, Default)]
+enum Phase {
+    /// Resolving, writing or reading.
+    #[default]
+    Exchanging,
+    /// Waiting for a connection slot.
+    WaitingForSlot,
+    /// Connecting to `host:port` (TLS handshake included), after waiting `waited` for a slot.
+    Connecting {
+        /// `host:port`.
+        target: String,
+        /// When the connect began.
+        since: std::time::Instant,
+        /// How long the request had waited for its slot.
+        waited: Duration,
+    },
+}
+
+/// Counts a request among the waiters for a slot while it lives (a cancelled wait included).
+struct Waiting<'a>(&'a Cell<usize>);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a Cell<usize>) -> Waiting<'a> {
+        count.set(count.get() + 1);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 /// What is sent, as it stands after the redirects so far.
@@ -353,6 +462,11 @@ impl Client {
         self.idle.borrow().values().map(Vec::len).sum()
     }
 
+    /// Connections open now, idle ones included, when the client has a cap (`None` without).
+    pub fn open_connections(&self) -> Option<usize> {
+        self.slots.as_ref().map(|slots| self.config.connections - slots.available_permits())
+    }
+
     async fn send(
         &self,
         method: &str,
@@ -364,9 +478,19 @@ impl Client {
         let parsed = Url::parse(url)
             .map_err(|e| HttpError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
         let request = Request { method, body, authorization: None };
-        match cashier::timeout(self.config.timeout, self.follow(request, parsed, follow)).await {
+        let phase = Cell::new(Phase::default());
+        let limit = self.config.timeout;
+        match cashier::timeout(limit, self.follow(request, parsed, follow, &phase)).await {
             Ok(result) => result,
-            Err(_) => Err(HttpError::Timeout(self.config.timeout)),
+            Err(_) => Err(match phase.take() {
+                Phase::Exchanging => HttpError::Timeout(limit),
+                Phase::WaitingForSlot => {
+                    HttpError::NoFreeConnection { cap: self.config.connections, limit }
+                }
+                Phase::Connecting { target, since, waited } => {
+                    HttpError::ConnectTimeout { target, connecting: cashier::now() - since, waited }
+                }
+            }),
         }
     }
 
@@ -392,6 +516,7 @@ impl Client {
         mut request: Request<'_>,
         mut url: Url,
         follow: bool,
+        phase: &Cell<Phase>,
     ) -> Result<Response, HttpError> {
         let mut redirects = 0;
         loop {
@@ -404,7 +529,7 @@ impl Client {
             if url.fragment().is_some() {
                 url.set_fragment(None);
             }
-            let (head, body) = self.fetch(&request, &url).await?;
+            let (head, body) = self.fetch(&request, &url, phase).await?;
             let status = head.status;
             if !(follow && matches!(status, 301 | 302 | 303 | 307 | 308)) {
                 return Ok(Response { status, url, headers: head.headers, body, redirects });
@@ -442,34 +567,93 @@ impl Client {
         }
     }
 
-    /// One request on a pooled connection if there is a live one, else on a new one. A pooled
-    /// connection that turns out to be closed before any response byte is retried once on a new
-    /// connection if the method is idempotent (as aiohttp does).
+    /// One request on a pooled connection if there is a live one, else on one handed over or a
+    /// new one (see [`Client::wait_for_connection`]). A reused connection that turns out to be
+    /// closed before any response byte is replaced by another if the method is idempotent (as
+    /// aiohttp retries once on a new connection).
     async fn fetch(
         &self,
         request: &Request<'_>,
         url: &Url,
+        phase: &Cell<Phase>,
     ) -> Result<(ResponseHead, Vec<u8>), HttpError> {
         let target = Target::new(url)?;
-        if let Some(pooled) = self.take_idle(&target.pool_key()) {
-            match self.exchange(pooled, request, &target).await {
-                Ok(done) => return Ok(done),
-                Err((_, true)) if idempotent(request.method) => {} // stale: try a fresh one
-                Err((error, _)) => return Err(error),
+        let key = target.pool_key();
+        let mut pooled = self.take_idle(&key);
+        loop {
+            if let Some(connection) = pooled.take() {
+                match self.exchange(connection, request, &target).await {
+                    Ok(done) => return Ok(done),
+                    Err((_, true)) if idempotent(request.method) => {} // stale: try another
+                    Err((error, _)) => return Err(error),
+                }
+            }
+            phase.set(Phase::WaitingForSlot);
+            let waiting_since = cashier::now();
+            match self.wait_for_connection(&key).await {
+                Ready::Reused(connection) => {
+                    phase.set(Phase::Exchanging);
+                    pooled = Some(connection);
+                }
+                Ready::Slot(slot) => {
+                    let since = cashier::now();
+                    let target_name = format!("{}:{}", target.host, target.port);
+                    let waited = since - waiting_since;
+                    phase.set(Phase::Connecting { target: target_name, since, waited });
+                    let transport = self.connect(&target).await?;
+                    phase.set(Phase::Exchanging);
+                    let fresh = Connection { transport, _slot: slot };
+                    return self
+                        .exchange(fresh, request, &target)
+                        .await
+                        .map_err(|(error, _)| error);
+                }
             }
         }
-        let fresh = self.connect(&target).await?;
-        self.exchange(fresh, request, &target).await.map_err(|(error, _)| error)
+    }
+
+    /// What a request with no idle connection to reuse waits for: a free slot; or, when every
+    /// slot is held and an idle connection exists, one freed by closing that connection (it is
+    /// to another host: the caller found none to its own); or else whichever comes first of a
+    /// slot freed and a connection to `key` handed over by a request that finished with it.
+    async fn wait_for_connection(&self, key: &str) -> Ready {
+        let Some(slots) = &self.slots else { return Ready::Slot(None) };
+        if slots.available_permits() == 0 {
+            self.close_one_idle();
+        }
+        let _waiting = Waiting::new(&self.waiting);
+        if slots.available_permits() > 0 {
+            // The client never closes its semaphore, so `acquire_owned` cannot fail.
+            return Ready::Slot(slots.clone().acquire_owned().await.ok());
+        }
+        let (sender, receiver) = oneshot::channel();
+        self.handoff.borrow_mut().entry(key.to_string()).or_default().push_back(sender);
+        match cashier::select(slots.clone().acquire_owned(), receiver).await {
+            cashier::Either::Left(slot) => Ready::Slot(slot.ok()),
+            cashier::Either::Right(Ok(connection)) => Ready::Reused(connection),
+            // Cannot happen: a sender is only dropped by sending, or with the client.
+            cashier::Either::Right(Err(_)) => Ready::Slot(slots.clone().acquire_owned().await.ok()),
+        }
+    }
+
+    /// Closes one idle connection, if there is one, freeing its slot.
+    fn close_one_idle(&self) {
+        let mut idle = self.idle.borrow_mut();
+        let closed = idle.values_mut().find_map(Vec::pop);
+        idle.retain(|_, list| !list.is_empty());
+        drop(idle);
+        drop(closed); // closes the socket, and frees the slot to the next waiter
     }
 
     /// Writes the request and reads the response; returns the connection to the pool when it can
     /// be reused. On failure, says whether no response byte had arrived.
     async fn exchange(
         &self,
-        mut transport: Transport,
+        mut connection: Connection,
         request: &Request<'_>,
         target: &Target,
     ) -> Result<(ResponseHead, Vec<u8>), (HttpError, bool)> {
+        let transport = &mut connection.transport;
         let bytes = wire::request(
             request.method,
             &target.path,
@@ -483,7 +667,7 @@ impl Client {
         }
         let mut parser =
             ResponseParser::new(request.method == "HEAD", HEAD_LIMIT, self.config.body_limit);
-        let mut reader = ResponseReader::new(&mut transport);
+        let mut reader = ResponseReader::new(transport);
         if let Err(error) = reader.read(&mut parser).await {
             return Err((error, !reader.received_any));
         }
@@ -493,11 +677,13 @@ impl Client {
             return Err((HttpError::ClosedEarly("before the response was complete"), false));
         };
         if reusable && keep_alive {
-            self.put_idle(target.pool_key(), transport);
+            self.put_idle(target.pool_key(), connection);
         }
         Ok((head, body))
     }
 
+    /// Resolves the target and connects to its addresses in turn, then (for https) runs the
+    /// TLS handshake.
     async fn connect(&self, target: &Target) -> Result<Transport, HttpError> {
         let endpoint = format!("{}:{}", target.host, target.port);
         let addrs = lookup_host(&target.host, target.port)
@@ -511,12 +697,18 @@ impl Client {
                     tcp = Some(stream);
                     break;
                 }
-                Err(error) => last_error = Some(error),
+                Err(error) => last_error = Some((addr, without_address(error, addr))),
             }
         }
-        let tcp = tcp.ok_or_else(|| HttpError::Connect {
-            target: endpoint.clone(),
-            source: last_error.unwrap_or_else(|| std::io::Error::other("no address")),
+        let tcp = tcp.ok_or_else(|| match last_error {
+            Some((addr, source)) => {
+                HttpError::Connect { target: endpoint.clone(), addr: Some(addr), source }
+            }
+            None => HttpError::Connect {
+                target: endpoint.clone(),
+                addr: None,
+                source: std::io::Error::other("the host resolved to no address"),
+            },
         })?;
         tcp.set_nodelay(true)?;
         if !target.tls {
@@ -535,22 +727,56 @@ impl Client {
         Ok(Transport::Tls(Box::new(stream)))
     }
 
-    fn take_idle(&self, key: &str) -> Option<Transport> {
+    /// A live idle connection to `key`, if one is pooled; dead ones found on the way are
+    /// closed.
+    fn take_idle(&self, key: &str) -> Option<Connection> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(key)?;
-        while let Some(transport) = list.pop() {
-            if transport.is_reusable() {
-                return Some(transport);
+        while let Some(connection) = list.pop() {
+            if connection.transport.is_reusable() {
+                return Some(connection);
             } // else: the server closed it while idle; drop it
         }
         None
     }
 
-    fn put_idle(&self, key: String, transport: Transport) {
+    /// Passes a finished connection on: to the longest-waiting request for its host if there
+    /// is one; else, while requests for other hosts wait for a slot, it closes, freeing its slot
+    /// for them; else it is pooled for reuse, unless its host has [`IDLE_PER_HOST`] pooled
+    /// already.
+    fn put_idle(&self, key: String, mut connection: Connection) {
+        loop {
+            let waiter = {
+                let mut handoff = self.handoff.borrow_mut();
+                let waiter = handoff.get_mut(&key).and_then(VecDeque::pop_front);
+                if handoff.get(&key).is_some_and(VecDeque::is_empty) {
+                    handoff.remove(&key);
+                }
+                waiter
+            };
+            let Some(waiter) = waiter else { break };
+            match waiter.send(connection) {
+                Ok(()) => return,
+                Err(back) => connection = back, // that request stopped waiting
+            }
+        }
+        if self.waiting.get() > 0 {
+            return;
+        }
         let mut idle = self.idle.borrow_mut();
         let list = idle.entry(key).or_default();
         if list.len() < IDLE_PER_HOST {
-            list.push(transport);
+            list.push(connection);
         }
+    }
+}
+
+/// `error` from `TcpStream::connect(addr)` without the `connect to ADDR: ` it starts with, since
+/// [`HttpError::Connect`] names the address itself.
+fn without_address(error: std::io::Error, addr: std::net::SocketAddr) -> std::io::Error {
+    let text = error.to_string();
+    match text.strip_prefix(&format!("connect to {addr}: ")) {
+        Some(rest) => std::io::Error::new(error.kind(), rest.to_string()),
+        None => error,
     }
 }
