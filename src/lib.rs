@@ -53,6 +53,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod debug;
+pub mod internals;
 pub mod metrics;
 mod runtime;
 pub mod step;
