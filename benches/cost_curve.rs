@@ -22,7 +22,8 @@
 //! by N. Runtimes alternate within each size, so a noisy moment spreads over all of them.
 //!
 //! `cargo bench --bench cost_curve` runs everything (a few minutes on 2 cores);
-//! `cargo bench --bench cost_curve -- timers` runs the workloads whose name contains `timers`.
+//! `cargo bench --bench cost_curve -- timers` runs the workloads whose name contains `timers`,
+//! and `COST_CURVE_SIZES` / `COST_CURVE_RUNTIMES` narrow a run further (see `selected`).
 //! It prints a table and merges its points into `benches/charts/cost_curve.tsv`, which
 //! `python3 benches/chart_cost_curve.py` draws.
 
@@ -100,6 +101,33 @@ fn measure(n: usize, budget: Duration, mut round: impl FnMut()) -> f64 {
     times[times.len() / 2] / n as f64
 }
 
+/// Which points to measure: `COST_CURVE_SIZES` (sizes, comma-separated) and
+/// `COST_CURVE_RUNTIMES` (runtime-name prefixes, comma-separated) narrow a run, for instance to
+/// count its instructions under `valgrind --tool=cachegrind`; unset, everything runs.
+fn selected(runtime: &str, n: usize) -> bool {
+    let list = |var| std::env::var(var).ok().filter(|v: &String| !v.is_empty());
+    let size_ok =
+        list("COST_CURVE_SIZES").is_none_or(|v| v.split(',').any(|s| s.trim().parse() == Ok(n)));
+    let runtime_ok = list("COST_CURVE_RUNTIMES")
+        .is_none_or(|v| v.split(',').any(|prefix| runtime.starts_with(prefix.trim())));
+    size_ok && runtime_ok
+}
+
+/// Measures one point if it is selected, prints it and records it.
+fn point(
+    points: &mut Points,
+    workload: &str,
+    runtime: &str,
+    n: usize,
+    budget: Duration,
+    round: impl FnMut(),
+) {
+    if selected(runtime, n) {
+        let ns = measure(n, budget, round);
+        record(points, workload, runtime, n, ns);
+    }
+}
+
 /// The figures: workload → runtime → size → nanoseconds per operation.
 type Points = BTreeMap<String, BTreeMap<String, BTreeMap<usize, f64>>>;
 
@@ -118,7 +146,7 @@ fn spawn_join(points: &mut Points, budget: Duration) {
     let tokio = common::tokio_current_thread();
     let smol = smol::LocalExecutor::new();
     for n in TASK_SIZES {
-        let ns = measure(n, budget, || {
+        point(points, "spawn_join", "cashier", n, budget, || {
             let sum = on_cashier(&mut cashier, async {
                 let handles: Vec<_> =
                     (0..n as u64).map(|i| cashier::spawn(async move { black_box(i) })).collect();
@@ -130,8 +158,7 @@ fn spawn_join(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        record(points, "spawn_join", "cashier", n, ns);
-        let ns = measure(n, budget, || {
+        point(points, "spawn_join", "tokio", n, budget, || {
             let sum = tokio.block_on(async {
                 let handles: Vec<_> =
                     (0..n as u64).map(|i| tokio::spawn(async move { black_box(i) })).collect();
@@ -143,8 +170,7 @@ fn spawn_join(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        record(points, "spawn_join", "tokio", n, ns);
-        let ns = measure(n, budget, || {
+        point(points, "spawn_join", "smol", n, budget, || {
             let sum = common::smol_block_on(&smol, async {
                 let tasks: Vec<_> =
                     (0..n as u64).map(|i| smol.spawn(async move { black_box(i) })).collect();
@@ -156,7 +182,6 @@ fn spawn_join(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        record(points, "spawn_join", "smol", n, ns);
     }
 }
 
@@ -166,35 +191,32 @@ fn timers_hour(points: &mut Points, budget: Duration) {
     let tokio = common::tokio_current_thread_with_drivers();
     let smol = smol::LocalExecutor::new();
     for n in TASK_SIZES {
-        let ns = measure(n, budget, || {
+        point(points, "timers_hour", "cashier", n, budget, || {
             on_cashier(&mut cashier, async {
                 let sleeps = (0..n).map(|_| Box::pin(cashier::sleep(hour))).collect();
                 poll_each_once_then_drop(sleeps).await
             });
             assert_eq!(cashier.timer_count(), 0);
         });
-        record(points, "timers_hour", "cashier", n, ns);
-        let ns = measure(n, budget, || {
+        point(points, "timers_hour", "tokio", n, budget, || {
             tokio.block_on(async {
                 let sleeps = (0..n).map(|_| Box::pin(tokio::time::sleep(hour))).collect();
                 poll_each_once_then_drop(sleeps).await
             })
         });
-        record(points, "timers_hour", "tokio", n, ns);
-        let ns = measure(n, budget, || {
+        point(points, "timers_hour", "smol", n, budget, || {
             common::smol_block_on(&smol, async {
                 let sleeps = (0..n).map(|_| Box::pin(smol::Timer::after(hour))).collect();
                 poll_each_once_then_drop(sleeps).await
             })
         });
-        record(points, "timers_hour", "smol", n, ns);
     }
 }
 
 fn timers_same_ms(points: &mut Points, budget: Duration) {
     let mut paused = cashier::Runtime::builder().start_paused(true).build().expect("runtime");
     for n in TASK_SIZES {
-        let ns = measure(n, budget, || {
+        point(points, "timers_same_ms", "cashier (paused clock)", n, budget, || {
             on_cashier(&mut paused, async {
                 // Built inside the runtime: a sleep reads its clock when created. 1 ns apart,
                 // at most 999,999 ns ahead: all due within the current millisecond.
@@ -205,7 +227,6 @@ fn timers_same_ms(points: &mut Points, budget: Duration) {
             });
             assert_eq!(paused.timer_count(), 0);
         });
-        record(points, "timers_same_ms", "cashier (paused clock)", n, ns);
     }
 }
 
@@ -213,16 +234,14 @@ fn gather(points: &mut Points, budget: Duration) {
     let mut cashier = cashier::Runtime::new().expect("cashier runtime");
     let tokio = common::tokio_current_thread();
     for n in CHILD_SIZES {
-        let ns = measure(n, budget, || {
+        point(points, "gather", "cashier gather", n, budget, || {
             let sum: u64 = on_cashier(&mut cashier, cashier::gather(children(n))).iter().sum();
             assert_eq!(sum, expected(n));
         });
-        record(points, "gather", "cashier gather", n, ns);
-        let ns = measure(n, budget, || {
+        point(points, "gather", "futures join_all (tokio)", n, budget, || {
             let sum: u64 = tokio.block_on(futures::future::join_all(children(n))).iter().sum();
             assert_eq!(sum, expected(n));
         });
-        record(points, "gather", "futures join_all (tokio)", n, ns);
     }
 }
 
@@ -230,7 +249,7 @@ fn as_completed(points: &mut Points, budget: Duration) {
     let mut cashier = cashier::Runtime::new().expect("cashier runtime");
     let tokio = common::tokio_current_thread();
     for n in CHILD_SIZES {
-        let ns = measure(n, budget, || {
+        point(points, "as_completed", "cashier as_completed", n, budget, || {
             let sum = on_cashier(&mut cashier, async {
                 let mut each = cashier::as_completed(children(n));
                 let mut sum = 0;
@@ -241,8 +260,7 @@ fn as_completed(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        record(points, "as_completed", "cashier as_completed", n, ns);
-        let ns = measure(n, budget, || {
+        point(points, "as_completed", "FuturesUnordered (tokio)", n, budget, || {
             let sum = tokio.block_on(async {
                 let mut each: futures::stream::FuturesUnordered<_> = children(n).collect();
                 let mut sum = 0;
@@ -253,7 +271,6 @@ fn as_completed(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        record(points, "as_completed", "FuturesUnordered (tokio)", n, ns);
     }
 }
 
