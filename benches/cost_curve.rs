@@ -15,6 +15,11 @@
 //! - `gather` / `as_completed`: N children, each pending once after waking itself, then ready
 //!   (as in `gather_100k`). Per child. N = 10 … 1M. Peers: `futures::future::join_all` and
 //!   `futures::stream::FuturesUnordered`, both on tokio's current-thread runtime.
+//! - `tcp_echo`: N loopback connections to an echo server on the same runtime, each making 50
+//!   round trips of 64 bytes. Per round trip, connection setup included (the clients connect one
+//!   after another, so the listen backlog never overflows). N = 10, 100, 1k, 5k (not 10k: both
+//!   ends live in this process, and 20k descriptors pass the hard limit of the machine it was
+//!   written on).
 //!
 //! Not criterion: four workloads at up to six sizes on three runtimes would take criterion most
 //! of an hour. Each point is the median of a few timed rounds (at least 3, more while the point
@@ -113,17 +118,19 @@ fn selected(runtime: &str, n: usize) -> bool {
     size_ok && runtime_ok
 }
 
-/// Measures one point if it is selected, prints it and records it.
+/// Measures one point (`ops` operations per round, at size `n`) if it is selected, prints it and
+/// records it.
 fn point(
     points: &mut Points,
     workload: &str,
     runtime: &str,
     n: usize,
     budget: Duration,
+    ops: usize,
     round: impl FnMut(),
 ) {
     if selected(runtime, n) {
-        let ns = measure(n, budget, round);
+        let ns = measure(ops, budget, round);
         record(points, workload, runtime, n, ns);
     }
 }
@@ -146,7 +153,7 @@ fn spawn_join(points: &mut Points, budget: Duration) {
     let tokio = common::tokio_current_thread();
     let smol = smol::LocalExecutor::new();
     for n in TASK_SIZES {
-        point(points, "spawn_join", "cashier", n, budget, || {
+        point(points, "spawn_join", "cashier", n, budget, n, || {
             let sum = on_cashier(&mut cashier, async {
                 let handles: Vec<_> =
                     (0..n as u64).map(|i| cashier::spawn(async move { black_box(i) })).collect();
@@ -158,7 +165,7 @@ fn spawn_join(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        point(points, "spawn_join", "tokio", n, budget, || {
+        point(points, "spawn_join", "tokio", n, budget, n, || {
             let sum = tokio.block_on(async {
                 let handles: Vec<_> =
                     (0..n as u64).map(|i| tokio::spawn(async move { black_box(i) })).collect();
@@ -170,7 +177,7 @@ fn spawn_join(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        point(points, "spawn_join", "smol", n, budget, || {
+        point(points, "spawn_join", "smol", n, budget, n, || {
             let sum = common::smol_block_on(&smol, async {
                 let tasks: Vec<_> =
                     (0..n as u64).map(|i| smol.spawn(async move { black_box(i) })).collect();
@@ -191,20 +198,20 @@ fn timers_hour(points: &mut Points, budget: Duration) {
     let tokio = common::tokio_current_thread_with_drivers();
     let smol = smol::LocalExecutor::new();
     for n in TASK_SIZES {
-        point(points, "timers_hour", "cashier", n, budget, || {
+        point(points, "timers_hour", "cashier", n, budget, n, || {
             on_cashier(&mut cashier, async {
                 let sleeps = (0..n).map(|_| Box::pin(cashier::sleep(hour))).collect();
                 poll_each_once_then_drop(sleeps).await
             });
             assert_eq!(cashier.timer_count(), 0);
         });
-        point(points, "timers_hour", "tokio", n, budget, || {
+        point(points, "timers_hour", "tokio", n, budget, n, || {
             tokio.block_on(async {
                 let sleeps = (0..n).map(|_| Box::pin(tokio::time::sleep(hour))).collect();
                 poll_each_once_then_drop(sleeps).await
             })
         });
-        point(points, "timers_hour", "smol", n, budget, || {
+        point(points, "timers_hour", "smol", n, budget, n, || {
             common::smol_block_on(&smol, async {
                 let sleeps = (0..n).map(|_| Box::pin(smol::Timer::after(hour))).collect();
                 poll_each_once_then_drop(sleeps).await
@@ -216,7 +223,7 @@ fn timers_hour(points: &mut Points, budget: Duration) {
 fn timers_same_ms(points: &mut Points, budget: Duration) {
     let mut paused = cashier::Runtime::builder().start_paused(true).build().expect("runtime");
     for n in TASK_SIZES {
-        point(points, "timers_same_ms", "cashier (paused clock)", n, budget, || {
+        point(points, "timers_same_ms", "cashier (paused clock)", n, budget, n, || {
             on_cashier(&mut paused, async {
                 // Built inside the runtime: a sleep reads its clock when created. 1 ns apart,
                 // at most 999,999 ns ahead: all due within the current millisecond.
@@ -234,11 +241,11 @@ fn gather(points: &mut Points, budget: Duration) {
     let mut cashier = cashier::Runtime::new().expect("cashier runtime");
     let tokio = common::tokio_current_thread();
     for n in CHILD_SIZES {
-        point(points, "gather", "cashier gather", n, budget, || {
+        point(points, "gather", "cashier gather", n, budget, n, || {
             let sum: u64 = on_cashier(&mut cashier, cashier::gather(children(n))).iter().sum();
             assert_eq!(sum, expected(n));
         });
-        point(points, "gather", "futures join_all (tokio)", n, budget, || {
+        point(points, "gather", "futures join_all (tokio)", n, budget, n, || {
             let sum: u64 = tokio.block_on(futures::future::join_all(children(n))).iter().sum();
             assert_eq!(sum, expected(n));
         });
@@ -249,7 +256,7 @@ fn as_completed(points: &mut Points, budget: Duration) {
     let mut cashier = cashier::Runtime::new().expect("cashier runtime");
     let tokio = common::tokio_current_thread();
     for n in CHILD_SIZES {
-        point(points, "as_completed", "cashier as_completed", n, budget, || {
+        point(points, "as_completed", "cashier as_completed", n, budget, n, || {
             let sum = on_cashier(&mut cashier, async {
                 let mut each = cashier::as_completed(children(n));
                 let mut sum = 0;
@@ -260,7 +267,7 @@ fn as_completed(points: &mut Points, budget: Duration) {
             });
             assert_eq!(sum, expected(n));
         });
-        point(points, "as_completed", "FuturesUnordered (tokio)", n, budget, || {
+        point(points, "as_completed", "FuturesUnordered (tokio)", n, budget, n, || {
             let sum = tokio.block_on(async {
                 let mut each: futures::stream::FuturesUnordered<_> = children(n).collect();
                 let mut sum = 0;
@@ -270,6 +277,176 @@ fn as_completed(points: &mut Points, budget: Duration) {
                 sum
             });
             assert_eq!(sum, expected(n));
+        });
+    }
+}
+
+/// Sizes for `tcp_echo`: connections. Not 10k: its 20k descriptors (both ends live in this
+/// process) pass this machine's hard limit of 20,000 open files.
+const CONNECTION_SIZES: [usize; 4] = [10, 100, 1_000, 5_000];
+/// Round trips per connection in `tcp_echo`.
+const ROUND_TRIPS: usize = 50;
+/// Bytes per message in `tcp_echo`.
+const MESSAGE: usize = 64;
+
+fn loopback() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// `tcp_echo` on cashier: the server accepts `n` connections, one echo task each; the clients
+/// connect one at a time (so the listen backlog never overflows into SYN retransmits), then each
+/// makes `ROUND_TRIPS` round trips in its own task.
+async fn cashier_echo(n: usize) {
+    use cashier::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind(loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = cashier::spawn(async move {
+        for _ in 0..n {
+            let (stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            cashier::spawn(async move {
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.read_exact(&mut buf).await.unwrap();
+                    stream.write_all(&buf).await.unwrap();
+                }
+            });
+        }
+    });
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        streams.push(stream);
+    }
+    let clients: Vec<_> = streams
+        .into_iter()
+        .enumerate()
+        .map(|(c, stream)| {
+            cashier::spawn(async move {
+                let message = [c as u8; MESSAGE];
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.write_all(&message).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(buf, message);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    server.await.unwrap();
+}
+
+/// [`cashier_echo`] on tokio.
+async fn tokio_echo(n: usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind(loopback()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        for _ in 0..n {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            tokio::spawn(async move {
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.read_exact(&mut buf).await.unwrap();
+                    stream.write_all(&buf).await.unwrap();
+                }
+            });
+        }
+    });
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        streams.push(stream);
+    }
+    let clients: Vec<_> = streams
+        .into_iter()
+        .enumerate()
+        .map(|(c, mut stream)| {
+            tokio::spawn(async move {
+                let message = [c as u8; MESSAGE];
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.write_all(&message).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(buf, message);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    server.await.unwrap();
+}
+
+/// [`cashier_echo`] on smol.
+async fn smol_echo(executor: &'static smol::LocalExecutor<'static>, n: usize) {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    use smol::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind(loopback()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = executor.spawn(async move {
+        for _ in 0..n {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            executor
+                .spawn(async move {
+                    let mut buf = [0; MESSAGE];
+                    for _ in 0..ROUND_TRIPS {
+                        stream.read_exact(&mut buf).await.unwrap();
+                        stream.write_all(&buf).await.unwrap();
+                    }
+                })
+                .detach();
+        }
+    });
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        streams.push(stream);
+    }
+    let clients: Vec<_> = streams
+        .into_iter()
+        .enumerate()
+        .map(|(c, mut stream)| {
+            executor.spawn(async move {
+                let message = [c as u8; MESSAGE];
+                let mut buf = [0; MESSAGE];
+                for _ in 0..ROUND_TRIPS {
+                    stream.write_all(&message).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(buf, message);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await;
+    }
+    server.await;
+}
+
+fn tcp_echo(points: &mut Points, budget: Duration) {
+    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let tokio = common::tokio_current_thread_with_drivers();
+    let smol: &'static smol::LocalExecutor<'static> =
+        Box::leak(Box::new(smol::LocalExecutor::new()));
+    for n in CONNECTION_SIZES {
+        let trips = n * ROUND_TRIPS;
+        point(points, "tcp_echo", "cashier", n, budget, trips, || {
+            on_cashier(&mut cashier, cashier_echo(n))
+        });
+        point(points, "tcp_echo", "tokio", n, budget, trips, || tokio.block_on(tokio_echo(n)));
+        point(points, "tcp_echo", "smol", n, budget, trips, || {
+            common::smol_block_on(smol, smol_echo(smol, n))
         });
     }
 }
@@ -319,12 +496,13 @@ fn main() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/charts/cost_curve.tsv");
     let mut points = read_points(path);
     type Workload = fn(&mut Points, Duration);
-    let workloads: [(&str, Workload); 5] = [
+    let workloads: [(&str, Workload); 6] = [
         ("spawn_join", spawn_join),
         ("timers_hour", timers_hour),
         ("timers_same_ms", timers_same_ms),
         ("gather", gather),
         ("as_completed", as_completed),
+        ("tcp_echo", tcp_echo),
     ];
     for (name, run) in workloads {
         if filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())) {
