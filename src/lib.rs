@@ -34,6 +34,9 @@
 //! [`Runtime::step`] drives it one decision at a time, for watching it think ([`step`]).
 //! [`Runtime::metrics`] tells what it did so far ([`metrics`]).
 //!
+//! [`internals`] is the reading order through the private modules (the task lifecycle, the
+//! reactor's turn, the paused clock), for a build with `--document-private-items`.
+//!
 //! | asyncio | cashier |
 //! | --- | --- |
 //! | `asyncio.run(main())` | [`cashier::run(main())`](run) |
