@@ -18,6 +18,8 @@ import sys
 import matplotlib
 
 matplotlib.use("svg")
+# Text as text, not glyph outlines: a smaller SVG whose labels diff and search as text.
+matplotlib.rcParams["svg.fonttype"] = "none"
 import matplotlib.pyplot as plt  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
