@@ -47,6 +47,9 @@
 //! [`Runtime::step`] drives it one decision at a time, for watching it think ([`step`]).
 //! [`Runtime::metrics`] tells what it did so far ([`metrics`]).
 //!
+//! [`internals`] is the reading order through the private modules (the task lifecycle, the
+//! reactor's turn, the paused clock), for a build with `--document-private-items`.
+//!
 //! | asyncio | cashier |
 //! | --- | --- |
 //! | `asyncio.run(main())` | [`cashier::run(main())`](run) |
@@ -66,6 +69,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod debug;
+pub mod internals;
 pub mod metrics;
 mod runtime;
 pub mod step;

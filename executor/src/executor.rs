@@ -1,7 +1,7 @@
 //! The executor: spawning tasks and the run loop that serves them.
 //!
 //! The first of the three files on a task's path (`executor.rs` → `task.rs` → `join.rs`): here a
-//! task is created ([`Core::spawn`]), queued ([`enqueue`]), popped and handed to
+//! task is created ([`Core::spawn_named`]), queued ([`enqueue`]), popped and handed to
 //! `TaskRef::run`, and finally cancelled if the runtime is dropped first ([`Core::shutdown`]).
 //!
 //! # Parts
@@ -274,7 +274,7 @@ impl<P: Park> Executor<P> {
 
     /// Spawns a task from outside the run loop; it starts running at the next `block_on` or `step`.
     ///
-    /// Inside a task, use the free function [`spawn`](crate::spawn).
+    /// Inside a task, use the free function [`spawn`].
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where

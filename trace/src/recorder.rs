@@ -19,7 +19,7 @@
 //!   recording says how many were dropped.
 //!
 //! Only the runtime thread records: other threads' wakes are reported when the runtime drains
-//! its remote queue ([`Cause::Remote`](crate::Cause::Remote)), so the recorder needs no lock.
+//! its remote queue ([`Cause::Remote`]), so the recorder needs no lock.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};

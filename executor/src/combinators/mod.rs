@@ -2,10 +2,10 @@
 //!
 //! - `atomic_waker.rs`, `ready_set.rs`: the machinery. Each child of a combinator gets its own
 //!   waker, so a wake re-polls only that child (O(n) polls for n children, not O(n²)).
-//! - `gather.rs`: [`gather`] and [`try_gather`]; `gather_tuple.rs`: the [`gather!`](crate::gather!)
+//! - `gather.rs`: [`gather()`] and [`try_gather`]; `gather_tuple.rs`: the [`gather!`](crate::gather!)
 //!   macro for futures of different types.
-//! - `as_completed.rs`: [`as_completed`].
-//! - `race.rs`: [`select`] and [`race`].
+//! - `as_completed.rs`: [`as_completed()`].
+//! - `race.rs`: [`select`] and [`race()`].
 //! - `join_set.rs`: [`JoinSet`], an owned set of spawned tasks (structured concurrency).
 
 mod as_completed;

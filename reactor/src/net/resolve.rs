@@ -1,7 +1,7 @@
 //! Host-name resolution, off the runtime thread.
 //!
 //! The system resolver (`getaddrinfo`, behind `ToSocketAddrs`) blocks, sometimes for seconds, so
-//! it runs through [`to_thread`](crate::to_thread). Python's asyncio does the same in
+//! it runs through [`to_thread`](crate::to_thread()). Python's asyncio does the same in
 //! `loop.getaddrinfo`.
 
 use std::io;

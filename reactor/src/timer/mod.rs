@@ -2,9 +2,9 @@
 //!
 //! - `wheel.rs`: the hierarchical timing wheel (the data structure).
 //! - `near.rs`: the wheel's heap of timers due within the current millisecond.
-//! - `sleep.rs`: [`sleep`], [`sleep_until`], the `Sleep` future that owns a wheel entry.
-//! - `timeout.rs`: [`timeout`], a future under a deadline.
-//! - `interval.rs`: [`interval`], a periodic metronome.
+//! - `sleep.rs`: [`sleep()`], [`sleep_until()`], the `Sleep` future that owns a wheel entry.
+//! - `timeout.rs`: [`timeout()`], a future under a deadline.
+//! - `interval.rs`: [`interval()`], a periodic metronome.
 
 pub(crate) mod interval;
 pub(crate) mod near;

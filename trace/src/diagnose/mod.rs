@@ -7,7 +7,7 @@
 //! who woke whom, `Panicked`, `OutputTaken` and `HandleDropped` say what became of a result.
 //!
 //! - `table.rs`: one row per task (state, polls, busy time, time scheduled, what became of its
-//!   result), beside the shared [`TaskBook`] that numbers and labels tasks.
+//!   result), beside the shared [`TaskBook`](crate::views::task_book::TaskBook) that numbers and labels tasks.
 //! - `checks.rs`: the four checks, each a decision on a row and a paragraph of advice.
 //! - `dump.rs`: the task dump (a table of live tasks) and the hang verdict read from it; the
 //!   same table, with other columns, prints every task's metrics.
@@ -23,7 +23,7 @@
 //! - **Two clocks.** Poll and queue times are read on the real clock (`real_ns`, taken by the
 //!   caller as the record is made); ages on the records' (the runtime's clock, deterministic
 //!   when paused). A slow poll blocks the thread in real time, whatever the runtime's clock says.
-//! - **One task book.** Tasks are numbered and labelled by the same [`TaskBook`] as the views,
+//! - **One task book.** Tasks are numbered and labelled by the same [`TaskBook`](crate::views::task_book::TaskBook) as the views,
 //!   so `#3` in a warning is `#3` in the explain mode and the timeline.
 
 mod checks;
