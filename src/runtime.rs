@@ -8,6 +8,7 @@
 //! While `block_on` runs, both halves are reachable through their thread-locals: the executor's
 //! (for `spawn` and local wakes) and the reactor's (for `sleep`, sockets, `to_thread`).
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
@@ -25,7 +26,7 @@ use crate::watch::{Session, Trace};
 /// A single-threaded runtime: asyncio's event loop.
 ///
 /// ```
-/// let mut runtime = cashier::Runtime::new()?;
+/// let runtime = cashier::Runtime::new()?;
 /// let handle = runtime.spawn(async { "served" });
 /// assert_eq!(runtime.block_on(handle).unwrap(), "served");
 /// # std::io::Result::Ok(())
@@ -68,7 +69,7 @@ pub struct Runtime {
 /// ```
 /// use std::time::Duration;
 ///
-/// let mut runtime = cashier::Runtime::builder().start_paused(true).build()?;
+/// let runtime = cashier::Runtime::builder().start_paused(true).build()?;
 /// runtime.block_on(async {
 ///     let before = cashier::now();
 ///     cashier::sleep(Duration::from_secs(3600)).await; // instant: the clock jumps
@@ -166,7 +167,7 @@ impl Builder {
     /// runs its suite once more with `CASHIER_DEBUG=1`).
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::builder().debug_checks(true).build()?;
+    /// let runtime = cashier::Runtime::builder().debug_checks(true).build()?;
     /// runtime.block_on(async { cashier::spawn(async { "served" }).await.unwrap() });
     /// # std::io::Result::Ok(())
     /// ```
@@ -184,7 +185,7 @@ impl Builder {
     /// task ever spawned.
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::builder().metrics(true).build()?;
+    /// let runtime = cashier::Runtime::builder().metrics(true).build()?;
     /// runtime.block_on(async { cashier::spawn(async { "served" }).await.unwrap() });
     /// let metrics = runtime.metrics();
     /// assert_eq!(metrics.events.unwrap().completed, 1);
@@ -222,7 +223,7 @@ impl Builder {
         let quit = if self.dump_on_sigquit {
             // The doorbell registers with the reactor, which must be current for that.
             let _reactor = reactor.handle().enter();
-            Some(signal(SignalKind::quit())?)
+            Some(RefCell::new(signal(SignalKind::quit())?))
         } else {
             None
         };
@@ -243,11 +244,44 @@ impl Runtime {
     }
 
     /// Runs `future` to completion, running spawned tasks meanwhile: asyncio's
-    /// `loop.run_until_complete`.
+    /// `loop.run_until_complete`, tokio's `Runtime::block_on`.
+    ///
+    /// It takes `&self`, as tokio's does, so the runtime can be asked about itself between
+    /// polls, from inside the future:
+    ///
+    /// ```
+    /// let runtime = cashier::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let handle = cashier::spawn(async { cashier::yield_now().await });
+    ///     assert_eq!(runtime.alive_tasks(), 1);
+    ///     handle.await.unwrap();
+    ///     assert_eq!(runtime.alive_tasks(), 0);
+    /// });
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// Only the thread that created the runtime can call it: the runtime is neither `Send` nor
+    /// `Sync`, so the compiler refuses to hand it, or a reference to it, to another thread:
+    ///
+    /// ```compile_fail
+    /// let runtime = cashier::Runtime::new().unwrap();
+    /// std::thread::scope(|scope| {
+    ///     scope.spawn(|| runtime.block_on(async {})); // error: `Runtime` is not `Sync`
+    /// });
+    /// ```
     ///
     /// # Panics
-    /// If called from inside a running runtime on this thread, or if `future` panics.
-    pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+    /// If called from inside a running runtime on this thread (this one, from inside its own
+    /// `block_on`, or any other): that would block the thread every task runs on, so it panics
+    /// with a message saying to spawn and await instead. Also if `future` panics.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if cashier_executor::in_runtime() {
+            panic!(
+                "`Runtime::block_on` called from inside a running cashier runtime: that would \
+                 block the thread every task runs on. Spawn the future with `cashier::spawn` and \
+                 `.await` its JoinHandle instead"
+            );
+        }
         let _reactor = self.reactor().handle().enter();
         // One call of the executor's `block_on` whether or not the runtime is watched: with two
         // (one inside `Recorder::scope`'s closure) the compiler stopped inlining it, and
@@ -276,7 +310,7 @@ impl Runtime {
     /// [`cashier::task::Builder`](crate::task::Builder).
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::new()?;
+    /// let runtime = cashier::Runtime::new()?;
     /// let handle = runtime.spawn_named("main", async { "served" });
     /// assert_eq!(runtime.block_on(handle).unwrap(), "served");
     /// # std::io::Result::Ok(())
@@ -303,7 +337,7 @@ impl Runtime {
     /// a task, use [`task::dump`](crate::task::dump).
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::builder().debug_checks(true).build()?;
+    /// let runtime = cashier::Runtime::builder().debug_checks(true).build()?;
     /// let _order = runtime.spawn_named("order", std::future::pending::<()>());
     /// runtime.block_on(cashier::yield_now());
     /// let dump = runtime.dump();
@@ -324,7 +358,7 @@ impl Runtime {
     /// ```
     /// // Not watched, whatever `CASHIER_DEBUG` or `CASHIER_TRACE` say:
     /// let unwatched = cashier::Runtime::builder().debug_checks(false).trace(cashier::Trace::new());
-    /// let mut runtime = unwatched.build()?;
+    /// let runtime = unwatched.build()?;
     /// runtime.block_on(async { cashier::sleep(std::time::Duration::from_millis(1)).await });
     /// let metrics = runtime.metrics();
     /// assert_eq!(metrics.reactor.timers_fired, 1, "the reactor counts, watched or not");
@@ -384,7 +418,7 @@ impl Runtime {
     /// use std::sync::mpsc;
     /// use std::time::Duration;
     ///
-    /// let mut runtime = cashier::Runtime::new()?;
+    /// let runtime = cashier::Runtime::new()?;
     /// let (release, stuck) = mpsc::channel::<()>();
     /// // A job that waits for a message nobody sends while the runtime lives (its future is
     /// // dropped at once: the job runs on without it).
@@ -436,7 +470,7 @@ impl Drop for Runtime {
 /// if `future` panics. Use [`Runtime::new`] to handle the first as an error.
 pub fn run<F: Future>(future: F) -> F::Output {
     match Runtime::new() {
-        Ok(mut runtime) => runtime.block_on(future),
+        Ok(runtime) => runtime.block_on(future),
         Err(error) => panic!("cashier::run could not create a runtime: {error}"),
     }
 }
@@ -448,11 +482,11 @@ pub(crate) struct ReactorPark {
     /// The debug checks, when on: asked before a park that could last forever (`debug.rs`).
     hang_check: Option<Rc<Checker>>,
     /// The `SIGQUIT` listener of [`Builder::dump_on_sigquit`], asked after every turn.
-    quit: Option<Signal>,
+    quit: Option<RefCell<Signal>>,
 }
 
 impl Park for ReactorPark {
-    fn park(&mut self, timeout: Option<Duration>) {
+    fn park(&self, timeout: Option<Duration>) {
         // The hang check: only a park with no timeout, and with the checks on, asks the reactor
         // whether it expects anything; nothing else on this path changes when they are off.
         if timeout.is_none()
@@ -465,8 +499,9 @@ impl Park for ReactorPark {
             // epoll_wait fails only on a broken epoll fd or bad arguments: not recoverable.
             panic!("cashier: the reactor could not wait for events: {error}");
         }
-        if let Some(quit) = &mut self.quit
-            && quit.try_recv()
+        // The executor never parks re-entrantly, so this borrow is the only one.
+        if let Some(quit) = &self.quit
+            && quit.borrow_mut().try_recv()
         {
             eprint!("{SIGQUIT_HEADER}\n{}", crate::task::dump());
         }

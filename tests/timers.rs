@@ -19,7 +19,7 @@ fn paused() -> Runtime {
 
 #[test]
 fn ten_thousand_sleeps_fire_in_deadline_order_and_none_early() {
-    let mut runtime = paused();
+    let runtime = paused();
     let fired = Rc::new(RefCell::new(Vec::new()));
     let mut rng = fastrand::Rng::with_seed(7);
     runtime.block_on(async {
@@ -49,7 +49,7 @@ fn ten_thousand_sleeps_fire_in_deadline_order_and_none_early() {
 
 #[test]
 fn sub_millisecond_deadlines_fire_exactly_never_early() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let start = now();
         sleep(Duration::from_micros(1500)).await;
@@ -76,7 +76,7 @@ fn sub_millisecond_deadlines_fire_exactly_never_early() {
 
 #[test]
 fn sleeps_of_zero_and_in_the_past_complete_without_waiting() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let start = now();
         sleep(Duration::ZERO).await;
@@ -88,7 +88,7 @@ fn sleeps_of_zero_and_in_the_past_complete_without_waiting() {
 
 #[test]
 fn timeout_fires_at_its_deadline_and_cancels_the_future() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let start = now();
         let result = timeout(Duration::from_millis(10), sleep(Duration::from_secs(3600))).await;
@@ -118,7 +118,7 @@ fn timeout_fires_at_its_deadline_and_cancels_the_future() {
 
 #[test]
 fn dropping_100k_pending_sleeps_empties_the_wheel() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let mut sleeps: Vec<_> =
             (0..100_000).map(|i| sleep(Duration::from_secs(3600 + i))).collect();
@@ -154,7 +154,7 @@ fn cashier_timer_count() -> usize {
 
 #[test]
 fn an_interval_ticks_61_times_in_a_virtual_minute() {
-    let mut runtime = paused();
+    let runtime = paused();
     let ticks = runtime.block_on(async {
         let start = now();
         let mut metronome = interval(Duration::from_secs(1));
@@ -199,7 +199,7 @@ fn missed_ticks_burst_delay_or_skip() {
 fn the_paused_clock_does_not_jump_while_a_to_thread_job_runs() {
     // tokio-rs/tokio#4614: a paused clock must not fire a timeout because the runtime looks idle
     // while blocking work is in flight. The job takes real time; virtual time stays put.
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let start = now();
         let job = to_thread(|| {
@@ -214,7 +214,7 @@ fn the_paused_clock_does_not_jump_while_a_to_thread_job_runs() {
 
 #[test]
 fn advance_moves_the_clock_by_hand() {
-    let mut runtime = paused();
+    let runtime = paused();
     let t0 = runtime.block_on(async { now() });
     let sleeper = runtime.spawn(async move {
         sleep_until(t0 + Duration::from_secs(5)).await;
@@ -255,7 +255,7 @@ fn a_forever_sleep_does_not_delay_a_ten_second_one_near_a_top_slot_boundary() {
     // A `sleep(Duration::MAX)` is filed in the wheel's top level at the current position (once
     // the clock is past 0); the search for the next slot must not let it hide the slot that a
     // later 10 s sleep lands in, across the boundary.
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         sleep(Duration::from_millis(1)).await;
         let forever = spawn(sleep(Duration::MAX));
@@ -271,7 +271,7 @@ fn a_forever_sleep_does_not_delay_a_ten_second_one_near_a_top_slot_boundary() {
 
 #[test]
 fn a_forever_sleep_does_not_delay_a_thirteen_day_one() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         sleep(Duration::from_millis(1)).await;
         let forever = spawn(sleep(Duration::MAX));
@@ -287,7 +287,7 @@ fn a_forever_sleep_does_not_delay_a_thirteen_day_one() {
 fn sleep_and_timeout_of_duration_max_never_end_even_on_a_clock_forty_years_on() {
     // The deadline of a `Duration::MAX` sleep is taken on the runtime's clock, saturating 584
     // years on; it once was "real now + 30 years", which a paused clock can pass.
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let start = now();
         let forever = spawn(sleep(Duration::MAX));
@@ -326,7 +326,7 @@ fn a_job_that_ends_before_its_future_is_polled_does_not_hang_the_paused_clock() 
     // real); it ends while its `ToThread` future has never been polled, so no task waker exists:
     // the pool itself must end the reactor's wait.
     let elapsed = within_a_watchdog(|| {
-        let mut runtime = paused();
+        let runtime = paused();
         runtime.block_on(async {
             let job = to_thread(|| {
                 std::thread::sleep(Duration::from_millis(50));
@@ -345,7 +345,7 @@ fn a_job_that_ends_before_its_future_is_polled_does_not_hang_the_paused_clock() 
 #[test]
 fn a_job_whose_future_was_dropped_does_not_hang_the_paused_clock() {
     let elapsed = within_a_watchdog(|| {
-        let mut runtime = paused();
+        let runtime = paused();
         runtime.block_on(async {
             drop(to_thread(|| std::thread::sleep(Duration::from_millis(50))));
             let start = now();

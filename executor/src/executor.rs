@@ -227,7 +227,7 @@ impl Wake for Shared {
 /// ```
 /// use cashier_executor::{Executor, spawn};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let total = executor.block_on(async {
 ///     let handles: Vec<_> = (1..=10).map(|n| spawn(async move { n * n })).collect();
 ///     let mut total = 0;
@@ -301,7 +301,7 @@ impl<P: Park> Executor<P> {
     ///   one thread every task runs on. Spawn the future and await its `JoinHandle` instead.
     /// - If `future` panics; the panic propagates to the caller. Panics in spawned tasks do not:
     ///   they are reported through their `JoinHandle`s.
-    pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = context::enter_block_on(&self.core);
         let shared = Arc::clone(&self.core.shared);
         let waker = Waker::from(Arc::clone(&shared));
@@ -382,7 +382,7 @@ pub fn alive_tasks_here() -> Option<usize> {
 /// ```
 /// use std::rc::Rc;
 ///
-/// let mut executor = cashier_executor::Executor::new();
+/// let executor = cashier_executor::Executor::new();
 /// executor.block_on(async {
 ///     let shared = Rc::new(5); // `Rc` is not `Send`, and that is fine
 ///     let handle = cashier_executor::spawn(async move { *shared + 1 });

@@ -15,7 +15,7 @@
 //! compile:
 //!
 //! ```compile_fail
-//! let mut executor = cashier_executor::Executor::new();
+//! let executor = cashier_executor::Executor::new();
 //! let handle = executor.spawn(async { 1 });
 //! std::thread::spawn(move || drop(handle)); // error: `JoinHandle` cannot be sent between threads
 //! ```
@@ -40,7 +40,7 @@ use crate::task::TaskRef;
 /// Dropping it does not cancel the task: use [`JoinHandle::abort`] for that.
 ///
 /// ```
-/// let mut executor = cashier_executor::Executor::new();
+/// let executor = cashier_executor::Executor::new();
 /// let answer = executor.block_on(async {
 ///     let handle = cashier_executor::spawn(async { 6 * 7 });
 ///     handle.await.unwrap()
@@ -70,7 +70,7 @@ impl<T> JoinHandle<T> {
     /// (the work was done).
     ///
     /// ```
-    /// let mut executor = cashier_executor::Executor::new();
+    /// let executor = cashier_executor::Executor::new();
     /// executor.block_on(async {
     ///     let handle = cashier_executor::spawn(std::future::pending::<()>());
     ///     handle.abort();

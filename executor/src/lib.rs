@@ -9,7 +9,7 @@
 //! ```
 //! use cashier_executor::{Executor, spawn, yield_now};
 //!
-//! let mut executor = Executor::new();
+//! let executor = Executor::new();
 //! let out = executor.block_on(async {
 //!     let order = spawn(async {
 //!         yield_now().await; // step aside once

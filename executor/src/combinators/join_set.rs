@@ -56,7 +56,7 @@ impl Drop for FinishGuard {
 /// ```
 /// use cashier_executor::{Executor, JoinSet, yield_now};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let finished = executor.block_on(async {
 ///     let mut set = JoinSet::new();
 ///     for steps in [3, 1, 2] {

@@ -90,7 +90,7 @@ impl LoomPark {
 }
 
 impl Park for LoomPark {
-    fn park(&mut self, timeout: Option<Duration>) {
+    fn park(&self, timeout: Option<Duration>) {
         if timeout.is_none() {
             self.wakeup.wait();
         }

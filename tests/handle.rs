@@ -1,0 +1,63 @@
+//! `Runtime::block_on(&self)` and what a shared runtime may and may not do: ask about itself
+//! between polls, and refuse, with a panic that says why, to be driven from inside itself.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use cashier::Runtime;
+
+/// The message of a caught panic.
+fn message(panic: Box<dyn std::any::Any + Send>) -> String {
+    match panic.downcast::<String>() {
+        Ok(text) => *text,
+        Err(panic) => panic.downcast::<&str>().map(|text| text.to_string()).unwrap_or_default(),
+    }
+}
+
+#[test]
+fn block_on_from_inside_its_own_block_on_panics() {
+    let runtime = Runtime::new().unwrap();
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async { runtime.block_on(async {}) });
+    }));
+    let text = message(caught.expect_err("a nested block_on must panic, not deadlock"));
+    assert!(text.contains("called from inside a running cashier runtime"), "{text}");
+    // The runtime is still usable after the panic unwound out of it.
+    assert_eq!(runtime.block_on(async { 7 }), 7);
+}
+
+#[test]
+fn block_on_from_inside_a_task_panics_and_the_join_handle_says_so() {
+    let runtime = std::rc::Rc::new(Runtime::new().unwrap());
+    let inner = std::rc::Rc::clone(&runtime);
+    let handle = runtime.spawn(async move { inner.block_on(async {}) });
+    let error = runtime.block_on(handle).expect_err("the task panicked");
+    assert!(error.is_panic());
+    let text = message(error.into_panic());
+    assert!(text.contains("called from inside a running cashier runtime"), "{text}");
+}
+
+#[test]
+fn block_on_of_another_runtime_from_inside_a_task_panics() {
+    let outer = Runtime::new().unwrap();
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        outer.block_on(async {
+            let other = Runtime::new().unwrap();
+            other.block_on(async {})
+        })
+    }));
+    let text = message(caught.expect_err("blocking the runtime's thread must panic"));
+    assert!(text.contains("called from inside a running cashier runtime"), "{text}");
+}
+
+#[test]
+fn the_runtime_answers_questions_between_polls() {
+    let runtime = Runtime::builder().start_paused(true).build().unwrap();
+    runtime.block_on(async {
+        let sleeper = cashier::spawn(cashier::sleep(std::time::Duration::from_secs(1)));
+        assert_eq!(runtime.alive_tasks(), 1);
+        cashier::yield_now().await; // the sleeper is polled: its timer is in the wheel
+        assert_eq!(runtime.timer_count(), 1);
+        sleeper.await.unwrap();
+        assert_eq!(runtime.alive_tasks(), 0);
+    });
+}
