@@ -475,6 +475,28 @@ pub fn run<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// Runs the blocking function `f` on the `to_thread` pool and returns a future of its result:
+/// the name tokio users know for [`to_thread`](crate::to_thread), which it is, under another
+/// name (same pool, same [`ToThread`](crate::task::ToThread) future, same errors).
+///
+/// ```
+/// cashier::run(async {
+///     let sum = cashier::spawn_blocking(|| (1..=10u32).sum::<u32>()).await.unwrap();
+///     assert_eq!(sum, 55);
+/// });
+/// ```
+///
+/// # Panics
+/// If no cashier runtime is running on this thread, as `to_thread`.
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> cashier_reactor::ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    cashier_reactor::to_thread(f)
+}
+
 /// The executor's parker: one reactor turn per park.
 pub(crate) struct ReactorPark {
     /// The reactor, owned by the runtime through the executor.

@@ -61,3 +61,16 @@ fn the_runtime_answers_questions_between_polls() {
         assert_eq!(runtime.alive_tasks(), 0);
     });
 }
+
+#[test]
+fn spawn_blocking_is_to_thread_under_tokio_s_name() {
+    let runtime = Runtime::new().unwrap();
+    let sum = runtime.block_on(async {
+        let handle = cashier::spawn_blocking(|| (1..=100u32).sum::<u32>());
+        let via_task_module = cashier::task::spawn_blocking(|| 1u32);
+        handle.await.unwrap() + via_task_module.await.unwrap()
+    });
+    assert_eq!(sum, 5051);
+    let error = runtime.block_on(cashier::spawn_blocking(|| panic!("oops"))).unwrap_err();
+    assert_eq!(error.to_string(), "blocking job panicked: oops");
+}

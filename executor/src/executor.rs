@@ -33,6 +33,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::num::NonZeroU64;
 use std::panic::Location;
 use std::pin::pin;
 // `std`'s `Arc` even under loom: `Waker::from` needs it (see `loom.rs`).
@@ -48,7 +49,7 @@ use crate::loom::{AtomicBool, Ordering};
 use crate::owned_tasks::OwnedTasks;
 use crate::park::{Park, ThreadPark, Unpark};
 use crate::run_queue::{LocalQueue, RemotePush, RemoteQueue};
-use crate::task::TaskRef;
+use crate::task::{TaskId, TaskRef};
 
 /// How many polls the run loop makes between two looks at the parker (I/O and timers).
 pub const EVENT_INTERVAL: u32 = 61;
@@ -63,6 +64,8 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     /// Set at shutdown: from then on nothing is queued, every task is about to be cancelled.
     closed: Cell<bool>,
+    /// How many tasks were spawned here: the last [`TaskId`] given.
+    spawned: Cell<u64>,
 }
 
 /// The half of an executor that wakers on other threads reach.
@@ -86,6 +89,7 @@ impl Core {
                 unpark,
             }),
             closed: Cell::new(false),
+            spawned: Cell::new(0),
         }
     }
 
@@ -102,7 +106,7 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let task = TaskRef::allocate(future, Arc::clone(&self.shared));
+        let task = TaskRef::allocate(future, Arc::clone(&self.shared), self.next_id());
         trace::emit(|| Event::Spawn { task: task.key(), location });
         if let Some(name) = name {
             trace::emit_name(task.key(), name);
@@ -110,6 +114,15 @@ impl Core {
         self.owned.push(task);
         self.push_local(task);
         JoinHandle::new(task)
+    }
+
+    /// The id of the next task spawned here.
+    fn next_id(&self) -> TaskId {
+        let n = self.spawned.get() + 1;
+        self.spawned.set(n);
+        // A `u64` counted up by one per spawn does not wrap in any program's life (584 years at
+        // a billion spawns a second), so `n` is never zero.
+        TaskId::new(NonZeroU64::new(n).expect("task ids never wrap"))
     }
 
     /// Queues a task this thread just scheduled. After shutdown began, the task is left alone:

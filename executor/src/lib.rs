@@ -88,7 +88,8 @@ pub use combinators::{
 };
 pub use context::in_runtime;
 pub use executor::{EVENT_INTERVAL, Executor, alive_tasks_here, spawn};
-pub use join::{JoinError, JoinHandle};
+pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use park::{Park, ThreadPark, Unpark};
 pub use step::Step;
+pub use task::TaskId;
 pub use yield_now::{YieldNow, yield_now};

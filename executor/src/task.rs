@@ -67,6 +67,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::mem::{self, ManuallyDrop};
+use std::num::NonZeroU64;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
@@ -100,6 +101,36 @@ pub(crate) struct Header {
     pub(crate) shared: Arc<Shared>,
     /// The waker of whoever awaits the `JoinHandle`. Runtime thread only.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// The task's id, given by its executor at spawn. Immutable.
+    pub(crate) id: TaskId,
+}
+
+/// A task's identity, unique among the tasks of its runtime for the runtime's whole life: tokio's
+/// `task::Id`. [`JoinHandle::id`](crate::JoinHandle::id) and
+/// [`AbortHandle::id`](crate::AbortHandle::id) give it; [`JoinSet::join_next_with_id`]
+/// (crate::JoinSet::join_next_with_id) pairs it with the task's result.
+///
+/// Unlike the task's key in trace events (its address, which a later task may reuse), an id is
+/// never reused: the executor counts its spawns.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct TaskId(NonZeroU64);
+
+impl TaskId {
+    /// The id of the `n`th spawn (counted from 1).
+    pub(crate) fn new(n: NonZeroU64) -> TaskId {
+        TaskId(n)
+    }
+
+    /// The number behind the id.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// The operations that need the concrete future type, one table per `F`.
@@ -146,7 +177,7 @@ impl TaskRef {
     /// Allocates a task for `future` (the one allocation of a spawn). The new task is `SCHEDULED`,
     /// has a `JoinHandle`, and holds two references: one for the executor's owned list, one for the
     /// `JoinHandle` the caller creates.
-    pub(crate) fn allocate<F>(future: F, shared: Arc<Shared>) -> TaskRef
+    pub(crate) fn allocate<F>(future: F, shared: Arc<Shared>, id: TaskId) -> TaskRef
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -160,6 +191,7 @@ impl TaskRef {
                 owned_next: Cell::new(ptr::null()),
                 shared,
                 join_waker: UnsafeCell::new(None),
+                id,
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });
@@ -322,7 +354,7 @@ impl TaskRef {
     }
 
     /// Adds a reference.
-    fn add_ref(self) {
+    pub(crate) fn add_ref(self) {
         self.header().state.ref_inc();
     }
 
