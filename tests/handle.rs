@@ -71,6 +71,7 @@ fn spawn_blocking_is_to_thread_under_tokio_s_name() {
         handle.await.unwrap() + via_task_module.await.unwrap()
     });
     assert_eq!(sum, 5051);
-    let error = runtime.block_on(cashier::spawn_blocking(|| panic!("oops"))).unwrap_err();
+    let error = runtime.block_on(async { cashier::spawn_blocking(|| panic!("oops")).await });
+    let error = error.unwrap_err();
     assert_eq!(error.to_string(), "blocking job panicked: oops");
 }
