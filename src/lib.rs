@@ -54,7 +54,7 @@
 
 mod debug;
 pub mod metrics;
-mod runtime;
+pub mod runtime;
 pub mod step;
 mod watch;
 

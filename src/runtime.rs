@@ -1,9 +1,13 @@
 //! `Runtime`: one executor parked in one reactor, owned together.
 //!
 //! The executor serves tasks; when none can run it calls its parker, which here is the reactor:
-//! [`ReactorPark`] turns the executor's `Park::park(timeout)` into one reactor turn (an
+//! `ReactorPark` turns the executor's `Park::park(timeout)` into one reactor turn (an
 //! `epoll_wait` over every socket and the next timer). The executor does not know about I/O and
 //! the reactor does not know about tasks; this file is the only place that knows both.
+//!
+//! [`Handle`] is the runtime's face for other threads: [`Runtime::handle`] gives one,
+//! [`Handle::current`] gives the running runtime's, and [`Handle::spawn`] puts a `Send` future on
+//! the runtime from any thread.
 //!
 //! While `block_on` runs, both halves are reachable through their thread-locals: the executor's
 //! (for `spawn` and local wakes) and the reactor's (for `sleep`, sockets, `to_thread`).
@@ -15,6 +19,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_executor::{Executor, JoinHandle, Park, Unpark};
+pub use cashier_executor::{Handle, RemoteJoinHandle};
 pub use cashier_reactor::DEFAULT_SHUTDOWN_TIMEOUT;
 use cashier_reactor::signal::{Signal, SignalKind, signal};
 use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
@@ -324,6 +329,33 @@ impl Runtime {
         // SAFETY: the guard is a local of this function, dropped when it returns or unwinds.
         let _recording = self.watch.as_ref().and_then(|session| unsafe { session.enter() });
         cashier_executor::task_builder::Builder::new().name(name).spawn_on(future, &self.executor)
+    }
+
+    /// A [`Handle`] to this runtime: `Send + Sync + Clone`, for other threads to spawn `Send`
+    /// futures onto it ([`Handle::spawn`], tokio's `Handle::spawn`). Inside a task,
+    /// [`Handle::current`] gives the same.
+    ///
+    /// ```
+    /// let runtime = cashier::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// let remote = std::thread::spawn(move || handle.spawn(async { "served" })).join().unwrap();
+    /// assert_eq!(runtime.block_on(remote).unwrap(), "served");
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// The remote handle can also be awaited from another thread, and once the runtime is
+    /// dropped, a spawn through the handle reports its task cancelled:
+    ///
+    /// ```
+    /// let runtime = cashier::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// drop(runtime);
+    /// let remote = handle.spawn(async { "never run" });
+    /// assert!(remote.is_finished());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.executor.handle()
     }
 
     /// The number of spawned tasks that have not completed.

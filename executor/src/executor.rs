@@ -44,8 +44,9 @@ use std::time::Duration;
 use cashier_trace::{self as trace, Event, PollResult, Queue, TaskKey};
 
 use crate::context;
+use crate::handle::Handle;
 use crate::join::JoinHandle;
-use crate::loom::{AtomicBool, Ordering};
+use crate::loom::{AtomicBool, AtomicU64, Ordering};
 use crate::owned_tasks::OwnedTasks;
 use crate::park::{Park, ThreadPark, Unpark};
 use crate::run_queue::{LocalQueue, RemotePush, RemoteQueue};
@@ -72,6 +73,11 @@ pub(crate) struct Core {
 pub(crate) struct Shared {
     /// Tasks woken on other threads.
     pub(crate) remote: RemoteQueue,
+    /// Tasks spawned on other threads (`Handle::spawn`) that the runtime thread has not adopted
+    /// yet; each holds the reference its owned list will take over.
+    pub(crate) spawned: RemoteQueue,
+    /// How many tasks were spawned from other threads: their ids count down from `u64::MAX`.
+    remote_spawns: AtomicU64,
     /// The `block_on` future was woken and must be polled.
     main_woken: AtomicBool,
     /// Wakes the runtime thread from `Park::park`.
@@ -85,6 +91,8 @@ impl Core {
             owned: OwnedTasks::new(),
             shared: Arc::new(Shared {
                 remote: RemoteQueue::new(),
+                spawned: RemoteQueue::new(),
+                remote_spawns: AtomicU64::new(0),
                 main_woken: AtomicBool::new(false),
                 unpark,
             }),
@@ -133,6 +141,23 @@ impl Core {
         }
     }
 
+    /// Moves the tasks spawned from other threads into the owned list and the local queue (arrow
+    /// 1 of a remote spawn, `task.rs`). One relaxed load when none was spawned.
+    #[inline]
+    pub(crate) fn adopt_remote_spawns(&self) {
+        self.shared.spawned.take_all(false, |task| self.adopt(task));
+    }
+
+    /// Adopts one remotely spawned task: the owned list takes over the reference the spawn queue
+    /// held, and the task is queued to run (or, after shutdown began, left to be cancelled).
+    fn adopt(&self, task: TaskRef) {
+        // The trace hears of a remote spawn here, when the runtime thread first sees it; the
+        // spawner's location is not kept in the task, so the event names this line.
+        trace::emit(|| Event::Spawn { task: task.key(), location: Location::caller() });
+        self.owned.push(task);
+        self.push_local(task);
+    }
+
     /// Cancels every incomplete task, dropping each future once, on this thread.
     fn shutdown(&self) {
         self.closed.set(true);
@@ -140,6 +165,9 @@ impl Core {
         // must never point at a freed task.
         self.local.clear();
         self.shared.remote.close();
+        // Remote spawns not adopted yet join the owned list, to be cancelled below; a spawn after
+        // this finds the queue closed and cancels its task itself (`Handle::spawn`).
+        self.shared.spawned.take_all(true, |task| self.adopt(task));
         // A future's destructor may spawn or wake other tasks; spawned ones join the list and are
         // cancelled by this same loop.
         while let Some(task) = self.owned.first() {
@@ -200,6 +228,25 @@ fn report_wake_without_enqueue(task: TaskRef) {
 }
 
 impl Shared {
+    /// The id of the next task spawned from another thread: counted down from `u64::MAX`, so
+    /// that it never meets the ids the runtime thread counts up from 1.
+    pub(crate) fn next_remote_id(&self) -> TaskId {
+        let n = self.remote_spawns.fetch_add(1, Ordering::Relaxed);
+        TaskId::new(NonZeroU64::new(u64::MAX - n).expect("task ids never wrap"))
+    }
+
+    /// Queues a task `Handle::spawn` just allocated on the spawn queue, unparking the runtime if
+    /// the queue was empty (whoever made it non-empty unparked it otherwise). `false` if the
+    /// runtime has shut down: nothing was queued, the task is still the caller's alone.
+    pub(crate) fn push_spawned(&self, task: TaskRef) -> bool {
+        match self.spawned.push(task) {
+            RemotePush::WasEmpty => self.unpark.unpark(),
+            RemotePush::WasNotEmpty => {}
+            RemotePush::Closed => return false,
+        }
+        true
+    }
+
     /// Consumes the `block_on` future's wake flag.
     fn take_main_wake(&self) -> bool {
         // Load first: a swap would write the cache line on every turn of the loop.
@@ -297,9 +344,15 @@ impl<P: Park> Executor<P> {
         self.core.spawn_named(future, Location::caller(), None)
     }
 
-    /// The number of spawned tasks that have not completed.
+    /// The number of spawned tasks that have not completed. Tasks spawned from other threads
+    /// ([`Handle::spawn`]) count from the turn of the run loop that takes them in.
     pub fn alive_tasks(&self) -> usize {
         self.core.owned.len()
+    }
+
+    /// A [`Handle`] to this executor, which other threads can spawn onto.
+    pub fn handle(&self) -> Handle {
+        Handle::new(Arc::clone(&self.core.shared))
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks while it waits: asyncio's
@@ -350,7 +403,8 @@ impl<P: Park> Executor<P> {
             }
             let idle = self.core.local.is_empty()
                 && !shared.main_woken.load(Ordering::Acquire)
-                && shared.remote.is_empty();
+                && shared.remote.is_empty()
+                && shared.spawned.is_empty();
             if idle {
                 self.park.park(None);
                 ticks = 0;
@@ -359,6 +413,7 @@ impl<P: Park> Executor<P> {
                 ticks = 0;
             }
             shared.remote.drain_into(&self.core.local);
+            self.core.adopt_remote_spawns();
         }
     }
 }

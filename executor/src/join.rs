@@ -96,8 +96,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort_handle(&self) -> AbortHandle {
-        self.task.add_ref();
-        AbortHandle { task: self.task }
+        AbortHandle::new(self.task)
     }
 
     /// The task's id, unique within its runtime (tokio's `JoinHandle::id`).
@@ -199,8 +198,9 @@ impl<T> Drop for JoinHandle<T> {
 // The handle never pins anything: the task's future lives in the task's own allocation.
 impl<T> Unpin for JoinHandle<T> {}
 
-/// Cancels `task` (`JoinHandle::abort`, `AbortHandle::abort`); the caller holds a reference.
-fn abort(task: TaskRef) {
+/// Cancels `task` (`JoinHandle::abort`, `AbortHandle::abort`, `RemoteJoinHandle::abort`); the
+/// caller holds a reference.
+pub(crate) fn abort(task: TaskRef) {
     trace::emit(|| Event::Abort { task: task.key() });
     if task.header().state.transition_to_cancelled() == ToCancelled::Enqueue {
         // The wake this makes is the abort's: the task is queued only to be dropped.
@@ -240,6 +240,12 @@ pub struct AbortHandle {
 }
 
 impl AbortHandle {
+    /// An abort handle for `task`, taking a reference of its own.
+    pub(crate) fn new(task: TaskRef) -> AbortHandle {
+        task.add_ref();
+        AbortHandle { task }
+    }
+
     /// Cancels the task, as [`JoinHandle::abort`] does (read there what "cancel" means). From
     /// another thread it queues the task on the remote queue and unparks the runtime.
     pub fn abort(&self) {

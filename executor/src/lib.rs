@@ -68,6 +68,7 @@
 mod combinators;
 mod context;
 mod executor;
+mod handle;
 mod join;
 mod loom;
 #[cfg(all(test, loom))]
@@ -88,6 +89,7 @@ pub use combinators::{
 };
 pub use context::in_runtime;
 pub use executor::{EVENT_INTERVAL, Executor, alive_tasks_here, spawn};
+pub use handle::{Handle, RemoteJoinHandle};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use park::{Park, ThreadPark, Unpark};
 pub use step::Step;
