@@ -10,8 +10,9 @@
 //!   list, the shutdown flag. Reached from wakers and `spawn` through the thread-local in
 //!   `context.rs`, which points at it only while `block_on`, `step` (`step.rs`) or shutdown runs
 //!   on this thread.
-//! - [`Shared`]: the part other threads may touch: the remote queue, the unpark handle, and the
-//!   `block_on` future's wake flag. Every task holds an `Arc` to it, so a waker that outlives the
+//! - [`Shared`]: the part other threads may touch: the remote queue, the spawn queue of
+//!   [`Handle::spawn`](crate::Handle::spawn), the unpark handle, and the `block_on` future's wake
+//!   flag. A [`Handle`] is an `Arc` to it. Every task holds an `Arc` to it, so a waker that outlives the
 //!   runtime stays harmless: its push finds the remote queue closed.
 //! - [`Executor`]: owns a `Core` and a parker, and runs the loop.
 //!
@@ -21,7 +22,8 @@
 //! tasks from the local queue, then *parks*: blocks in the parker (the reactor, once there is
 //! one) when there is nothing to run, or polls it without blocking once every `EVENT_INTERVAL`
 //! polls, so that I/O and timers are looked at even while tasks keep each other busy. Then it moves
-//! remote wakes into the local queue, behind the tasks already waiting. A task that wakes itself
+//! remote wakes into the local queue, behind the tasks already waiting, and then the tasks spawned
+//! from other threads (adopting them into the owned list). A task that wakes itself
 //! forever therefore delays a remotely woken task by at most `EVENT_INTERVAL` polls plus the
 //! queue's length, never indefinitely.
 //!
