@@ -129,8 +129,9 @@ pub(crate) struct Header {
 
 /// A task's identity, unique among the tasks of its runtime for the runtime's whole life: tokio's
 /// `task::Id`. [`JoinHandle::id`](crate::JoinHandle::id) and
-/// [`AbortHandle::id`](crate::AbortHandle::id) give it; [`JoinSet::join_next_with_id`]
-/// (crate::JoinSet::join_next_with_id) pairs it with the task's result.
+/// [`AbortHandle::id`](crate::AbortHandle::id) give it;
+/// [`JoinSet::join_next_with_id`](crate::JoinSet::join_next_with_id) pairs it with the task's
+/// result.
 ///
 /// Unlike the task's key in trace events (its address, which a later task may reuse), an id is
 /// never reused: the executor counts its spawns.
