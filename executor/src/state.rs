@@ -508,4 +508,44 @@ mod tests {
         let state = State::new();
         assert_eq!(format!("{:?}", state.load()), "{SCHEDULED, JOIN_INTEREST} refs=2");
     }
+
+    #[test]
+    fn remote_join_waker_hand_off() {
+        // Registered before completion: completion takes the slot and wakes the joiner.
+        let state = State::new_remote();
+        assert_eq!(state.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(state.remote_join_register(), RemoteJoin::Registered);
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        // Re-registering takes the slot back, then gives it again.
+        assert_eq!(state.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(state.remote_join_register(), RemoteJoin::Registered);
+        assert_eq!(state.transition_to_complete(), ToComplete::NotifyJoiner);
+        assert_eq!(state.remote_join_unregister(), RemoteJoin::Complete);
+        assert_eq!(state.remote_drop_join_interest(), DropRemoteJoinHandle::DropOutput);
+
+        // No waker registered at completion: the output is kept, the slot left to the joiner.
+        let unregistered = State::new_remote();
+        assert_eq!(unregistered.transition_to_running(), ToRunning::Poll);
+        assert_eq!(unregistered.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(unregistered.transition_to_complete(), ToComplete::KeepOutput);
+        assert_eq!(unregistered.remote_join_register(), RemoteJoin::Complete);
+
+        // Dropped while registered: the handle takes its waker back; completion drops the output.
+        let detached = State::new_remote();
+        assert_eq!(detached.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(detached.remote_join_register(), RemoteJoin::Registered);
+        assert_eq!(detached.remote_drop_join_interest(), DropRemoteJoinHandle::DetachedTakeWaker);
+        assert_eq!(detached.transition_to_running(), ToRunning::Poll);
+        assert_eq!(detached.transition_to_complete(), ToComplete::DropOutput);
+    }
+
+    #[test]
+    fn a_remote_task_its_runtime_never_took() {
+        let state = State::new_remote();
+        assert_eq!(format!("{:?}", state.load()), "{SCHEDULED, JOIN_INTEREST, REMOTE} refs=2");
+        state.set_cancelled_unspawned();
+        let s = state.load();
+        assert!(s.is_complete() && s.has_join_interest() && s.ref_count() == 1);
+        assert_eq!(state.remote_drop_join_interest(), DropRemoteJoinHandle::DropOutput);
+    }
 }
