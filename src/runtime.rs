@@ -358,7 +358,8 @@ impl Runtime {
         self.executor.handle()
     }
 
-    /// The number of spawned tasks that have not completed.
+    /// The number of spawned tasks that have not completed. Tasks spawned from other threads
+    /// ([`Handle::spawn`]) count from the turn of the run loop that takes them in.
     pub fn alive_tasks(&self) -> usize {
         self.executor.alive_tasks()
     }

@@ -29,8 +29,8 @@
 //! whoever releases the last reference, on any thread, when it holds nothing of the future's.
 //!
 //! The local spawn path shares none of this: `spawn` and `JoinHandle` make no more atomic
-//! operations than before; only the run loop's turn looks at the spawn queue (one relaxed load
-//! when it is empty).
+//! operations than before; only the run loop looks at the spawn queue, once per turn to adopt
+//! and once before it parks (a relaxed load each, when it is empty).
 
 use std::fmt;
 use std::future::Future;
