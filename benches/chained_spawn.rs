@@ -43,7 +43,7 @@ fn chained_spawn(c: &mut Criterion) {
     let mut group = c.benchmark_group("chained_spawn");
     group.throughput(Throughput::Elements(DEPTH as u64));
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| {
         b.iter(|| {
             cashier.block_on(async {

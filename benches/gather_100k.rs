@@ -46,7 +46,7 @@ fn gather_100k(c: &mut Criterion) {
     group.throughput(Throughput::Elements(FUTURES));
     group.sample_size(30);
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier_gather", |b| {
         b.iter(|| {
             let sum: u64 = cashier.block_on(cashier::gather(futures())).into_iter().sum();

@@ -27,7 +27,7 @@ const IN_FLIGHT: usize = 50;
 fn start_server() -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut runtime = cashier::Runtime::new().expect("server runtime");
+        let runtime = cashier::Runtime::new().expect("server runtime");
         runtime.block_on(async move {
             let addr =
                 server::spawn_local(vec![server::Site::new("/page", 200, "fries are ready")])

@@ -44,7 +44,7 @@ fn measure(variant: &str) -> usize {
     let before;
     match variant {
         "cashier-sleep" | "cashier-pending" => {
-            let mut runtime = cashier::Runtime::new().unwrap();
+            let runtime = cashier::Runtime::new().unwrap();
             before = rss_bytes();
             let sleep = variant == "cashier-sleep";
             runtime.block_on(async {

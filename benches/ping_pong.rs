@@ -71,7 +71,7 @@ fn ping_pong(c: &mut Criterion) {
     let mut group = c.benchmark_group("ping_pong");
     group.throughput(Throughput::Elements(ROUND_TRIPS));
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| {
         b.iter(|| assert_eq!(cashier.block_on(cashier_ping_pong()), ROUND_TRIPS))
     });

@@ -71,7 +71,7 @@ fn round(variant: &str) -> (Duration, usize) {
     let start = Instant::now();
     match variant {
         "cashier-native" => {
-            let mut runtime = cashier::Runtime::new().unwrap();
+            let runtime = cashier::Runtime::new().unwrap();
             runtime.block_on(async {
                 let done = Rc::new(Cell::new(0));
                 let workers = (0..IN_FLIGHT).map(|_| {
@@ -95,7 +95,7 @@ fn round(variant: &str) -> (Duration, usize) {
             });
         }
         "cashier-to_thread" => {
-            let mut runtime = cashier::Runtime::new().unwrap();
+            let runtime = cashier::Runtime::new().unwrap();
             runtime.block_on(async {
                 let done = Rc::new(Cell::new(0));
                 let workers = (0..IN_FLIGHT).map(|_| {

@@ -18,7 +18,7 @@ fn spawn_join_100k(c: &mut Criterion) {
     group.throughput(Throughput::Elements(TASKS));
     group.sample_size(30);
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| {
         b.iter(|| {
             let sum = cashier.block_on(async {

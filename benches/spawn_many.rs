@@ -20,7 +20,7 @@ fn spawn_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("spawn_many");
     group.throughput(Throughput::Elements(TASKS));
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| {
         b.iter(|| {
             let sum = cashier.block_on(async {

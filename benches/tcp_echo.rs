@@ -239,7 +239,7 @@ fn tcp_echo(c: &mut Criterion) {
     group.throughput(Throughput::Elements((CONNECTIONS * ROUND_TRIPS) as u64));
     group.sample_size(20);
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| b.iter(|| cashier.block_on(cashier_echo())));
 
     let tokio = common::tokio_current_thread_with_drivers();

@@ -44,7 +44,7 @@ fn timers_insert_cancel(c: &mut Criterion) {
     group.throughput(Throughput::Elements(SLEEPS as u64));
     let hour = Duration::from_secs(3600);
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| {
         b.iter(|| {
             cashier.block_on(async {
@@ -89,7 +89,7 @@ fn timers_fire(c: &mut Criterion) {
     group.sample_size(50);
     let ms = Duration::from_millis(1);
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| {
         b.iter(|| {
             cashier.block_on(async {
@@ -146,7 +146,7 @@ fn timers_same_millisecond(c: &mut Criterion) {
         group.bench_function(format!("cashier_insert_cancel_{name}"), |b| {
             b.iter_batched(
                 paused,
-                |mut runtime| {
+                |runtime| {
                     runtime.block_on(async {
                         // Built inside the runtime: a sleep reads its clock when created.
                         let sleeps = (1..=SAME_MS as u32)
@@ -162,7 +162,7 @@ fn timers_same_millisecond(c: &mut Criterion) {
         group.bench_function(format!("cashier_fire_{name}"), |b| {
             b.iter_batched(
                 paused,
-                |mut runtime| {
+                |runtime| {
                     runtime.block_on(async {
                         let handles: Vec<_> = (1..=SAME_MS as u32)
                             .map(|i| cashier::spawn(cashier::sleep(gap * i)))

@@ -72,7 +72,7 @@ fn recorder() -> Recorder {
 fn trace_cost(c: &mut Criterion) {
     common::fair_allocator();
     let mut group = c.benchmark_group("trace_cost");
-    let mut runtime = cashier::Runtime::new().expect("cashier runtime");
+    let runtime = cashier::Runtime::new().expect("cashier runtime");
     let recorder = recorder();
 
     // Events per iteration, printed once for the per-event arithmetic.
@@ -101,8 +101,7 @@ fn trace_cost(c: &mut Criterion) {
     });
     // Debug checks on: a runtime of its own, watched from its build (its table keeps a row for
     // every task ever spawned, as the checks always do).
-    let mut checked =
-        cashier::Runtime::builder().debug_checks(true).build().expect("cashier runtime");
+    let checked = cashier::Runtime::builder().debug_checks(true).build().expect("cashier runtime");
     group.bench_function("yield_checks", |b| b.iter(|| checked.block_on(yields())));
     group.bench_function("ping_pong_checks", |b| b.iter(|| checked.block_on(ping_pong())));
     group.finish();

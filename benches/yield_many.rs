@@ -15,7 +15,7 @@ fn yield_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("yield_many");
     group.throughput(Throughput::Elements((TASKS * YIELDS) as u64));
 
-    let mut cashier = cashier::Runtime::new().expect("cashier runtime");
+    let cashier = cashier::Runtime::new().expect("cashier runtime");
     group.bench_function("cashier", |b| {
         b.iter(|| {
             let done = cashier.block_on(async {

@@ -31,7 +31,7 @@ async fn ping_pong() -> u64 {
 }
 
 fn main() -> std::io::Result<()> {
-    let mut runtime = cashier::Runtime::new()?;
+    let runtime = cashier::Runtime::new()?;
     let mut total = 0;
     for _ in 0..200 {
         total += runtime.block_on(ping_pong());

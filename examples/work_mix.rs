@@ -1,7 +1,7 @@
 //! Experiment only (not committed): yield_many's and spawn_many's workloads, for callgrind.
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
-    let mut rt = cashier::Runtime::new().unwrap();
+    let rt = cashier::Runtime::new().unwrap();
     for _ in 0..20 {
         match which.as_str() {
             "yield" => {

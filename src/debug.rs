@@ -71,7 +71,7 @@ type Sink = Rc<dyn Fn(&Warning)>;
 /// let checks = cashier::DebugChecks::new()
 ///     .slow_poll(Duration::from_millis(50))
 ///     .report_to(move |warning| kept.borrow_mut().push(warning.clone()));
-/// let mut runtime = cashier::Runtime::builder().debug_checks(checks).build()?;
+/// let runtime = cashier::Runtime::builder().debug_checks(checks).build()?;
 /// runtime.block_on(async { cashier::spawn(async { 1 }).await.unwrap() });
 /// assert!(warnings.borrow().is_empty(), "a correct program: not a word");
 /// # std::io::Result::Ok(())
@@ -371,7 +371,7 @@ impl fmt::Display for Dump {
 ///
 /// ```
 /// let checks = cashier::DebugChecks::new();
-/// let mut runtime = cashier::Runtime::builder().debug_checks(checks).build()?;
+/// let runtime = cashier::Runtime::builder().debug_checks(checks).build()?;
 /// runtime.block_on(async {
 ///     let _idle = cashier::spawn(cashier::sleep(std::time::Duration::from_secs(1)));
 ///     cashier::yield_now().await;

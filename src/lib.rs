@@ -71,7 +71,7 @@
 mod debug;
 pub mod internals;
 pub mod metrics;
-mod runtime;
+pub mod runtime;
 pub mod step;
 mod watch;
 
@@ -84,7 +84,7 @@ pub use cashier_reactor::{now, sleep, sleep_until, timeout, to_thread};
 pub use cashier_trace::{Warning, WarningKind};
 pub use debug::{DEBUG_ENV, DebugChecks, Dump, OnHang};
 pub use metrics::{RuntimeMetrics, TaskMetrics};
-pub use runtime::{Builder, DEFAULT_SHUTDOWN_TIMEOUT, Runtime, run};
+pub use runtime::{Builder, DEFAULT_SHUTDOWN_TIMEOUT, Runtime, run, spawn_blocking};
 pub use watch::{TRACE_ENV, Trace};
 
 /// Time: sleeps, deadlines and intervals on the runtime's (possibly paused) clock.
@@ -139,8 +139,10 @@ pub mod signal {
 /// Tasks and combinators: handles, errors, and the futures returned by the task functions.
 pub mod task {
     pub use crate::debug::{Dump, dump};
+    pub use crate::runtime::spawn_blocking;
     pub use cashier_budget::{ConsumeBudget, Unconstrained, consume_budget, unconstrained};
     pub use cashier_executor::task_builder::Builder;
+    pub use cashier_executor::{AbortHandle, TaskId};
     pub use cashier_executor::{
         AsCompleted, Either, Gather, GatherTuple, JoinError, JoinHandle, JoinSet, Race, Select,
         TryGather, YieldNow, as_completed, gather, race, select, spawn, try_gather, yield_now,

@@ -42,7 +42,7 @@ pub type TaskMetrics = DumpRow;
 /// ```
 /// use std::time::Duration;
 ///
-/// let mut runtime = cashier::Runtime::builder().start_paused(true).metrics(true).build()?;
+/// let runtime = cashier::Runtime::builder().start_paused(true).metrics(true).build()?;
 /// runtime.block_on(async {
 ///     let nap = cashier::spawn(cashier::sleep(Duration::from_secs(1)));
 ///     nap.await.unwrap();

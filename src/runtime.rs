@@ -1,19 +1,25 @@
 //! `Runtime`: one executor parked in one reactor, owned together.
 //!
 //! The executor serves tasks; when none can run it calls its parker, which here is the reactor:
-//! [`ReactorPark`] turns the executor's `Park::park(timeout)` into one reactor turn (an
+//! `ReactorPark` turns the executor's `Park::park(timeout)` into one reactor turn (an
 //! `epoll_wait` over every socket and the next timer). The executor does not know about I/O and
 //! the reactor does not know about tasks; this file is the only place that knows both.
+//!
+//! [`Handle`] is the runtime's face for other threads: [`Runtime::handle`] gives one,
+//! [`Handle::current`] gives the running runtime's, and [`Handle::spawn`] puts a `Send` future on
+//! the runtime from any thread.
 //!
 //! While `block_on` runs, both halves are reachable through their thread-locals: the executor's
 //! (for `spawn` and local wakes) and the reactor's (for `sleep`, sockets, `to_thread`).
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
 use cashier_executor::{Executor, JoinHandle, Park, Unpark};
+pub use cashier_executor::{Handle, RemoteJoinHandle};
 pub use cashier_reactor::DEFAULT_SHUTDOWN_TIMEOUT;
 use cashier_reactor::signal::{Signal, SignalKind, signal};
 use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
@@ -25,7 +31,7 @@ use crate::watch::{Session, Trace};
 /// A single-threaded runtime: asyncio's event loop.
 ///
 /// ```
-/// let mut runtime = cashier::Runtime::new()?;
+/// let runtime = cashier::Runtime::new()?;
 /// let handle = runtime.spawn(async { "served" });
 /// assert_eq!(runtime.block_on(handle).unwrap(), "served");
 /// # std::io::Result::Ok(())
@@ -68,7 +74,7 @@ pub struct Runtime {
 /// ```
 /// use std::time::Duration;
 ///
-/// let mut runtime = cashier::Runtime::builder().start_paused(true).build()?;
+/// let runtime = cashier::Runtime::builder().start_paused(true).build()?;
 /// runtime.block_on(async {
 ///     let before = cashier::now();
 ///     cashier::sleep(Duration::from_secs(3600)).await; // instant: the clock jumps
@@ -166,7 +172,7 @@ impl Builder {
     /// runs its suite once more with `CASHIER_DEBUG=1`).
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::builder().debug_checks(true).build()?;
+    /// let runtime = cashier::Runtime::builder().debug_checks(true).build()?;
     /// runtime.block_on(async { cashier::spawn(async { "served" }).await.unwrap() });
     /// # std::io::Result::Ok(())
     /// ```
@@ -184,7 +190,7 @@ impl Builder {
     /// task ever spawned.
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::builder().metrics(true).build()?;
+    /// let runtime = cashier::Runtime::builder().metrics(true).build()?;
     /// runtime.block_on(async { cashier::spawn(async { "served" }).await.unwrap() });
     /// let metrics = runtime.metrics();
     /// assert_eq!(metrics.events.unwrap().completed, 1);
@@ -222,7 +228,7 @@ impl Builder {
         let quit = if self.dump_on_sigquit {
             // The doorbell registers with the reactor, which must be current for that.
             let _reactor = reactor.handle().enter();
-            Some(signal(SignalKind::quit())?)
+            Some(RefCell::new(signal(SignalKind::quit())?))
         } else {
             None
         };
@@ -243,11 +249,44 @@ impl Runtime {
     }
 
     /// Runs `future` to completion, running spawned tasks meanwhile: asyncio's
-    /// `loop.run_until_complete`.
+    /// `loop.run_until_complete`, tokio's `Runtime::block_on`.
+    ///
+    /// It takes `&self`, as tokio's does, so the runtime can be asked about itself between
+    /// polls, from inside the future:
+    ///
+    /// ```
+    /// let runtime = cashier::Runtime::new()?;
+    /// runtime.block_on(async {
+    ///     let handle = cashier::spawn(async { cashier::yield_now().await });
+    ///     assert_eq!(runtime.alive_tasks(), 1);
+    ///     handle.await.unwrap();
+    ///     assert_eq!(runtime.alive_tasks(), 0);
+    /// });
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// Only the thread that created the runtime can call it: the runtime is neither `Send` nor
+    /// `Sync`, so the compiler refuses to hand it, or a reference to it, to another thread:
+    ///
+    /// ```compile_fail
+    /// let runtime = cashier::Runtime::new().unwrap();
+    /// std::thread::scope(|scope| {
+    ///     scope.spawn(|| runtime.block_on(async {})); // error: `Runtime` is not `Sync`
+    /// });
+    /// ```
     ///
     /// # Panics
-    /// If called from inside a running runtime on this thread, or if `future` panics.
-    pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+    /// If called from inside a running runtime on this thread (this one, from inside its own
+    /// `block_on`, or any other): that would block the thread every task runs on, so it panics
+    /// with a message saying to spawn and await instead. Also if `future` panics.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if cashier_executor::in_runtime() {
+            panic!(
+                "`Runtime::block_on` called from inside a running cashier runtime: that would \
+                 block the thread every task runs on. Spawn the future with `cashier::spawn` and \
+                 `.await` its JoinHandle instead"
+            );
+        }
         let _reactor = self.reactor().handle().enter();
         // One call of the executor's `block_on` whether or not the runtime is watched: with two
         // (one inside `Recorder::scope`'s closure) the compiler stopped inlining it, and
@@ -276,7 +315,7 @@ impl Runtime {
     /// [`cashier::task::Builder`](crate::task::Builder).
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::new()?;
+    /// let runtime = cashier::Runtime::new()?;
     /// let handle = runtime.spawn_named("main", async { "served" });
     /// assert_eq!(runtime.block_on(handle).unwrap(), "served");
     /// # std::io::Result::Ok(())
@@ -292,7 +331,35 @@ impl Runtime {
         cashier_executor::task_builder::Builder::new().name(name).spawn_on(future, &self.executor)
     }
 
-    /// The number of spawned tasks that have not completed.
+    /// A [`Handle`] to this runtime: `Send + Sync + Clone`, for other threads to spawn `Send`
+    /// futures onto it ([`Handle::spawn`], tokio's `Handle::spawn`). Inside a task,
+    /// [`Handle::current`] gives the same.
+    ///
+    /// ```
+    /// let runtime = cashier::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// let remote = std::thread::spawn(move || handle.spawn(async { "served" })).join().unwrap();
+    /// assert_eq!(runtime.block_on(remote).unwrap(), "served");
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// The remote handle can also be awaited from another thread, and once the runtime is
+    /// dropped, a spawn through the handle reports its task cancelled:
+    ///
+    /// ```
+    /// let runtime = cashier::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// drop(runtime);
+    /// let remote = handle.spawn(async { "never run" });
+    /// assert!(remote.is_finished());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.executor.handle()
+    }
+
+    /// The number of spawned tasks that have not completed. Tasks spawned from other threads
+    /// ([`Handle::spawn`]) count from the turn of the run loop that takes them in.
     pub fn alive_tasks(&self) -> usize {
         self.executor.alive_tasks()
     }
@@ -303,7 +370,7 @@ impl Runtime {
     /// a task, use [`task::dump`](crate::task::dump).
     ///
     /// ```
-    /// let mut runtime = cashier::Runtime::builder().debug_checks(true).build()?;
+    /// let runtime = cashier::Runtime::builder().debug_checks(true).build()?;
     /// let _order = runtime.spawn_named("order", std::future::pending::<()>());
     /// runtime.block_on(cashier::yield_now());
     /// let dump = runtime.dump();
@@ -324,7 +391,7 @@ impl Runtime {
     /// ```
     /// // Not watched, whatever `CASHIER_DEBUG` or `CASHIER_TRACE` say:
     /// let unwatched = cashier::Runtime::builder().debug_checks(false).trace(cashier::Trace::new());
-    /// let mut runtime = unwatched.build()?;
+    /// let runtime = unwatched.build()?;
     /// runtime.block_on(async { cashier::sleep(std::time::Duration::from_millis(1)).await });
     /// let metrics = runtime.metrics();
     /// assert_eq!(metrics.reactor.timers_fired, 1, "the reactor counts, watched or not");
@@ -384,7 +451,7 @@ impl Runtime {
     /// use std::sync::mpsc;
     /// use std::time::Duration;
     ///
-    /// let mut runtime = cashier::Runtime::new()?;
+    /// let runtime = cashier::Runtime::new()?;
     /// let (release, stuck) = mpsc::channel::<()>();
     /// // A job that waits for a message nobody sends while the runtime lives (its future is
     /// // dropped at once: the job runs on without it).
@@ -436,9 +503,31 @@ impl Drop for Runtime {
 /// if `future` panics. Use [`Runtime::new`] to handle the first as an error.
 pub fn run<F: Future>(future: F) -> F::Output {
     match Runtime::new() {
-        Ok(mut runtime) => runtime.block_on(future),
+        Ok(runtime) => runtime.block_on(future),
         Err(error) => panic!("cashier::run could not create a runtime: {error}"),
     }
+}
+
+/// Runs the blocking function `f` on the `to_thread` pool and returns a future of its result:
+/// the name tokio users know for [`to_thread`](crate::to_thread), which it is, under another
+/// name (same pool, same [`ToThread`](crate::task::ToThread) future, same errors).
+///
+/// ```
+/// cashier::run(async {
+///     let sum = cashier::spawn_blocking(|| (1..=10u32).sum::<u32>()).await.unwrap();
+///     assert_eq!(sum, 55);
+/// });
+/// ```
+///
+/// # Panics
+/// If no cashier runtime is running on this thread, as `to_thread`.
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> cashier_reactor::ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    cashier_reactor::to_thread(f)
 }
 
 /// The executor's parker: one reactor turn per park.
@@ -448,11 +537,11 @@ pub(crate) struct ReactorPark {
     /// The debug checks, when on: asked before a park that could last forever (`debug.rs`).
     hang_check: Option<Rc<Checker>>,
     /// The `SIGQUIT` listener of [`Builder::dump_on_sigquit`], asked after every turn.
-    quit: Option<Signal>,
+    quit: Option<RefCell<Signal>>,
 }
 
 impl Park for ReactorPark {
-    fn park(&mut self, timeout: Option<Duration>) {
+    fn park(&self, timeout: Option<Duration>) {
         // The hang check: only a park with no timeout, and with the checks on, asks the reactor
         // whether it expects anything; nothing else on this path changes when they are off.
         if timeout.is_none()
@@ -465,8 +554,9 @@ impl Park for ReactorPark {
             // epoll_wait fails only on a broken epoll fd or bad arguments: not recoverable.
             panic!("cashier: the reactor could not wait for events: {error}");
         }
-        if let Some(quit) = &mut self.quit
-            && quit.try_recv()
+        // The executor never parks re-entrantly, so this borrow is the only one.
+        if let Some(quit) = &self.quit
+            && quit.borrow_mut().try_recv()
         {
             eprint!("{SIGQUIT_HEADER}\n{}", crate::task::dump());
         }

@@ -38,7 +38,7 @@ pub const TRACE_ENV: &str = "CASHIER_TRACE";
 /// ```no_run
 /// use cashier::{Runtime, Trace};
 ///
-/// let mut runtime = Runtime::builder()
+/// let runtime = Runtime::builder()
 ///     .trace(Trace::new().perfetto("/tmp/run.json").timeline())
 ///     .build()?;
 /// runtime.block_on(async { cashier::sleep(std::time::Duration::from_millis(5)).await });

@@ -81,7 +81,7 @@ impl Future for LaterDoneRight {
 
 #[test]
 fn a_future_that_returns_pending_without_storing_the_waker_is_a_lost_waker() {
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     let spawned_at = runtime.block_on(async {
         let (handle, at) =
             (TaskBuilder::new().name("later").spawn(Later { polled: false }), here());
@@ -101,7 +101,7 @@ fn a_future_that_returns_pending_without_storing_the_waker_is_a_lost_waker() {
 
 #[test]
 fn a_future_that_wakes_itself_before_pending_is_no_lost_waker() {
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     runtime.block_on(async {
         cashier::spawn(LaterDoneRight { polled: false }).await.unwrap();
         cashier::sleep(Duration::from_secs(1)).await;
@@ -111,7 +111,7 @@ fn a_future_that_wakes_itself_before_pending_is_no_lost_waker() {
 
 #[test]
 fn a_poll_that_busy_waits_150_ms_is_slow() {
-    let (mut runtime, warnings) = checked(|checks| checks.slow_poll(Duration::from_millis(100)));
+    let (runtime, warnings) = checked(|checks| checks.slow_poll(Duration::from_millis(100)));
     let spawned_at = runtime.block_on(async {
         let spin = async {
             let start = Instant::now();
@@ -132,7 +132,7 @@ fn a_poll_that_busy_waits_150_ms_is_slow() {
 fn a_task_that_sleeps_150_ms_is_not_slow() {
     // A limit under the sleep, with room for a slow machine: what is checked is that the time
     // asleep is not counted, not how fast a poll is.
-    let (mut runtime, warnings) = checked(|checks| checks.slow_poll(Duration::from_millis(140)));
+    let (runtime, warnings) = checked(|checks| checks.slow_poll(Duration::from_millis(140)));
     runtime.block_on(async {
         cashier::spawn(cashier::sleep(Duration::from_millis(150))).await.unwrap();
     });
@@ -144,7 +144,7 @@ fn a_panic_in_a_task_whose_handle_was_dropped_is_an_unretrieved_failure() {
     // A panic hook that captures a backtrace (`RUST_BACKTRACE=1`) can hold the poll for over
     // 100 ms in a debug build: a true slow poll, but not this test's story (`checked` allows a
     // minute).
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     let spawned_at = runtime.block_on(async {
         let fire = async { panic!("the fryer caught fire") };
         let (fryer, at) = (TaskBuilder::new().name("fryer").spawn(fire), here());
@@ -167,7 +167,7 @@ fn kinds_of(warnings: &[Warning]) -> Vec<WarningKind> {
 #[test]
 fn a_panic_whose_handle_is_awaited_is_retrieved() {
     // As above: a backtrace captured by the panic hook may be a true slow poll; not this story.
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     runtime.block_on(async {
         let failed = cashier::spawn(async { panic!("handled") }).await;
         assert!(failed.unwrap_err().is_panic());
@@ -179,7 +179,7 @@ fn a_panic_whose_handle_is_awaited_is_retrieved() {
 #[test]
 fn a_panic_whose_handle_lives_but_is_never_awaited_is_reported_when_the_runtime_ends() {
     // As above: a backtrace captured by the panic hook may be a true slow poll; not this story.
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     let handle = runtime.spawn(async { panic!("nobody asked") });
     runtime.block_on(yield_now());
     assert_eq!(kinds(&warnings), [], "the handle may still be awaited");
@@ -191,7 +191,7 @@ fn a_panic_whose_handle_lives_but_is_never_awaited_is_reported_when_the_runtime_
 
 #[test]
 fn a_loop_that_yields_until_nothing_happens_is_a_self_wake_storm() {
-    let (mut runtime, warnings) = checked(|checks| checks.self_wakes(1_000));
+    let (runtime, warnings) = checked(|checks| checks.self_wakes(1_000));
     runtime.block_on(async {
         let ready = Rc::new(std::cell::Cell::new(false)); // nobody will ever set it
         let flag = Rc::clone(&ready);
@@ -211,7 +211,7 @@ fn a_loop_that_yields_until_nothing_happens_is_a_self_wake_storm() {
 
 #[test]
 fn a_task_the_budget_keeps_sending_to_the_back_of_the_queue_is_no_lost_waker_and_no_storm() {
-    let (mut runtime, warnings) = checked(|checks| checks.self_wakes(10));
+    let (runtime, warnings) = checked(|checks| checks.self_wakes(10));
     runtime.block_on(async {
         // 128,000 ready operations: a thousand polls, each ended by the budget, whose refusal
         // wakes the task by reference (no waker clone is left out).
@@ -227,7 +227,7 @@ fn a_task_the_budget_keeps_sending_to_the_back_of_the_queue_is_no_lost_waker_and
 
 #[test]
 fn tasks_handing_messages_back_and_forth_are_no_storm() {
-    let (mut runtime, warnings) = checked(|checks| checks.self_wakes(1_000));
+    let (runtime, warnings) = checked(|checks| checks.self_wakes(1_000));
     runtime.block_on(async {
         let (to_cook, mut orders) = mpsc::channel::<u32>(1);
         let (to_cashier, mut meals) = mpsc::channel::<u32>(1);
@@ -249,7 +249,7 @@ fn tasks_handing_messages_back_and_forth_are_no_storm() {
 
 #[test]
 fn waiting_on_a_channel_whose_sender_the_waiter_holds_is_a_hang() {
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     let stuck = runtime.spawn_named("stuck", async {
         let (sender, mut receiver) = mpsc::channel::<u32>(1);
         let _keep = sender; // "I'll send later" -- from this very task
@@ -267,7 +267,7 @@ fn waiting_on_a_channel_whose_sender_the_waiter_holds_is_a_hang() {
 
 #[test]
 fn correct_programs_never_trip_the_hang_check() {
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     runtime.block_on(async {
         let (sender, mut receiver) = mpsc::channel::<u32>(1);
         let producer = cashier::spawn(async move {
@@ -288,7 +288,7 @@ fn correct_programs_never_trip_the_hang_check() {
 
 #[test]
 fn the_dump_shows_each_kind_of_wait_field_by_field() {
-    let (mut runtime, warnings) = checked(|checks| checks);
+    let (runtime, warnings) = checked(|checks| checks);
     let (release, held) = std::sync::mpsc::channel::<()>();
     runtime.block_on(async move {
         let listener = cashier::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();

@@ -12,7 +12,7 @@ fn watched() -> Runtime {
 
 #[test]
 fn every_count_matches_what_the_program_did() {
-    let mut runtime = watched();
+    let runtime = watched();
     runtime.block_on(async {
         // Three tasks queued at once: the run queue's longest.
         let naps: Vec<_> =
@@ -54,7 +54,7 @@ fn every_count_matches_what_the_program_did() {
 
 #[test]
 fn a_timer_dropped_before_it_fires_is_counted_cancelled() {
-    let mut runtime = watched();
+    let runtime = watched();
     runtime.block_on(async {
         let slow = cashier::sleep(Duration::from_secs(5));
         let quick = cashier::sleep(Duration::from_secs(1));
@@ -73,7 +73,7 @@ fn unwatched_the_metrics_say_what_they_cannot_count() {
     // Unwatched whatever `CASHIER_DEBUG` and `CASHIER_TRACE` say (CI runs the suite once with
     // `CASHIER_DEBUG=1`).
     let builder = Runtime::builder().start_paused(true).debug_checks(false);
-    let mut runtime = builder.trace(cashier::Trace::new()).build().unwrap();
+    let runtime = builder.trace(cashier::Trace::new()).build().unwrap();
     runtime.block_on(async { cashier::sleep(Duration::from_secs(1)).await });
     let metrics = runtime.metrics();
     assert_eq!(metrics.reactor.timers_fired, 1);

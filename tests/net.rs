@@ -39,7 +39,7 @@ async fn echo_server(listener: TcpListener, connections: usize) {
 fn tcp_echo_100_connections_1_mib_each_way() {
     const CONNECTIONS: usize = 100;
     const BYTES: usize = 1 << 20;
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     runtime.block_on(async {
         let listener = TcpListener::bind(loopback()).unwrap();
         let addr = listener.local_addr().unwrap();

@@ -306,7 +306,7 @@ fn the_pipes_implement_the_futures_io_traits() {
 fn a_runtime_dropped_with_a_kill_on_drop_child_leaves_no_zombie() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut runtime = cashier::Runtime::new().unwrap();
+        let runtime = cashier::Runtime::new().unwrap();
         let pid = runtime.block_on(async {
             let mut child = Command::new("sleep").arg("1000").kill_on_drop(true).spawn().unwrap();
             let pid = child.id().unwrap();

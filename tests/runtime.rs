@@ -46,7 +46,7 @@ fn customers_are_served_as_their_orders_get_ready_not_in_arrival_order() {
 
 #[test]
 fn a_runtime_keeps_pending_tasks_between_block_on_calls_and_cancels_them_on_drop() {
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     let forever = runtime.spawn(std::future::pending::<()>());
     let quick = runtime.spawn(async { 1 });
     assert_eq!(runtime.block_on(quick).unwrap(), 1);

@@ -113,7 +113,7 @@ fn poll_once<T>(job: &mut ToThread<T>) -> Poll<Result<T, BlockingError>> {
 fn shutdown_timeout_returns_while_a_job_is_still_blocked() {
     let (job, stuck) = stuck_job();
     let task_dropped = Arc::new(AtomicBool::new(false));
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     // A task awaits the job, so that the job's result slot holds the task's waker: the detached
     // thread will wake a task of a runtime that is gone.
     let flag = SetOnDrop(Arc::clone(&task_dropped));
@@ -144,7 +144,7 @@ fn shutdown_timeout_returns_while_a_job_is_still_blocked() {
 #[test]
 fn shutdown_background_returns_at_once() {
     let (job, stuck) = stuck_job();
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     let mut future = None;
     runtime.block_on(async { future = Some(to_thread(job)) });
     let mut future = future.unwrap();
@@ -173,7 +173,7 @@ fn queued_jobs_that_never_started_are_dropped_not_run() {
     let (job, stuck) = stuck_job();
     let queued_dropped = Arc::new(AtomicBool::new(false));
     let queued_ran = Arc::new(AtomicBool::new(false));
-    let mut runtime = Runtime::builder().max_blocking_threads(1).build().unwrap();
+    let runtime = Runtime::builder().max_blocking_threads(1).build().unwrap();
     let (held, ran) = (SetOnDrop(Arc::clone(&queued_dropped)), Arc::clone(&queued_ran));
     let (running, mut queued) = runtime.block_on(async move {
         // The one thread takes the first job (the queue is first in, first out), and blocks.
@@ -208,7 +208,7 @@ fn a_job_that_finishes_within_the_timeout_is_waited_for() {
     let side_effect = Arc::new(AtomicBool::new(false));
     // A queued job whose drop tells the test that shutdown began: it is dropped before the wait.
     let (shutdown_began_tx, shutdown_began) = mpsc::channel();
-    let mut runtime = Runtime::builder().max_blocking_threads(1).build().unwrap();
+    let runtime = Runtime::builder().max_blocking_threads(1).build().unwrap();
     let effect = Arc::clone(&side_effect);
     let _jobs = runtime.block_on(async move {
         let running = to_thread(move || {
@@ -240,11 +240,11 @@ fn a_job_that_finishes_within_the_timeout_is_waited_for() {
 fn a_runtime_without_running_jobs_drops_without_waiting() {
     // A timeout that never ends: a drop that waited on anything would hang the watchdog.
     within("dropping a runtime that never used the pool", || {
-        let mut runtime = Runtime::builder().shutdown_timeout(Duration::MAX).build().unwrap();
+        let runtime = Runtime::builder().shutdown_timeout(Duration::MAX).build().unwrap();
         runtime.block_on(async { cashier::yield_now().await });
     });
     within("dropping a runtime whose pool threads are idle", || {
-        let mut runtime = Runtime::builder().shutdown_timeout(Duration::MAX).build().unwrap();
+        let runtime = Runtime::builder().shutdown_timeout(Duration::MAX).build().unwrap();
         runtime.block_on(async { to_thread(|| 1).await.unwrap() });
         assert_eq!(runtime.blocking_threads(), 1, "the thread idles until its keep-alive ends");
     });
@@ -261,7 +261,7 @@ fn a_result_whose_drop_panics_on_a_pool_thread_does_not_stall_shutdown() {
     }
     let (release, release_rx) = mpsc::channel::<()>();
     let (started_tx, started) = mpsc::channel();
-    let mut runtime = Runtime::builder().shutdown_timeout(Duration::MAX).build().unwrap();
+    let runtime = Runtime::builder().shutdown_timeout(Duration::MAX).build().unwrap();
     runtime.block_on(async {
         let job = to_thread(move || {
             started_tx.send(()).unwrap();
@@ -307,8 +307,7 @@ fn child_stderr(test: &str, scenario: &str) -> String {
 fn play_two_stuck_jobs(scenario: &str) {
     let (first, first_stuck) = stuck_job();
     let (second, second_stuck) = stuck_job();
-    let mut runtime =
-        Runtime::builder().shutdown_timeout(Duration::from_millis(50)).build().unwrap();
+    let runtime = Runtime::builder().shutdown_timeout(Duration::from_millis(50)).build().unwrap();
     let _jobs = runtime.block_on(async { (to_thread(first), to_thread(second)) });
     expect(&first_stuck.started, "the first job never started");
     expect(&second_stuck.started, "the second job never started");

@@ -66,7 +66,7 @@ fn a_stepped_run_prints_what_block_on_prints() {
         "15 lines, each a poll then its sleep's turn (30); names' and ages' last polls (2); main's 3 polls"
     );
     assert_eq!(stepper.step(), Step::Idle, "done: nothing to run, nothing to wait for");
-    let mut runtime = Runtime::builder().start_paused(true).build().unwrap();
+    let runtime = Runtime::builder().start_paused(true).build().unwrap();
     let whole = Output::capture();
     runtime.block_on(names_ages::run(whole.clone(), Some(3)));
     assert_eq!(stepper.output().lines(), whole.lines());
@@ -108,7 +108,7 @@ fn nothing_to_run_and_nothing_to_wait_for_is_idle_at_once() {
         steps(&mut stepper, 2),
         ["poll #1 \"waiter\" -> Ready", "idle: nothing to run, nothing to wait for"]
     );
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     assert_eq!(runtime.block_on(handle).unwrap().unwrap(), 5);
 }
 
@@ -125,7 +125,7 @@ fn a_panicking_task_is_one_step_and_the_runtime_goes_on() {
             "idle: nothing to run, nothing to wait for",
         ]
     );
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     assert!(runtime.block_on(fryer).unwrap_err().is_panic(), "its handle reports the panic");
 }
 

@@ -37,7 +37,7 @@ async fn a_panicking_job_is_an_error_not_a_crash() {
 
 #[test]
 fn pool_threads_wake_the_runtime_no_polling_loop() {
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     let before = runtime.reactor_stats().turns;
     runtime.block_on(async {
         to_thread(|| std::thread::sleep(Duration::from_millis(50))).await.unwrap();
@@ -51,7 +51,7 @@ fn pool_threads_wake_the_runtime_no_polling_loop() {
 fn jobs_beyond_the_thread_limit_wait_their_turn() {
     let running = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
-    let mut runtime = Runtime::builder().max_blocking_threads(2).build().unwrap();
+    let runtime = Runtime::builder().max_blocking_threads(2).build().unwrap();
     runtime.block_on(async {
         let jobs: Vec<_> = (0..8)
             .map(|_| {
@@ -80,7 +80,7 @@ fn to_thread_outside_a_runtime_panics_with_the_fix() {
 
 #[test]
 fn idle_pool_threads_exit_after_their_keep_alive() {
-    let mut runtime =
+    let runtime =
         Runtime::builder().blocking_keep_alive(Duration::from_millis(20)).build().unwrap();
     runtime.block_on(async {
         let jobs: Vec<_> =

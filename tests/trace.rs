@@ -16,7 +16,7 @@ fn an_unwritable_trace_path_is_an_error_before_any_work_runs() {
 #[test]
 fn a_watched_runtime_writes_its_perfetto_trace_when_dropped() {
     let path = std::env::temp_dir().join(format!("cashier-trace-{}.json", std::process::id()));
-    let mut runtime = Runtime::builder()
+    let runtime = Runtime::builder()
         .start_paused(true)
         .trace(Trace::new().perfetto(&path))
         .build()
@@ -41,6 +41,6 @@ fn a_watched_runtime_writes_its_perfetto_trace_when_dropped() {
 #[test]
 fn trace_new_with_no_view_turns_recording_off_whatever_the_environment_says() {
     // `Trace::new()` asks for nothing: no session, no file, and the runtime runs as usual.
-    let mut runtime = Runtime::builder().trace(Trace::new()).build().expect("runtime");
+    let runtime = Runtime::builder().trace(Trace::new()).build().expect("runtime");
     assert_eq!(runtime.block_on(async { 7 }), 7);
 }

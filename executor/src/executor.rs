@@ -10,8 +10,9 @@
 //!   list, the shutdown flag. Reached from wakers and `spawn` through the thread-local in
 //!   `context.rs`, which points at it only while `block_on`, `step` (`step.rs`) or shutdown runs
 //!   on this thread.
-//! - [`Shared`]: the part other threads may touch: the remote queue, the unpark handle, and the
-//!   `block_on` future's wake flag. Every task holds an `Arc` to it, so a waker that outlives the
+//! - [`Shared`]: the part other threads may touch: the remote queue, the spawn queue of
+//!   [`Handle::spawn`](crate::Handle::spawn), the unpark handle, and the `block_on` future's wake
+//!   flag. A [`Handle`] is an `Arc` to it. Every task holds an `Arc` to it, so a waker that outlives the
 //!   runtime stays harmless: its push finds the remote queue closed.
 //! - [`Executor`]: owns a `Core` and a parker, and runs the loop.
 //!
@@ -21,7 +22,8 @@
 //! tasks from the local queue, then *parks*: blocks in the parker (the reactor, once there is
 //! one) when there is nothing to run, or polls it without blocking once every `EVENT_INTERVAL`
 //! polls, so that I/O and timers are looked at even while tasks keep each other busy. Then it moves
-//! remote wakes into the local queue, behind the tasks already waiting. A task that wakes itself
+//! remote wakes into the local queue, behind the tasks already waiting, and then the tasks spawned
+//! from other threads (adopting them into the owned list). A task that wakes itself
 //! forever therefore delays a remotely woken task by at most `EVENT_INTERVAL` polls plus the
 //! queue's length, never indefinitely.
 //!
@@ -33,6 +35,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::num::NonZeroU64;
 use std::panic::Location;
 use std::pin::pin;
 // `std`'s `Arc` even under loom: `Waker::from` needs it (see `loom.rs`).
@@ -43,12 +46,13 @@ use std::time::Duration;
 use cashier_trace::{self as trace, Event, PollResult, Queue, TaskKey};
 
 use crate::context;
+use crate::handle::Handle;
 use crate::join::JoinHandle;
-use crate::loom::{AtomicBool, Ordering};
+use crate::loom::{AtomicBool, AtomicU64, Ordering};
 use crate::owned_tasks::OwnedTasks;
 use crate::park::{Park, ThreadPark, Unpark};
 use crate::run_queue::{LocalQueue, RemotePush, RemoteQueue};
-use crate::task::TaskRef;
+use crate::task::{TaskId, TaskRef};
 
 /// How many polls the run loop makes between two looks at the parker (I/O and timers).
 pub const EVENT_INTERVAL: u32 = 61;
@@ -63,12 +67,19 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     /// Set at shutdown: from then on nothing is queued, every task is about to be cancelled.
     closed: Cell<bool>,
+    /// How many tasks were spawned here: the last [`TaskId`] given.
+    spawned: Cell<u64>,
 }
 
 /// The half of an executor that wakers on other threads reach.
 pub(crate) struct Shared {
     /// Tasks woken on other threads.
     pub(crate) remote: RemoteQueue,
+    /// Tasks spawned on other threads (`Handle::spawn`) that the runtime thread has not adopted
+    /// yet; each holds the reference its owned list will take over.
+    pub(crate) spawned: RemoteQueue,
+    /// How many tasks were spawned from other threads: their ids count down from `u64::MAX`.
+    remote_spawns: AtomicU64,
     /// The `block_on` future was woken and must be polled.
     main_woken: AtomicBool,
     /// Wakes the runtime thread from `Park::park`.
@@ -82,10 +93,13 @@ impl Core {
             owned: OwnedTasks::new(),
             shared: Arc::new(Shared {
                 remote: RemoteQueue::new(),
+                spawned: RemoteQueue::new(),
+                remote_spawns: AtomicU64::new(0),
                 main_woken: AtomicBool::new(false),
                 unpark,
             }),
             closed: Cell::new(false),
+            spawned: Cell::new(0),
         }
     }
 
@@ -102,7 +116,7 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let task = TaskRef::allocate(future, Arc::clone(&self.shared));
+        let task = TaskRef::allocate(future, Arc::clone(&self.shared), self.next_id());
         trace::emit(|| Event::Spawn { task: task.key(), location });
         if let Some(name) = name {
             trace::emit_name(task.key(), name);
@@ -110,6 +124,15 @@ impl Core {
         self.owned.push(task);
         self.push_local(task);
         JoinHandle::new(task)
+    }
+
+    /// The id of the next task spawned here.
+    fn next_id(&self) -> TaskId {
+        let n = self.spawned.get() + 1;
+        self.spawned.set(n);
+        // A `u64` counted up by one per spawn does not wrap in any program's life (584 years at
+        // a billion spawns a second), so `n` is never zero.
+        TaskId::new(NonZeroU64::new(n).expect("task ids never wrap"))
     }
 
     /// Queues a task this thread just scheduled. After shutdown began, the task is left alone:
@@ -120,6 +143,23 @@ impl Core {
         }
     }
 
+    /// Moves the tasks spawned from other threads into the owned list and the local queue (arrow
+    /// 1 of a remote spawn, `task.rs`). One relaxed load when none was spawned.
+    #[inline]
+    pub(crate) fn adopt_remote_spawns(&self) {
+        self.shared.spawned.take_all(false, |task| self.adopt(task));
+    }
+
+    /// Adopts one remotely spawned task: the owned list takes over the reference the spawn queue
+    /// held, and the task is queued to run (or, after shutdown began, left to be cancelled).
+    fn adopt(&self, task: TaskRef) {
+        // The trace hears of a remote spawn here, when the runtime thread first sees it; the
+        // spawner's location is not kept in the task, so the event names this line.
+        trace::emit(|| Event::Spawn { task: task.key(), location: Location::caller() });
+        self.owned.push(task);
+        self.push_local(task);
+    }
+
     /// Cancels every incomplete task, dropping each future once, on this thread.
     fn shutdown(&self) {
         self.closed.set(true);
@@ -127,6 +167,9 @@ impl Core {
         // must never point at a freed task.
         self.local.clear();
         self.shared.remote.close();
+        // Remote spawns not adopted yet join the owned list, to be cancelled below; a spawn after
+        // this finds the queue closed and cancels its task itself (`Handle::spawn`).
+        self.shared.spawned.take_all(true, |task| self.adopt(task));
         // A future's destructor may spawn or wake other tasks; spawned ones join the list and are
         // cancelled by this same loop.
         while let Some(task) = self.owned.first() {
@@ -187,6 +230,25 @@ fn report_wake_without_enqueue(task: TaskRef) {
 }
 
 impl Shared {
+    /// The id of the next task spawned from another thread: counted down from `u64::MAX`, so
+    /// that it never meets the ids the runtime thread counts up from 1.
+    pub(crate) fn next_remote_id(&self) -> TaskId {
+        let n = self.remote_spawns.fetch_add(1, Ordering::Relaxed);
+        TaskId::new(NonZeroU64::new(u64::MAX - n).expect("task ids never wrap"))
+    }
+
+    /// Queues a task `Handle::spawn` just allocated on the spawn queue, unparking the runtime if
+    /// the queue was empty (whoever made it non-empty unparked it otherwise). `false` if the
+    /// runtime has shut down: nothing was queued, the task is still the caller's alone.
+    pub(crate) fn push_spawned(&self, task: TaskRef) -> bool {
+        match self.spawned.push(task) {
+            RemotePush::WasEmpty => self.unpark.unpark(),
+            RemotePush::WasNotEmpty => {}
+            RemotePush::Closed => return false,
+        }
+        true
+    }
+
     /// Consumes the `block_on` future's wake flag.
     fn take_main_wake(&self) -> bool {
         // Load first: a swap would write the cache line on every turn of the loop.
@@ -227,7 +289,7 @@ impl Wake for Shared {
 /// ```
 /// use cashier_executor::{Executor, spawn};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let total = executor.block_on(async {
 ///     let handles: Vec<_> = (1..=10).map(|n| spawn(async move { n * n })).collect();
 ///     let mut total = 0;
@@ -284,9 +346,15 @@ impl<P: Park> Executor<P> {
         self.core.spawn_named(future, Location::caller(), None)
     }
 
-    /// The number of spawned tasks that have not completed.
+    /// The number of spawned tasks that have not completed. Tasks spawned from other threads
+    /// ([`Handle::spawn`]) count from the turn of the run loop that takes them in.
     pub fn alive_tasks(&self) -> usize {
         self.core.owned.len()
+    }
+
+    /// A [`Handle`] to this executor, which other threads can spawn onto.
+    pub fn handle(&self) -> Handle {
+        Handle::new(Arc::clone(&self.core.shared))
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks while it waits: asyncio's
@@ -301,7 +369,7 @@ impl<P: Park> Executor<P> {
     ///   one thread every task runs on. Spawn the future and await its `JoinHandle` instead.
     /// - If `future` panics; the panic propagates to the caller. Panics in spawned tasks do not:
     ///   they are reported through their `JoinHandle`s.
-    pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = context::enter_block_on(&self.core);
         let shared = Arc::clone(&self.core.shared);
         let waker = Waker::from(Arc::clone(&shared));
@@ -337,7 +405,8 @@ impl<P: Park> Executor<P> {
             }
             let idle = self.core.local.is_empty()
                 && !shared.main_woken.load(Ordering::Acquire)
-                && shared.remote.is_empty();
+                && shared.remote.is_empty()
+                && shared.spawned.is_empty();
             if idle {
                 self.park.park(None);
                 ticks = 0;
@@ -346,6 +415,7 @@ impl<P: Park> Executor<P> {
                 ticks = 0;
             }
             shared.remote.drain_into(&self.core.local);
+            self.core.adopt_remote_spawns();
         }
     }
 }
@@ -382,7 +452,7 @@ pub fn alive_tasks_here() -> Option<usize> {
 /// ```
 /// use std::rc::Rc;
 ///
-/// let mut executor = cashier_executor::Executor::new();
+/// let executor = cashier_executor::Executor::new();
 /// executor.block_on(async {
 ///     let shared = Rc::new(5); // `Rc` is not `Send`, and that is fine
 ///     let handle = cashier_executor::spawn(async move { *shared + 1 });

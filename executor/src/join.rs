@@ -1,4 +1,4 @@
-//! `JoinHandle` and `JoinError`: how a task's result gets back to whoever spawned it.
+//! `JoinHandle`, `AbortHandle` and `JoinError`: how a task's result gets back to whoever spawned it.
 //!
 //! The last of the three files on a task's path (`executor.rs` → `task.rs` → here). A
 //! `JoinHandle<T>` owns one reference to its task. Awaiting it stores the caller's waker in the
@@ -15,7 +15,7 @@
 //! compile:
 //!
 //! ```compile_fail
-//! let mut executor = cashier_executor::Executor::new();
+//! let executor = cashier_executor::Executor::new();
 //! let handle = executor.spawn(async { 1 });
 //! std::thread::spawn(move || drop(handle)); // error: `JoinHandle` cannot be sent between threads
 //! ```
@@ -31,7 +31,7 @@ use std::task::{Context, Poll};
 use cashier_trace::{self as trace, Cause, Event, WaitOn};
 
 use crate::state::{DropJoinHandle, ToCancelled};
-use crate::task::TaskRef;
+use crate::task::{TaskId, TaskRef};
 
 /// An owned permission to await a spawned task's result, like an asyncio `Task` or tokio's
 /// `JoinHandle`.
@@ -40,7 +40,7 @@ use crate::task::TaskRef;
 /// Dropping it does not cancel the task: use [`JoinHandle::abort`] for that.
 ///
 /// ```
-/// let mut executor = cashier_executor::Executor::new();
+/// let executor = cashier_executor::Executor::new();
 /// let answer = executor.block_on(async {
 ///     let handle = cashier_executor::spawn(async { 6 * 7 });
 ///     handle.await.unwrap()
@@ -70,7 +70,7 @@ impl<T> JoinHandle<T> {
     /// (the work was done).
     ///
     /// ```
-    /// let mut executor = cashier_executor::Executor::new();
+    /// let executor = cashier_executor::Executor::new();
     /// executor.block_on(async {
     ///     let handle = cashier_executor::spawn(std::future::pending::<()>());
     ///     handle.abort();
@@ -78,10 +78,46 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
-        trace::emit(|| Event::Abort { task: self.task.key() });
-        if self.task.header().state.transition_to_cancelled() == ToCancelled::Enqueue {
-            // The wake this makes is the abort's: the task is queued only to be dropped.
-            trace::with_cause(|| Cause::Abort, || crate::executor::enqueue(self.task));
+        abort(self.task);
+    }
+
+    /// An [`AbortHandle`] for the task: it can cancel the task without owning its result, from
+    /// any thread, as tokio's `JoinHandle::abort_handle`.
+    ///
+    /// ```
+    /// let executor = cashier_executor::Executor::new();
+    /// executor.block_on(async {
+    ///     let handle = cashier_executor::spawn(std::future::pending::<()>());
+    ///     let abort = handle.abort_handle();
+    ///     assert_eq!(abort.id(), handle.id());
+    ///     abort.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.task)
+    }
+
+    /// The task's id, unique within its runtime (tokio's `JoinHandle::id`).
+    pub fn id(&self) -> TaskId {
+        self.task.header().id
+    }
+
+    /// Takes the result if the task is complete, without waiting, registering a waker, or
+    /// spending budget (`JoinSet::try_join_next`).
+    pub(crate) fn try_take(&mut self) -> Option<Result<T, JoinError>> {
+        if !self.task.header().state.load().is_complete() {
+            return None;
+        }
+        let mut result = Poll::Pending;
+        // SAFETY: as in `poll`: runtime thread (the handle is `!Send`), task complete, and
+        // `result` has the type `read_output` writes.
+        unsafe { self.task.read_output((&mut result as *mut Poll<Result<T, JoinError>>).cast()) };
+        trace::emit(|| Event::OutputTaken { task: self.task.key() });
+        match result {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => unreachable!("`read_output` always writes a result"),
         }
     }
 
@@ -161,6 +197,103 @@ impl<T> Drop for JoinHandle<T> {
 
 // The handle never pins anything: the task's future lives in the task's own allocation.
 impl<T> Unpin for JoinHandle<T> {}
+
+/// Cancels `task` (`JoinHandle::abort`, `AbortHandle::abort`, `RemoteJoinHandle::abort`); the
+/// caller holds a reference.
+pub(crate) fn abort(task: TaskRef) {
+    trace::emit(|| Event::Abort { task: task.key() });
+    if task.header().state.transition_to_cancelled() == ToCancelled::Enqueue {
+        // The wake this makes is the abort's: the task is queued only to be dropped.
+        trace::with_cause(|| Cause::Abort, || crate::executor::enqueue(task));
+    }
+}
+
+/// Permission to cancel a task, without its result: tokio's `AbortHandle`.
+///
+/// It holds a reference to the task, without the join interest, so the task (its header; the
+/// future is dropped on completion as usual) stays allocated for as long as the handle lives,
+/// and [`AbortHandle::is_finished`] can be asked at any time. Dropping it neither cancels nor
+/// detaches anything. Unlike a `JoinHandle`, it is `Send` and `Sync`: aborting only touches the
+/// task's atomic state and, like a wake, queues the task through the remote queue when called
+/// off the runtime thread. Get one from [`JoinHandle::abort_handle`] or
+/// [`JoinSet::spawn`](crate::JoinSet::spawn).
+///
+/// ```
+/// let executor = cashier_executor::Executor::new();
+/// let abort = executor.block_on(async {
+///     let handle = cashier_executor::spawn(std::future::pending::<()>());
+///     handle.abort_handle()
+/// });
+/// // Off the runtime thread: the task is queued to be dropped at the runtime's next turn.
+/// std::thread::spawn({
+///     let abort = abort.clone();
+///     move || abort.abort()
+/// })
+/// .join()
+/// .unwrap();
+/// executor.block_on(cashier_executor::yield_now());
+/// assert!(abort.is_finished());
+/// ```
+pub struct AbortHandle {
+    /// The task; this handle owns one of its references.
+    task: TaskRef,
+}
+
+impl AbortHandle {
+    /// An abort handle for `task`, taking a reference of its own.
+    pub(crate) fn new(task: TaskRef) -> AbortHandle {
+        task.add_ref();
+        AbortHandle { task }
+    }
+
+    /// Cancels the task, as [`JoinHandle::abort`] does (read there what "cancel" means). From
+    /// another thread it queues the task on the remote queue and unparks the runtime.
+    pub fn abort(&self) {
+        abort(self.task);
+    }
+
+    /// Whether the task has finished (completed, panicked or been cancelled). Does not block.
+    pub fn is_finished(&self) -> bool {
+        self.task.header().state.load().is_complete()
+    }
+
+    /// The task's id, the same as its [`JoinHandle::id`].
+    pub fn id(&self) -> TaskId {
+        self.task.header().id
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> AbortHandle {
+        self.task.add_ref();
+        AbortHandle { task: self.task }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        // If this was the last reference, the task completed (the owned list's reference goes
+        // only then) and its result was taken or dropped by its `JoinHandle` or at completion:
+        // the stage holds nothing of the future's type, so freeing it on any thread is sound
+        // (`TaskRef::drop_ref`).
+        self.task.drop_ref();
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle").field("id", &self.id()).finish()
+    }
+}
+
+// SAFETY: an `AbortHandle` touches only what a `Waker` touches, which may be used on any thread
+// (`task.rs`, "Threads"): the atomic state word (`transition_to_cancelled`, `load`, the reference
+// count), the immutable id, and, holding the `SCHEDULED` claim its transition took, the queue link
+// and the executor's `Shared` (remote queue, unpark), which is `Send + Sync`. It never touches the
+// future, the output or `join_waker`.
+unsafe impl Send for AbortHandle {}
+// SAFETY: every method takes `&self` and is one of the thread-safe operations listed above.
+unsafe impl Sync for AbortHandle {}
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -9,7 +9,7 @@
 //! ```
 //! use cashier_executor::{Executor, spawn, yield_now};
 //!
-//! let mut executor = Executor::new();
+//! let executor = Executor::new();
 //! let out = executor.block_on(async {
 //!     let order = spawn(async {
 //!         yield_now().await; // step aside once
@@ -35,7 +35,8 @@
 //! Each step asks `state.rs` what to do: every transition of the atomic state word is a small
 //! function returning a `#[must_use]` outcome, and the caller performs the effects. The rest are
 //! one job per file: `run_queue.rs` (the intrusive local and remote queues), `owned_tasks.rs`
-//! (what shutdown cancels), `context.rs` (the thread-local current executor), `park.rs` (the seam
+//! (what shutdown cancels), `context.rs` (the thread-local current executor), `handle.rs` (the
+//! [`Handle`] other threads spawn through, and the `Send` [`RemoteJoinHandle`]), `park.rs` (the seam
 //! to the reactor), `step.rs` (step mode: one scheduling decision at a time, for watching) and
 //! `yield_now.rs`. On top of the task machinery, `combinators/` holds asyncio's
 //! `gather` / `as_completed` family (each child polled with its own waker) and `sync/` the
@@ -49,6 +50,10 @@
 //!   allocation, no lock, no system call.
 //! - a wake from another thread: the same compare-and-swap, one compare-and-swap on the remote
 //!   stack, and an unpark (a system call) only if the stack was empty.
+//! - a spawn from another thread ([`Handle::spawn`]): one heap allocation, one atomic increment
+//!   (its [`TaskId`]), one compare-and-swap on the spawn stack and an unpark only if it was empty;
+//!   the runtime thread adopts the task at its next turn. Joining it ([`RemoteJoinHandle`]) costs
+//!   two compare-and-swaps per pending poll, to hand the join waker over.
 //! - a poll: two compare-and-swaps on the state (start, end), and two thread-local writes that
 //!   grant the poll its cooperative budget and put the old one back (`cashier-budget`); the
 //!   `Waker` passed to the future borrows the executor's reference, so polling costs no
@@ -68,6 +73,7 @@
 mod combinators;
 mod context;
 mod executor;
+mod handle;
 mod join;
 mod loom;
 #[cfg(all(test, loom))]
@@ -88,7 +94,9 @@ pub use combinators::{
 };
 pub use context::in_runtime;
 pub use executor::{EVENT_INTERVAL, Executor, alive_tasks_here, spawn};
-pub use join::{JoinError, JoinHandle};
+pub use handle::{Handle, RemoteJoinHandle};
+pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use park::{Park, ThreadPark, Unpark};
 pub use step::Step;
+pub use task::TaskId;
 pub use yield_now::{YieldNow, yield_now};

@@ -23,7 +23,7 @@
 //! already enforces (`Cell` is `!Sync`).
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 #[allow(
     unused_imports,
@@ -32,7 +32,7 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering}
 pub(crate) use std::{sync::Arc, thread};
 
 #[cfg(loom)]
-pub(crate) use ::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+pub(crate) use ::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 #[cfg(loom)]
 #[allow(
     unused_imports,

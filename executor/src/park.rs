@@ -22,7 +22,11 @@ use std::time::Duration;
 pub trait Park {
     /// Blocks the current thread until unparked, until `timeout` elapses, or spuriously.
     /// The reactor also delivers I/O and timer events here, by waking the tasks they concern.
-    fn park(&mut self, timeout: Option<Duration>);
+    ///
+    /// It takes `&self` so that the executor's `block_on` can take `&self` too: the executor
+    /// never calls it re-entrantly (its `block_on` and `step` refuse to nest on a thread), but
+    /// an implementation with state of its own keeps it in cells.
+    fn park(&self, timeout: Option<Duration>);
 
     /// A handle that wakes this parker from any thread. Called once, when the executor is built.
     fn unparker(&self) -> Box<dyn Unpark>;
@@ -70,7 +74,7 @@ impl Default for ThreadPark {
 }
 
 impl Park for ThreadPark {
-    fn park(&mut self, timeout: Option<Duration>) {
+    fn park(&self, timeout: Option<Duration>) {
         debug_assert_eq!(thread::current().id(), self.thread.id(), "parked on a foreign thread");
         match timeout {
             None => thread::park(),

@@ -20,6 +20,12 @@
 //!
 //! The remote queue can be *closed* (at runtime shutdown). A push onto a closed queue is dropped:
 //! the runtime is gone and the task is about to be cancelled anyway.
+//!
+//! The executor has a second `RemoteQueue`, the *spawn queue*, for tasks spawned from other
+//! threads (`Handle::spawn`) and not yet adopted by the runtime thread. Unlike a woken task, a task
+//! there is not yet in the owned list: the queue holds the reference the owned list takes over at
+//! adoption ([`RemoteQueue::take_all`]), and shutdown closes it with the same call, adopting what
+//! it held so that those tasks are cancelled with the rest.
 
 use std::cell::Cell;
 use std::ptr;
@@ -157,6 +163,36 @@ impl RemoteQueue {
                 cause: Cause::Remote,
                 queue: Queue::Remote,
             });
+        }
+    }
+
+    /// Takes every queued task, oldest first, and hands each to `each` (runtime thread): the
+    /// executor's spawn queue, whose tasks must be adopted into the owned list, not only queued.
+    /// With `close`, the queue is closed in the same swap, so that a push either lands before it
+    /// (and is handed over here) or finds the queue closed.
+    pub(crate) fn take_all(&self, close: bool, mut each: impl FnMut(TaskRef)) {
+        if !close && self.head.load(Ordering::Relaxed).is_null() {
+            return;
+        }
+        let replacement = if close { closed() } else { ptr::null_mut() };
+        let mut node = self.head.swap(replacement, Ordering::Acquire);
+        if node == closed() {
+            return; // closed already: nothing was queued since
+        }
+        let mut reversed: *mut Header = ptr::null_mut();
+        while !node.is_null() {
+            // SAFETY: a queued task is allocated: its queue holds the reference the owned list
+            // will take over (spawn queue), and the executor frees nothing it has not popped.
+            let task = unsafe { TaskRef::from_ptr(node) };
+            node = task.header().queue_next.load(Ordering::Relaxed);
+            task.header().queue_next.store(reversed, Ordering::Relaxed);
+            reversed = task.as_ptr().cast_mut();
+        }
+        while !reversed.is_null() {
+            // SAFETY: as above.
+            let task = unsafe { TaskRef::from_ptr(reversed) };
+            reversed = task.header().queue_next.load(Ordering::Relaxed);
+            each(task);
         }
     }
 

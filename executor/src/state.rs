@@ -1,6 +1,6 @@
 //! The task state word: every lifecycle decision, and nothing else.
 //!
-//! A task's state is one `AtomicUsize` holding five flag bits and a reference count. Keeping both in
+//! A task's state is one `AtomicUsize` holding seven flag bits and a reference count. Keeping both in
 //! one word lets a transition read the flags and the count in a single atomic step, so no other
 //! synchronisation is needed between the runtime thread and wakers on other threads.
 //!
@@ -11,10 +11,17 @@
 //!
 //! # Who may set which bit
 //!
-//! Only the runtime thread sets `RUNNING`, `COMPLETE`, `CANCELLED` and clears `JOIN_INTEREST`.
-//! Any thread may set `SCHEDULED` (through a waker) and change the reference count. Everything that a
-//! non-runtime thread can do is therefore "set SCHEDULED" or "add/remove a reference", which is why
-//! the runtime thread can reason about the other bits without racing anyone.
+//! Only the runtime thread sets `RUNNING` and `COMPLETE`, and clears `JOIN_INTEREST` of a local
+//! task. Any thread may set `SCHEDULED` (through a waker), set `CANCELLED` with `SCHEDULED` (an
+//! `AbortHandle`, which is `Send`, takes the same path as a wake) and change the reference count.
+//! Everything that a non-runtime thread can do to a local task is therefore "set SCHEDULED (and
+//! maybe CANCELLED)" or "add/remove a reference", which is why the runtime thread can reason about
+//! the other bits without racing anyone.
+//!
+//! Remotely spawned tasks (`Handle::spawn`) add one exception: their `RemoteJoinHandle` may be on
+//! any thread, and it clears `JOIN_INTEREST` and sets and clears `JOIN_WAKER` from there (the
+//! hand-off of the `join_waker` slot, tokio's `JOIN_WAKER` protocol; see `REMOTE`). Completion
+//! decides from the same word, in the same compare-and-swap, whether the slot is its to take.
 //!
 //! # Memory ordering
 //!
@@ -53,8 +60,19 @@ const CANCELLED: usize = 1 << 3;
 /// the executor drops the output at once, because nobody can read it.
 const JOIN_INTEREST: usize = 1 << 4;
 
+/// The task was spawned from another thread (`Handle::spawn`): its joiner is a `RemoteJoinHandle`,
+/// which may be on any thread, so the `join_waker` slot is handed over through `JOIN_WAKER`
+/// instead of being the runtime thread's. Set at allocation, never changed.
+const REMOTE: usize = 1 << 5;
+
+/// Remote tasks only: the `join_waker` slot holds the joiner's waker and belongs to the runtime
+/// thread, which takes it at completion. While it is clear and the task is not complete, the slot
+/// belongs to the `RemoteJoinHandle`. Set and cleared only by the `RemoteJoinHandle`; completion
+/// leaves it as it is (after `COMPLETE` the joiner never touches the slot again).
+const JOIN_WAKER: usize = 1 << 6;
+
 /// The reference count lives above the flag bits.
-const REF_SHIFT: usize = 5;
+const REF_SHIFT: usize = 7;
 /// One reference, in the units of the state word.
 const REF_ONE: usize = 1 << REF_SHIFT;
 /// Mask of the flag bits.
@@ -103,8 +121,12 @@ pub(crate) enum ToIdle {
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ToComplete {
-    /// A `JoinHandle` exists: keep the output and wake the handle's waker.
+    /// A `JoinHandle` exists: keep the output and wake the handle's waker (take it from the
+    /// `join_waker` slot, which is the runtime thread's now).
     NotifyJoiner,
+    /// A `RemoteJoinHandle` exists but has registered no waker: keep the output, and leave the
+    /// `join_waker` slot alone (it is the handle's).
+    KeepOutput,
     /// The handle is gone: drop the output now.
     DropOutput,
 }
@@ -127,6 +149,32 @@ pub(crate) enum DropJoinHandle {
     /// The task is complete: the handle must drop the output that nobody will read.
     DropOutput,
     /// The task still runs (detached): it will drop its own output when it completes.
+    Detached,
+}
+
+/// Outcome of a `RemoteJoinHandle` poll's transitions on the `join_waker` slot.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RemoteJoin {
+    /// The task is complete: its output may be read (its completion was seen with `Acquire`).
+    Complete,
+    /// `JOIN_WAKER` is clear and the task incomplete: the handle alone may touch the slot.
+    SlotIsOurs,
+    /// `JOIN_WAKER` is set: the slot is the runtime thread's until completion.
+    Registered,
+}
+
+/// Outcome of dropping a `RemoteJoinHandle`.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DropRemoteJoinHandle {
+    /// The task is complete: the handle drops the output nobody will read. The slot is left
+    /// alone: if it held a waker, completion took it.
+    DropOutput,
+    /// The task runs on, detached, and the slot held the handle's waker: with `JOIN_WAKER` and
+    /// `JOIN_INTEREST` cleared together, completion will not touch it, so the handle takes it.
+    DetachedTakeWaker,
+    /// The task runs on, detached, with an empty slot.
     Detached,
 }
 
@@ -200,10 +248,12 @@ impl State {
         self.transition(|s| {
             debug_assert!(s.has(RUNNING) && !s.has(COMPLETE), "bad complete: {s:?}");
             let next = s.without(RUNNING | SCHEDULED).with(COMPLETE);
-            let outcome = if s.has(JOIN_INTEREST) {
-                ToComplete::NotifyJoiner
-            } else {
+            let outcome = if !s.has(JOIN_INTEREST) {
                 ToComplete::DropOutput
+            } else if s.has(REMOTE) && !s.has(JOIN_WAKER) {
+                ToComplete::KeepOutput
+            } else {
+                ToComplete::NotifyJoiner
             };
             (outcome, Some(next))
         })
@@ -218,7 +268,8 @@ impl State {
         })
     }
 
-    /// `JoinHandle::abort` (runtime thread).
+    /// `JoinHandle::abort` or `AbortHandle::abort` (any thread: like a wake, it queues the task
+    /// only if it takes the `SCHEDULED` claim).
     pub(crate) fn transition_to_cancelled(&self) -> ToCancelled {
         self.transition(|s| {
             if s.has(COMPLETE | CANCELLED) {
@@ -237,6 +288,63 @@ impl State {
             let outcome =
                 if s.has(COMPLETE) { DropJoinHandle::DropOutput } else { DropJoinHandle::Detached };
             (outcome, Some(s.without(JOIN_INTEREST)))
+        })
+    }
+
+    /// The state of a task spawned from another thread (`Handle::spawn`): queued (it goes on the
+    /// executor's spawn queue), remote, with a `RemoteJoinHandle`, and two references (the one
+    /// the owned list takes over when the runtime thread adopts the task, and the handle's).
+    pub(crate) fn new_remote() -> State {
+        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST | REMOTE | (2 * REF_ONE)))
+    }
+
+    /// A remote task whose runtime was gone before it could take it: never polled, its future
+    /// dropped by the spawner, its `JoinError::Cancelled` stored. Only the `RemoteJoinHandle`
+    /// holds a reference. The caller is the only party that can reach the task.
+    pub(crate) fn set_cancelled_unspawned(&self) {
+        self.0.store(COMPLETE | CANCELLED | JOIN_INTEREST | REMOTE | REF_ONE, Ordering::Release);
+    }
+
+    /// A `RemoteJoinHandle` wants the `join_waker` slot to (re)place its waker (any thread).
+    /// `Complete`: too late, the task completed; read the output (and leave the slot alone).
+    pub(crate) fn remote_join_unregister(&self) -> RemoteJoin {
+        self.transition(|s| {
+            debug_assert!(s.has(REMOTE | JOIN_INTEREST), "bad remote join: {s:?}");
+            if s.has(COMPLETE) {
+                (RemoteJoin::Complete, None)
+            } else if s.has(JOIN_WAKER) {
+                (RemoteJoin::SlotIsOurs, Some(s.without(JOIN_WAKER)))
+            } else {
+                (RemoteJoin::SlotIsOurs, None)
+            }
+        })
+    }
+
+    /// A `RemoteJoinHandle` wrote its waker into the slot and hands it to the runtime thread
+    /// (any thread). `Complete`: the task completed first; the slot is still the handle's, so it
+    /// takes its waker back and reads the output.
+    pub(crate) fn remote_join_register(&self) -> RemoteJoin {
+        self.transition(|s| {
+            debug_assert!(s.has(REMOTE | JOIN_INTEREST) && !s.has(JOIN_WAKER), "{s:?}");
+            if s.has(COMPLETE) {
+                (RemoteJoin::Complete, None)
+            } else {
+                (RemoteJoin::Registered, Some(s.with(JOIN_WAKER)))
+            }
+        })
+    }
+
+    /// The `RemoteJoinHandle` is being dropped (any thread).
+    pub(crate) fn remote_drop_join_interest(&self) -> DropRemoteJoinHandle {
+        self.transition(|s| {
+            let outcome = if s.has(COMPLETE) {
+                DropRemoteJoinHandle::DropOutput
+            } else if s.has(JOIN_WAKER) {
+                DropRemoteJoinHandle::DetachedTakeWaker
+            } else {
+                DropRemoteJoinHandle::Detached
+            };
+            (outcome, Some(s.without(JOIN_INTEREST | JOIN_WAKER)))
         })
     }
 
@@ -301,6 +409,8 @@ impl fmt::Debug for Snapshot {
             (COMPLETE, "COMPLETE"),
             (CANCELLED, "CANCELLED"),
             (JOIN_INTEREST, "JOIN_INTEREST"),
+            (REMOTE, "REMOTE"),
+            (JOIN_WAKER, "JOIN_WAKER"),
         ];
         let mut flags = f.debug_set();
         for (bit, name) in names {
@@ -397,5 +507,45 @@ mod tests {
     fn debug_names_the_bits() {
         let state = State::new();
         assert_eq!(format!("{:?}", state.load()), "{SCHEDULED, JOIN_INTEREST} refs=2");
+    }
+
+    #[test]
+    fn remote_join_waker_hand_off() {
+        // Registered before completion: completion takes the slot and wakes the joiner.
+        let state = State::new_remote();
+        assert_eq!(state.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(state.remote_join_register(), RemoteJoin::Registered);
+        assert_eq!(state.transition_to_running(), ToRunning::Poll);
+        // Re-registering takes the slot back, then gives it again.
+        assert_eq!(state.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(state.remote_join_register(), RemoteJoin::Registered);
+        assert_eq!(state.transition_to_complete(), ToComplete::NotifyJoiner);
+        assert_eq!(state.remote_join_unregister(), RemoteJoin::Complete);
+        assert_eq!(state.remote_drop_join_interest(), DropRemoteJoinHandle::DropOutput);
+
+        // No waker registered at completion: the output is kept, the slot left to the joiner.
+        let unregistered = State::new_remote();
+        assert_eq!(unregistered.transition_to_running(), ToRunning::Poll);
+        assert_eq!(unregistered.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(unregistered.transition_to_complete(), ToComplete::KeepOutput);
+        assert_eq!(unregistered.remote_join_register(), RemoteJoin::Complete);
+
+        // Dropped while registered: the handle takes its waker back; completion drops the output.
+        let detached = State::new_remote();
+        assert_eq!(detached.remote_join_unregister(), RemoteJoin::SlotIsOurs);
+        assert_eq!(detached.remote_join_register(), RemoteJoin::Registered);
+        assert_eq!(detached.remote_drop_join_interest(), DropRemoteJoinHandle::DetachedTakeWaker);
+        assert_eq!(detached.transition_to_running(), ToRunning::Poll);
+        assert_eq!(detached.transition_to_complete(), ToComplete::DropOutput);
+    }
+
+    #[test]
+    fn a_remote_task_its_runtime_never_took() {
+        let state = State::new_remote();
+        assert_eq!(format!("{:?}", state.load()), "{SCHEDULED, JOIN_INTEREST, REMOTE} refs=2");
+        state.set_cancelled_unspawned();
+        let s = state.load();
+        assert!(s.is_complete() && s.has_join_interest() && s.ref_count() == 1);
+        assert_eq!(state.remote_drop_join_interest(), DropRemoteJoinHandle::DropOutput);
     }
 }

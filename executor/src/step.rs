@@ -3,8 +3,8 @@
 //! The run loop in `executor.rs` makes the same few decisions over and over, too fast to see.
 //! [`Executor::step`] makes exactly one of them and says which:
 //!
-//! 1. Move the tasks woken on other threads into the local queue, behind those already waiting
-//!    (the run loop does the same once per turn).
+//! 1. Move the tasks woken on other threads into the local queue, behind those already waiting,
+//!    then the tasks spawned from other threads (the run loop does the same once per turn).
 //! 2. If a task is queued, pop the oldest and run it: one poll (arrow 2 of the lifecycle diagram
 //!    in `task.rs`, then 5, 6 or 7) → [`Step::Polled`]; or, if it was aborted while it waited,
 //!    its cancellation (arrow 7 without a poll) → [`Step::Cancelled`].
@@ -105,6 +105,7 @@ impl<P: Park> Executor<P> {
     pub fn step(&mut self) -> Step {
         let _enter = context::enter_step(&self.core);
         self.core.shared.remote.drain_into(&self.core.local);
+        self.core.adopt_remote_spawns();
         if let Some(task) = self.core.local.pop() {
             // The owned list keeps the task alive through `run`; its key is only a number after.
             let key = task.key();
@@ -118,6 +119,7 @@ impl<P: Park> Executor<P> {
         }
         self.park.park(None);
         self.core.shared.remote.drain_into(&self.core.local);
+        self.core.adopt_remote_spawns();
         Step::Parked
     }
 

@@ -26,7 +26,10 @@
 //!                                                                                or dropped
 //! ```
 //!
-//! 1. `spawn` → `Core::spawn` → [`TaskRef::allocate`] → `OwnedTasks::push` → `Core::push_local`.
+//! 1. `spawn` → `Core::spawn` → [`TaskRef::allocate`] → `OwnedTasks::push` → `Core::push_local`;
+//!    or, from another thread, `Handle::spawn` → [`TaskRef::allocate_remote`] → the spawn queue,
+//!    then on the runtime thread `Core::adopt_remote_spawns` → `OwnedTasks::push` →
+//!    `Core::push_local` (see "Remote spawns").
 //! 2. the run loop (or `Executor::step`) → `LocalQueue::pop` → [`TaskRef::run`] →
 //!    `transition_to_running` → `vtable.poll`.
 //! 3. `Waker::wake` → [`TaskRef::wake`] → `transition_to_scheduled` says `Enqueue` →
@@ -38,8 +41,9 @@
 //! 6. [`TaskRef::run`] → `transition_to_idle` says `Idle`: only a waker can bring it back.
 //! 7. [`TaskRef::run`] → `complete` → `transition_to_complete` → wake the joiner or drop the
 //!    output → `OwnedTasks::remove` → release the executor's reference.
-//! 8. `JoinHandle::poll` → `vtable.read_output`, or `JoinHandle::drop` → `vtable.drop_output`;
-//!    whoever releases the last reference calls `vtable.dealloc`.
+//! 8. `JoinHandle::poll` → `vtable.read_output`, or `JoinHandle::drop` → `vtable.drop_output`
+//!    (for a remote task, the same from `RemoteJoinHandle`, on its thread); whoever releases the
+//!    last reference calls `vtable.dealloc`.
 //!
 //! Cancellation joins the same paths: `JoinHandle::abort` → `transition_to_cancelled` sets
 //! `CANCELLED` and, for an idle task, says `Enqueue` → `executor::enqueue` (arrow 3's queueing,
@@ -49,16 +53,32 @@
 //! # Ownership: who holds a reference
 //!
 //! The count in the state word counts: the executor's owned-task list (from spawn until
-//! completion), the `JoinHandle` (until dropped), and every `Waker` clone. A run queue holds *no*
+//! completion; for a remote spawn, the spawn queue holds this one until the runtime adopts the
+//! task), the `JoinHandle` or `RemoteJoinHandle` (until dropped), every `AbortHandle`, and every
+//! `Waker` clone. A run queue holds *no*
 //! reference: only incomplete tasks are queued, and incomplete tasks are kept alive by the owned
 //! list. Shutdown closes both queues before it completes any task, so a queue never points at a
 //! freed task.
 //!
+//! # Remote spawns
+//!
+//! `Handle::spawn` (`handle.rs`) allocates a `Send` task on the calling thread with the `REMOTE`
+//! bit, and pushes it on the executor's *spawn queue* (a second lock-free queue, beside the remote
+//! wake queue); the reference counted for the owned list travels with it. Arrow 1 then happens on
+//! the runtime thread when it drains that queue: `Core::adopt_remote_spawns` →
+//! `OwnedTasks::push` → `Core::push_local`, and the task lives as any other. Shutdown adopts what
+//! is left in the spawn queue before it cancels the owned list, so a remote task is cancelled,
+//! like the rest, on the runtime thread; a spawn that finds the queue closed drops its future on
+//! its own thread ([`TaskRef::cancel_unspawned`]) and its handle reports it cancelled. Its joiner,
+//! the `RemoteJoinHandle`, may be on any thread: it hands the `join_waker` slot over with the
+//! `JOIN_WAKER` bit (`state.rs`) and reads the output once it sees `COMPLETE` (`Acquire`).
+//!
 //! # Threads
 //!
-//! The future, its output and the `join_waker` slot are only ever touched on the runtime thread:
-//! polling, completion and shutdown run there, and the `JoinHandle` is `!Send`, so it stays on the
-//! thread that spawned the task. That is what lets `spawn` accept `!Send` futures. A `Waker` may
+//! The future, its output and the `join_waker` slot of a task spawned on the runtime thread are
+//! only ever touched on the runtime thread: polling, completion and shutdown run there, and the
+//! `JoinHandle` is `!Send`, so it stays on the thread that spawned the task (remote spawns, whose
+//! future and output are `Send`, are the exception described above). That is what lets `spawn` accept `!Send` futures. A `Waker` may
 //! travel to any thread, and there it only touches `state`, `vtable`, `shared` and, while it holds
 //! the `SCHEDULED` claim, `queue_next`. When the last reference is released on another thread the
 //! task is freed there, but by then its stage holds neither the future nor an output (see
@@ -67,6 +87,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::mem::{self, ManuallyDrop};
+use std::num::NonZeroU64;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
@@ -98,8 +119,41 @@ pub(crate) struct Header {
     /// The executor's cross-thread half: remote queue and unpark handle. Each task holds one `Arc`
     /// count, so a waker that outlives the runtime still points at valid memory. Immutable.
     pub(crate) shared: Arc<Shared>,
-    /// The waker of whoever awaits the `JoinHandle`. Runtime thread only.
+    /// The waker of whoever awaits the `JoinHandle`. Runtime thread only for a local task; for a
+    /// remote one (`Handle::spawn`), handed between its `RemoteJoinHandle` and the runtime thread
+    /// by the `JOIN_WAKER` bit (`state.rs`).
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// The task's id, given by its executor at spawn. Immutable.
+    pub(crate) id: TaskId,
+}
+
+/// A task's identity, unique among the tasks of its runtime for the runtime's whole life: tokio's
+/// `task::Id`. [`JoinHandle::id`](crate::JoinHandle::id) and
+/// [`AbortHandle::id`](crate::AbortHandle::id) give it;
+/// [`JoinSet::join_next_with_id`](crate::JoinSet::join_next_with_id) pairs it with the task's
+/// result.
+///
+/// Unlike the task's key in trace events (its address, which a later task may reuse), an id is
+/// never reused: the executor counts its spawns.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct TaskId(NonZeroU64);
+
+impl TaskId {
+    /// The id of the `n`th spawn (counted from 1).
+    pub(crate) fn new(n: NonZeroU64) -> TaskId {
+        TaskId(n)
+    }
+
+    /// The number behind the id.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// The operations that need the concrete future type, one table per `F`.
@@ -146,24 +200,60 @@ impl TaskRef {
     /// Allocates a task for `future` (the one allocation of a spawn). The new task is `SCHEDULED`,
     /// has a `JoinHandle`, and holds two references: one for the executor's owned list, one for the
     /// `JoinHandle` the caller creates.
-    pub(crate) fn allocate<F>(future: F, shared: Arc<Shared>) -> TaskRef
+    pub(crate) fn allocate<F>(future: F, shared: Arc<Shared>, id: TaskId) -> TaskRef
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Self::allocate_with(future, shared, id, State::new())
+    }
+
+    /// Allocates a task for `Handle::spawn`, on the spawning thread, as [`TaskRef::allocate`]
+    /// does, but `REMOTE`: its owned list's reference is held by the executor's spawn queue until
+    /// the runtime thread adopts it, and its joiner is a `RemoteJoinHandle`.
+    pub(crate) fn allocate_remote<F>(future: F, shared: Arc<Shared>, id: TaskId) -> TaskRef
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Self::allocate_with(future, shared, id, State::new_remote())
+    }
+
+    /// The allocation both spawns share.
+    #[inline(always)]
+    fn allocate_with<F>(future: F, shared: Arc<Shared>, id: TaskId, state: State) -> TaskRef
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let task = Box::new(Task {
             header: Header {
-                state: State::new(),
+                state,
                 vtable: &Task::<F>::VTABLE,
                 queue_next: AtomicPtr::new(ptr::null_mut()),
                 owned_prev: Cell::new(ptr::null()),
                 owned_next: Cell::new(ptr::null()),
                 shared,
                 join_waker: UnsafeCell::new(None),
+                id,
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });
         TaskRef(NonNull::from(Box::leak(task)).cast())
+    }
+
+    /// Completes, as cancelled, a remote task its runtime never took (the spawn queue was
+    /// closed): drops the future here, on the spawning thread, and leaves only the
+    /// `RemoteJoinHandle`'s reference.
+    ///
+    /// # Safety
+    /// The caller alone can reach the task: it was just allocated by `allocate_remote` and is in
+    /// no queue; its future is `Send` (`allocate_remote`'s bound), so it may be dropped here.
+    pub(crate) unsafe fn cancel_unspawned(self) {
+        // SAFETY: nobody else can reach the task (caller's contract), which gives the exclusive
+        // access to the stage that `cancel` needs; the vtable matches.
+        unsafe { (self.header().vtable.cancel)(self) };
+        self.header().state.set_cancelled_unspawned();
     }
 
     /// Rebuilds a `TaskRef` from a pointer obtained from [`TaskRef::as_ptr`].
@@ -292,6 +382,9 @@ impl TaskRef {
                 unsafe { (header.vtable.drop_output)(self) };
                 None
             }
+            // A remote joiner with no waker registered: it polls again on its own and finds the
+            // task complete; the slot is its, not ours (`state.rs`, `JOIN_WAKER`).
+            ToComplete::KeepOutput => None,
         };
         // Finish our own bookkeeping before running any foreign code: the joiner's `wake` may do
         // anything, even panic, and must find the task fully completed.
@@ -306,7 +399,9 @@ impl TaskRef {
     /// task's output type.
     ///
     /// # Safety
-    /// Runtime thread, task complete, `T` as above (the `JoinHandle<T>` created by spawn).
+    /// Task complete, `T` as above (the `JoinHandle<T>` created by spawn), and the caller its
+    /// joiner: on the runtime thread for a `JoinHandle`; for a `RemoteJoinHandle` (`T: Send`),
+    /// on any thread, after seeing `COMPLETE` with `Acquire` (the stage was written before it).
     pub(crate) unsafe fn read_output(self, dst: *mut ()) {
         // SAFETY: forwarded from the caller's contract.
         unsafe { (self.header().vtable.read_output)(self, dst) }
@@ -315,14 +410,14 @@ impl TaskRef {
     /// Drops the stored result (the `JoinHandle` is dropped after completion).
     ///
     /// # Safety
-    /// Runtime thread, task complete.
+    /// Task complete, and the caller its joiner, as for [`TaskRef::read_output`].
     pub(crate) unsafe fn drop_output(self) {
         // SAFETY: forwarded from the caller's contract.
         unsafe { (self.header().vtable.drop_output)(self) }
     }
 
     /// Adds a reference.
-    fn add_ref(self) {
+    pub(crate) fn add_ref(self) {
         self.header().state.ref_inc();
     }
 
@@ -360,8 +455,10 @@ impl<F: Future> Task<F> {
     /// escape `f`: under loom, the access is checked against other threads' for as long as `f` runs.
     ///
     /// # Safety
-    /// `task` must be a task of this `F`, and the caller on the runtime thread with the right to
-    /// touch the stage (the `RUNNING` claim, or a complete task and its `JoinHandle`).
+    /// `task` must be a task of this `F`, and the caller with the right to touch the stage: on
+    /// the runtime thread with the `RUNNING` claim, or the joiner of a complete task (its
+    /// `JoinHandle` on the runtime thread, or its `RemoteJoinHandle` on any thread once it saw
+    /// `COMPLETE` with `Acquire`), or the only party that can reach the task at all.
     unsafe fn with_stage<R>(task: TaskRef, f: impl FnOnce(*mut Stage<F>) -> R) -> R {
         // SAFETY: `Task<F>` is `repr(C)` with the header first, and the caller guarantees the type.
         let task = unsafe { task.0.cast::<Task<F>>().as_ref() };

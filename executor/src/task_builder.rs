@@ -19,7 +19,7 @@ use crate::park::Park;
 /// ```
 /// use cashier_executor::{Executor, task_builder::Builder};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// executor.block_on(async {
 ///     let handle = Builder::new().name("fries").spawn(async { 3 }).unwrap();
 ///     assert_eq!(handle.await.unwrap(), 3);
@@ -75,7 +75,7 @@ impl<'a> Builder<'a> {
     /// ```
     /// use cashier_executor::{Executor, task_builder::Builder};
     ///
-    /// let mut executor = Executor::new();
+    /// let executor = Executor::new();
     /// let handle = Builder::new().name("fries").spawn_on(async { 3 }, &executor);
     /// assert_eq!(executor.block_on(handle).unwrap(), 3);
     /// ```

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 /// use cashier_executor::{Executor, spawn, yield_now};
 ///
 /// let order = Rc::new(RefCell::new(Vec::new()));
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// executor.block_on({
 ///     let order = order.clone();
 ///     async move {

@@ -89,7 +89,7 @@ fn run_combination(ending: Ending, handle_fate: Handle) {
     let future_drops = DropCounter::default();
     let output_drops = DropCounter::default();
     let own_handle = Rc::new(RefCell::new(None));
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let handle = executor.spawn(Subject {
         ending,
         polls: 0,
@@ -178,7 +178,7 @@ fn every_combination_drops_once() {
 #[test]
 fn abort_before_the_first_poll_never_polls() {
     let polls = Rc::new(Cell::new(0));
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let handle = executor.spawn(Stuck { polls: polls.clone() });
     handle.abort();
     let result = executor.block_on(handle);
@@ -188,7 +188,7 @@ fn abort_before_the_first_poll_never_polls() {
 
 #[test]
 fn abort_then_join_gives_cancelled() {
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     executor.block_on(async {
         let handle = spawn(std::future::pending::<()>());
         yield_times(2).await;
@@ -202,7 +202,7 @@ fn abort_then_join_gives_cancelled() {
 
 #[test]
 fn a_panicking_task_is_reported_and_the_others_run_on() {
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let (panicked, other) = executor.block_on(async {
         let bad = spawn(async {
             yield_times(1).await;
@@ -225,7 +225,7 @@ fn a_panicking_task_is_reported_and_the_others_run_on() {
 
 #[test]
 fn a_panic_in_block_on_propagates_and_the_executor_recovers() {
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let caught = catch_unwind(AssertUnwindSafe(|| {
         executor.block_on(async { panic!("main future panicked") })
     }));
@@ -238,7 +238,7 @@ fn a_panic_in_block_on_propagates_and_the_executor_recovers() {
 
 #[test]
 fn block_on_inside_block_on_panics_with_a_clear_message() {
-    let mut outer = Executor::new();
+    let outer = Executor::new();
     let message = outer.block_on(async {
         let caught = catch_unwind(|| Executor::new().block_on(async {}));
         let payload = caught.unwrap_err();
@@ -320,7 +320,7 @@ fn wakers_that_outlive_the_runtime_are_harmless() {
             Poll::<()>::Pending
         })));
     }
-    let mut executor = executor;
+    let executor = executor;
     executor.block_on(yield_times(1));
     let waker = slot.take();
     drop(executor);

@@ -44,7 +44,7 @@ fn gathering_100k_futures_that_wake_once_costs_2n_polls() {
     const RUN_EVERY: usize = if cfg!(miri) { 10 } else { 1000 };
     let polls = Rc::new(Cell::new(0));
     let wakers = Rc::new(std::cell::RefCell::new(Vec::new()));
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let gathered = executor.spawn(gather((0..N).map(|_| OneWake {
         polls: polls.clone(),
         wakers: wakers.clone(),
@@ -99,7 +99,7 @@ async fn step_then(
 #[test]
 fn try_gather_returns_the_first_error_after_dropping_the_others() {
     let drops = DropCounter::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let result = executor.block_on({
         let drops = drops.clone();
         async move {
@@ -177,7 +177,7 @@ fn as_completed_on_join_handles_yields_completion_order_and_indices() {
 #[test]
 fn select_and_race_drop_the_losers() {
     let drops = DropCounter::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let winner = executor.block_on(select(
         {
             let token = drops.token();
@@ -210,7 +210,7 @@ fn select_and_race_drop_the_losers() {
 #[test]
 fn join_set_joins_in_completion_order_and_aborts_on_drop() {
     let drops = DropCounter::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     executor.block_on({
         let drops = drops.clone();
         async move {

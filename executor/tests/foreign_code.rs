@@ -49,7 +49,7 @@ impl Drop for PanickyFuture {
 #[test]
 fn panics_in_destructors_and_in_payloads_stay_inside_the_task() {
     let drops = DropCounter::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let handle = executor.spawn(PanickyFuture { _token: drops.token() });
     // Nothing unwinds out of the run loop, although three destructors panic.
     executor.block_on(yield_now());
@@ -71,7 +71,7 @@ impl Wake for PanickyWake {
 
 #[test]
 fn a_join_waker_that_panics_does_not_strand_the_task() {
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let mut handle: JoinHandle<u32> = executor.spawn(async { 42 });
     let waker = Waker::from(Arc::new(PanickyWake));
     assert!(Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)).is_pending());

@@ -15,7 +15,7 @@ use support::{DropCounter, Probe, Stuck, Trace, WakerSlot, yield_times};
 fn poll_pending_wake_poll_ready() {
     let trace = Trace::default();
     let slot = WakerSlot::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let handle =
         executor.spawn(Probe { trace: trace.clone(), slot: slot.clone(), pending_polls: 1 });
     executor.block_on(yield_times(1));
@@ -37,7 +37,7 @@ fn poll_pending_wake_poll_ready() {
 #[test]
 fn wake_while_running_is_polled_again() {
     let trace = Trace::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let polls = Rc::new(Cell::new(0));
     let task = {
         let (trace, polls) = (trace.clone(), polls.clone());
@@ -74,7 +74,7 @@ async fn spawn_and_join(future: impl std::future::Future<Output = ()> + 'static)
 #[test]
 fn task_never_woken_is_never_polled_again() {
     let polls = Rc::new(Cell::new(0));
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let _handle = executor.spawn(Stuck { polls: polls.clone() });
     executor.block_on(yield_times(200));
     assert_eq!(polls.get(), 1, "only the first poll: nobody woke it");
@@ -85,7 +85,7 @@ fn task_never_woken_is_never_polled_again() {
 fn many_wakes_before_the_poll_cause_one_poll() {
     let trace = Trace::default();
     let slot = WakerSlot::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let handle =
         executor.spawn(Probe { trace: trace.clone(), slot: slot.clone(), pending_polls: 1 });
     executor.block_on(yield_times(1));
@@ -108,7 +108,7 @@ fn many_wakes_before_the_poll_cause_one_poll() {
 #[test]
 fn not_send_futures_spawn_and_run() {
     let shared = Rc::new(Cell::new(0));
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let total = executor.block_on({
         let shared = shared.clone();
         async move {
@@ -135,7 +135,7 @@ fn not_send_futures_spawn_and_run() {
 
 #[test]
 fn tasks_spawned_outside_block_on_run_at_the_next_one() {
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let ran = Rc::new(Cell::new(false));
     let handle = executor.spawn({
         let ran = ran.clone();
@@ -150,7 +150,7 @@ fn tasks_spawned_outside_block_on_run_at_the_next_one() {
 #[test]
 fn yield_now_lets_every_waiting_task_run_first() {
     let trace = Trace::default();
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     executor.block_on({
         let trace = trace.clone();
         async move {
@@ -182,7 +182,7 @@ fn yield_now_lets_every_waiting_task_run_first() {
 
 #[test]
 fn is_finished_reports_completion_without_blocking() {
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let handle = executor.spawn(async {});
     assert!(!handle.is_finished());
     executor.block_on(yield_times(1));
@@ -192,7 +192,7 @@ fn is_finished_reports_completion_without_blocking() {
 
 #[test]
 fn a_task_awaiting_another_is_woken_by_its_completion() {
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     let out = executor.block_on(async {
         let inner = spawn(async {
             yield_times(3).await;

@@ -54,7 +54,7 @@ impl Signal {
 fn a_remote_wake_unparks_an_idle_runtime() {
     with_watchdog("remote wake of an idle runtime", WATCHDOG, || {
         let signal = Arc::new(Signal::default());
-        let mut executor = Executor::new();
+        let executor = Executor::new();
         let waiter = executor.spawn({
             let signal = signal.clone();
             async move { signal.wait().await }
@@ -87,7 +87,7 @@ fn the_block_on_future_is_woken_from_another_thread() {
 fn a_self_waking_busy_task_does_not_starve_a_remotely_woken_task() {
     let spins = with_watchdog("busy task vs remote wake", WATCHDOG, || {
         let signal = Arc::new(Signal::default());
-        let mut executor = Executor::new();
+        let executor = Executor::new();
         let firing = std::thread::spawn({
             let signal = signal.clone();
             move || signal.fire_when_awaited()
@@ -150,7 +150,7 @@ fn cross_thread_wake_storm_loses_nothing() {
     let results = with_watchdog("cross-thread wake storm", WATCHDOG, || {
         let mailboxes: Arc<Vec<Mailbox>> =
             Arc::new((0..TASKS).map(|_| Mailbox::default()).collect());
-        let mut executor = Executor::new();
+        let executor = Executor::new();
         let handles: Vec<_> = (0..TASKS as usize)
             .map(|k| {
                 let mailboxes = mailboxes.clone();

@@ -210,7 +210,7 @@ fn an_abort_and_a_wake_from_another_thread() {
 #[test]
 fn nothing_is_recorded_outside_a_recorder_scope() {
     let recorder = Recorder::new(DEFAULT_CAP, Box::new(|| 0));
-    let mut executor = Executor::new();
+    let executor = Executor::new();
     executor.block_on(async { spawn(async {}).await.unwrap() });
     assert!(recorder.is_empty());
 }

@@ -40,7 +40,7 @@ pub fn run(scale: &Scale) -> String {
             std::thread::spawn(move || wake_at_random(&shared, seed as u64))
         })
         .collect();
-    let mut runtime = Runtime::new().expect("runtime");
+    let runtime = Runtime::new().expect("runtime");
     let rounds = scale.abort_tasks / scale.abort_round;
     let mut rng = fastrand::Rng::with_seed(12);
     let (mut completed, mut cancelled) = (0, 0);

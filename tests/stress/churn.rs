@@ -24,7 +24,7 @@ const TOLERANCE: u64 = 4 << 20;
 pub fn run(scale: &Scale) -> String {
     // Unwatched whatever `CASHIER_DEBUG` says: the debug checks keep a row for every task ever
     // spawned (by design, see `Builder::debug_checks`), which is growth this test would report.
-    let mut runtime =
+    let runtime =
         Runtime::builder().debug_checks(false).trace(Trace::new()).build().expect("runtime");
     let batches = scale.churn_tasks / scale.churn_batch;
     // Two samples per batch: with the batch's tasks all alive (just spawned), and after they

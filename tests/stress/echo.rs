@@ -44,7 +44,7 @@ pub fn run(scale: &Scale) -> String {
     let fds_each = if in_child { 1 } else { 2 };
     let (connections, note) =
         harness::connections_within_fd_limit(scale.echo_connections, fds_each);
-    let mut runtime = Runtime::new().expect("runtime");
+    let runtime = Runtime::new().expect("runtime");
     let peak = Rc::new(Cell::new(0));
     let mut clients_peak: Option<u64> = None;
     runtime.block_on(async {
@@ -93,7 +93,7 @@ pub fn clients_main() {
         let addr = std::env::var(ADDR_ENV).expect(ADDR_ENV).parse().expect("an address");
         let connections = std::env::var(CONNECTIONS_ENV).expect(CONNECTIONS_ENV);
         let connections = connections.parse().expect("a count");
-        let mut runtime = Runtime::new().expect("runtime");
+        let runtime = Runtime::new().expect("runtime");
         runtime.block_on(run_clients(addr, connections));
         assert_eq!(runtime.io_source_count(), 0, "every client socket deregistered");
         harness::peak_rss().to_string()

@@ -44,7 +44,7 @@ struct Endings {
 pub fn run(scale: &Scale) -> String {
     // Both ends of every connection are in this process.
     let (clients, note) = harness::connections_within_fd_limit(scale.reset_clients, 2);
-    let mut runtime = Runtime::new().expect("runtime");
+    let runtime = Runtime::new().expect("runtime");
     let endings = Rc::new(Endings::default());
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind");

@@ -18,7 +18,7 @@ const SPAN: u64 = 86_400_000;
 const SPAWN_CHUNK: usize = 1_000;
 
 pub fn run(scale: &Scale) -> String {
-    let mut runtime = Runtime::builder().start_paused(true).build().expect("runtime");
+    let runtime = Runtime::builder().start_paused(true).build().expect("runtime");
     let fired = Rc::new(RefCell::new(Vec::with_capacity(scale.timers)));
     let mut rng = fastrand::Rng::with_seed(100_000);
     runtime.block_on(async {

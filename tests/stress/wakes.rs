@@ -35,7 +35,7 @@ struct Pair {
 pub fn run(scale: &Scale) -> String {
     let per_thread = scale.wakes_per_thread;
     let pairs: Vec<Arc<Pair>> = (0..THREADS).map(|_| Arc::default()).collect();
-    let mut runtime = Runtime::new().expect("runtime");
+    let runtime = Runtime::new().expect("runtime");
     let polls = runtime.block_on(async {
         let threads: Vec<_> = pairs
             .iter()

@@ -20,7 +20,7 @@ use super::gather::{Children, Slot};
 /// ```
 /// use cashier_executor::{Executor, as_completed, spawn, yield_now};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let order = executor.block_on(async {
 ///     let handles = [3, 1, 2].map(|steps| {
 ///         spawn(async move {

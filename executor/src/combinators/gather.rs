@@ -100,7 +100,7 @@ impl<F: Future> Children<F> {
 /// ```
 /// use cashier_executor::{Executor, gather, yield_now};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let sizes = executor.block_on(gather((1..=3).map(|n| async move {
 ///     for _ in 0..(3 - n) {
 ///         yield_now().await; // the later ones finish first...
@@ -167,7 +167,7 @@ impl<F: Future> Future for Gather<F> {
 ///     }
 /// }
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// assert_eq!(executor.block_on(try_gather([1, 4].map(order))), Ok(vec![1, 4]));
 /// // The error wins at once; the order that would never finish is dropped, not awaited.
 /// let failed = executor.block_on(try_gather([1, 2, 3].map(order)));

@@ -17,7 +17,7 @@ use super::ready_set::{Cursor, ReadySet};
 /// ```
 /// use cashier_executor::{Executor, gather, yield_now};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let (name, age) = executor.block_on(async {
 ///     gather!(
 ///         async {

@@ -28,7 +28,7 @@ pub enum Either<A, B> {
 /// ```
 /// use cashier_executor::{Either, Executor, select};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let winner = executor.block_on(select(std::future::pending::<()>(), async { "ready" }));
 /// assert_eq!(winner, Either::Right("ready"));
 /// ```
@@ -89,7 +89,7 @@ impl<A: Future, B: Future> Future for Select<A, B> {
 /// ```
 /// use cashier_executor::{Executor, race, yield_now};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let (index, steps) = executor.block_on(race([5, 2, 9].map(|steps| async move {
 ///     for _ in 0..steps {
 ///         yield_now().await;

@@ -10,6 +10,8 @@
 //!
 //! - `task.rs`: the task state word through the real `Executor`, `Task` and `Waker` code.
 //! - `remote_queue.rs`: the Treiber stack of remote wakes, drained whole, closed at shutdown.
+//! - `remote_spawn.rs`: `Handle::spawn` from another thread, and the `RemoteJoinHandle` joined
+//!   there, racing completion for the `join_waker` slot (`JOIN_WAKER`).
 //! - `atomic_waker.rs` and `ready_set.rs`: the combinators' waker slot and woken list. They are
 //!   declared by `combinators/atomic_waker.rs` and `combinators/ready_set.rs` (with `#[path]`),
 //!   because those modules are private to `combinators`.
@@ -20,6 +22,7 @@
 //! `ReadySet`, see `crate::loom`) and the `Cell`s of the runtime thread.
 
 mod remote_queue;
+mod remote_spawn;
 mod task;
 
 use std::sync::Arc as StdArc;
@@ -90,7 +93,7 @@ impl LoomPark {
 }
 
 impl Park for LoomPark {
-    fn park(&mut self, timeout: Option<Duration>) {
+    fn park(&self, timeout: Option<Duration>) {
         if timeout.is_none() {
             self.wakeup.wait();
         }

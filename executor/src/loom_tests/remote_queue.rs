@@ -67,7 +67,7 @@ fn drain(queue: &RemoteQueue) -> Vec<TaskRef> {
 
 /// Spawns `n` tasks that never finish and polls each once, so that they are idle (no
 /// `SCHEDULED`, in no queue); returns their handles, which keep them allocated.
-fn idle_tasks(executor: &mut Executor<LoomPark>, n: usize) -> Vec<crate::JoinHandle<()>> {
+fn idle_tasks(executor: &Executor<LoomPark>, n: usize) -> Vec<crate::JoinHandle<()>> {
     let handles: Vec<_> = (0..n).map(|_| executor.spawn(pending::<()>())).collect();
     executor.block_on(yield_now()); // one turn: every spawned task is polled once
     handles
@@ -78,8 +78,8 @@ fn idle_tasks(executor: &mut Executor<LoomPark>, n: usize) -> Vec<crate::JoinHan
 #[test]
 fn pushes_from_two_threads_are_drained_once_each_in_order() {
     loom::model(|| {
-        let mut executor = Executor::with_park(LoomPark::new());
-        let handles = idle_tasks(&mut executor, 3);
+        let executor = Executor::with_park(LoomPark::new());
+        let handles = idle_tasks(&executor, 3);
         let tasks: Vec<SendTask> = handles.iter().map(|h| SendTask(h.task_ref())).collect();
         let queue = Arc::new(RemoteQueue::new());
         let runtime = Wakeup::new();
@@ -119,8 +119,8 @@ fn pushes_from_two_threads_are_drained_once_each_in_order() {
 #[test]
 fn close_races_pushes() {
     loom::model(|| {
-        let mut executor = Executor::with_park(LoomPark::new());
-        let handles = idle_tasks(&mut executor, 2);
+        let executor = Executor::with_park(LoomPark::new());
+        let handles = idle_tasks(&executor, 2);
         let queue = Arc::new(RemoteQueue::new());
         let runtime = Wakeup::new();
         let pushers: Vec<_> = handles

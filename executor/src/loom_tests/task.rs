@@ -158,7 +158,7 @@ fn finish(executor: Executor<LoomPark>, probe: &Probe) {
 #[test]
 fn remote_wake_before_during_or_after_the_poll() {
     loom::model(|| {
-        let mut executor = Executor::with_park(LoomPark::new());
+        let executor = Executor::with_park(LoomPark::new());
         let probe = Probe::new();
         let task = probe.task();
         let result = executor.block_on(async move { spawn(task).await });
@@ -174,7 +174,7 @@ fn remote_wake_before_during_or_after_the_poll() {
 /// its second poll (and never polled again) or had already completed and keeps its output.
 fn abort_races_a_remote_wake(yields: usize) {
     loom::model(move || {
-        let mut executor = Executor::with_park(LoomPark::new());
+        let executor = Executor::with_park(LoomPark::new());
         let probe = Probe::new();
         let (task, aborted) = (probe.task(), Rc::clone(&probe.aborted));
         let result: Result<Output, JoinError> = executor.block_on(async move {
@@ -217,7 +217,7 @@ fn abort_races_a_remote_wake_after_two_turns() {
 /// by the task itself if it completes later, by the handle if it had already completed.
 fn join_handle_dropped_while_woken_remotely(yields: usize) {
     loom::model(move || {
-        let mut executor = Executor::with_park(LoomPark::new());
+        let executor = Executor::with_park(LoomPark::new());
         let probe = Probe::new();
         let (task, watch) = (probe.task(), probe.clone());
         executor.block_on(async move {
@@ -258,7 +258,7 @@ fn join_handle_dropped_while_woken_remotely_after_two_turns() {
 #[test]
 fn shutdown_races_a_remote_wake() {
     loom::model(|| {
-        let mut executor = Executor::with_park(LoomPark::new());
+        let executor = Executor::with_park(LoomPark::new());
         let probe = Probe::new();
         let task = probe.task();
         executor.block_on(async move {

@@ -18,7 +18,7 @@ use super::wait_list::{WaitKey, WaitList, waits_on, wake_all};
 /// use cashier_executor::{Executor, spawn};
 ///
 /// let ready = Rc::new(Event::new());
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// executor.block_on(async {
 ///     let waiter = spawn({
 ///         let ready = ready.clone();

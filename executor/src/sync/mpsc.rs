@@ -132,7 +132,7 @@ fn wake(news: impl FnOnce() -> ChannelNews, waker: Option<Waker>) {
 /// use cashier_executor::sync::mpsc;
 /// use cashier_executor::{Executor, spawn};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// let received = executor.block_on(async {
 ///     let (tx, mut rx) = mpsc::channel(2);
 ///     spawn(async move {
@@ -162,7 +162,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// ```
 /// use cashier_executor::sync::mpsc;
 ///
-/// let mut executor = cashier_executor::Executor::new();
+/// let executor = cashier_executor::Executor::new();
 /// executor.block_on(async {
 ///     let (tx, mut rx) = mpsc::unbounded_channel();
 ///     tx.send("fries").unwrap();

@@ -19,7 +19,7 @@ use super::semaphore::{Permit, Semaphore};
 /// use cashier_executor::{Executor, gather, yield_now};
 ///
 /// let counter = Rc::new(Mutex::new(0));
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// executor.block_on(gather((0..10).map(|_| {
 ///     let counter = counter.clone();
 ///     async move {

@@ -30,7 +30,7 @@ struct Shared<T> {
 /// use cashier_executor::sync::oneshot;
 /// use cashier_executor::{Executor, spawn};
 ///
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// executor.block_on(async {
 ///     let (tx, rx) = oneshot::channel();
 ///     spawn(async move { tx.send("order 42 ready").unwrap() });

@@ -25,7 +25,7 @@ use super::wait_list::{WaitKey, WaitList, hand_off, waits_on};
 /// use cashier_executor::{Executor, gather, yield_now};
 ///
 /// let limit = Rc::new(Semaphore::new(2));
-/// let mut executor = Executor::new();
+/// let executor = Executor::new();
 /// executor.block_on(gather((0..5).map(|_| {
 ///     let limit = limit.clone();
 ///     async move {

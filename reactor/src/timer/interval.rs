@@ -37,7 +37,7 @@ pub enum MissedTicks {
 /// ```
 /// use std::time::Duration;
 ///
-/// let mut runtime = cashier::Runtime::builder().start_paused(true).build()?;
+/// let runtime = cashier::Runtime::builder().start_paused(true).build()?;
 /// runtime.block_on(async {
 ///     let start = cashier::now();
 ///     let mut metronome = cashier::time::interval(Duration::from_secs(1));
