@@ -186,7 +186,7 @@ async fn every_resource_spends_one_unit_when_it_completes() {
 
 /// Runs `body` on a paused runtime with metrics on; returns how many times the budget refused.
 fn budget_yields(body: impl Future<Output = ()> + 'static) -> u64 {
-    let mut runtime = Runtime::builder().start_paused(true).metrics(true).build().unwrap();
+    let runtime = Runtime::builder().start_paused(true).metrics(true).build().unwrap();
     runtime.block_on(async move { spawn(body).await.unwrap() });
     runtime.metrics().events.expect("metrics(true) counts the events").budget_yields
 }
@@ -269,7 +269,7 @@ fn a_timeout_fires_even_when_its_future_spent_the_budget() {
 #[test]
 fn outside_any_poll_nothing_is_counted() {
     assert_eq!(remaining(), UNCONSTRAINED);
-    let mut runtime = Runtime::new().unwrap();
+    let runtime = Runtime::new().unwrap();
     runtime.block_on(async { assert_eq!(remaining(), BUDGET) });
     assert_eq!(remaining(), UNCONSTRAINED, "block_on put it back");
 }
@@ -302,7 +302,7 @@ fn with_a_busy_sibling<T: Send + 'static>(
     body: impl AsyncFnOnce(&Cell<bool>) -> T + Send + 'static,
 ) -> T {
     within_a_watchdog(what, move || {
-        let mut runtime = Runtime::builder().start_paused(true).build().unwrap();
+        let runtime = Runtime::builder().start_paused(true).build().unwrap();
         runtime.block_on(async move {
             let stop = Cell::new(false);
             body(&stop).await

@@ -19,7 +19,7 @@ fn paused() -> Runtime {
 
 #[test]
 fn ten_thousand_sleeps_fire_in_deadline_order_and_none_early() {
-    let mut runtime = paused();
+    let runtime = paused();
     let fired = Rc::new(RefCell::new(Vec::new()));
     let mut rng = fastrand::Rng::with_seed(7);
     runtime.block_on(async {
@@ -69,7 +69,7 @@ async fn sub_millisecond_deadlines_fire_exactly_never_early() {
 
 #[test]
 fn sleeps_of_zero_and_in_the_past_complete_without_waiting() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let start = now();
         sleep(Duration::ZERO).await;
@@ -81,7 +81,7 @@ fn sleeps_of_zero_and_in_the_past_complete_without_waiting() {
 
 #[test]
 fn timeout_fires_at_its_deadline_and_cancels_the_future() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let start = now();
         let result = timeout(Duration::from_millis(10), sleep(Duration::from_secs(3600))).await;
@@ -111,7 +111,7 @@ fn timeout_fires_at_its_deadline_and_cancels_the_future() {
 
 #[test]
 fn dropping_100k_pending_sleeps_empties_the_wheel() {
-    let mut runtime = paused();
+    let runtime = paused();
     runtime.block_on(async {
         let mut sleeps: Vec<_> =
             (0..100_000).map(|i| sleep(Duration::from_secs(3600 + i))).collect();
@@ -200,7 +200,7 @@ async fn the_paused_clock_does_not_jump_while_a_to_thread_job_runs() {
 
 #[test]
 fn advance_moves_the_clock_by_hand() {
-    let mut runtime = paused();
+    let runtime = paused();
     let t0 = runtime.block_on(async { now() });
     let sleeper = runtime.spawn(async move {
         sleep_until(t0 + Duration::from_secs(5)).await;
@@ -299,7 +299,7 @@ fn a_job_that_ends_before_its_future_is_polled_does_not_hang_the_paused_clock() 
     // real); it ends while its `ToThread` future has never been polled, so no task waker exists:
     // the pool itself must end the reactor's wait.
     let elapsed = within_a_watchdog(|| {
-        let mut runtime = paused();
+        let runtime = paused();
         runtime.block_on(async {
             let job = to_thread(|| {
                 std::thread::sleep(Duration::from_millis(50));
@@ -318,7 +318,7 @@ fn a_job_that_ends_before_its_future_is_polled_does_not_hang_the_paused_clock() 
 #[test]
 fn a_job_whose_future_was_dropped_does_not_hang_the_paused_clock() {
     let elapsed = within_a_watchdog(|| {
-        let mut runtime = paused();
+        let runtime = paused();
         runtime.block_on(async {
             drop(to_thread(|| std::thread::sleep(Duration::from_millis(50))));
             let start = now();
