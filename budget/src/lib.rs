@@ -7,10 +7,11 @@
 //! cashier would serve one customer's endless order while the queue waits.
 //!
 //! The cure, tokio's: every poll of a task is given a **budget** of [`BUDGET`] operations. Each
-//! resource operation that completes (a message received or sent, a permit or lock acquired, a
-//! socket read, written or accepted, a `to_thread` result taken, a `JoinHandle` resolved, a timer
-//! fired) spends one unit. Once the budget is spent, the next resource operation returns
-//! `Pending` *without doing anything* and wakes its own task, which goes to the back of the run
+//! resource operation that completes (a message received, a permit or lock acquired, a socket
+//! read, written or accepted, a `to_thread` result taken, a `JoinHandle` resolved, a timer
+//! fired) spends one unit, with the two refinements below for the channel. Once the budget is
+//! spent, the next resource operation returns `Pending` *without doing anything* and wakes its
+//! own task, which goes to the back of the run
 //! queue: every task queued before it runs, and then it resumes with a fresh budget where it
 //! stopped. The executor gives the reactor a turn at least every 61 polls (`EVENT_INTERVAL`), so
 //! timers fire and sockets are heard while the task goes round.
@@ -21,9 +22,10 @@
 //!   future), it sets the budget to [`BUDGET`]; after, back to [`UNCONSTRAINED`], its value
 //!   outside any poll.
 //! - **Every resource spends**: the executor's semaphore, mutex, event and oneshot, and the
-//!   reactor's sockets, timers, signals and `to_thread` results wrap their poll in
-//!   [`poll_budgeted`]; the channel's receive and the `JoinHandle` spend with [`poll_spend`] on
-//!   the one path that completes. Two refinements keep the budget off the channel ping-pong's
+//!   reactor's sockets, timers, signals (when the doorbell rings; a delivery already counted is
+//!   returned without spending) and `to_thread` results wrap their poll in [`poll_budgeted`];
+//!   the `JoinHandle` and the `RemoteJoinHandle` spend with [`poll_spend`], and the channel's
+//!   receive with [`try_spend`] and [`refuse`], on the one path that completes. Two refinements keep the budget off the channel ping-pong's
 //!   path: a channel send spends only when it fails (a bounded channel fills, so successful sends
 //!   alone cannot loop for ever: see `mpsc::Send`), and a receive that had to wait spends
 //!   nothing when its message comes (the task already let the others run).
@@ -43,8 +45,10 @@
 //!   and a compare, spending it a decrement and a store: no allocation, no lock, no system call.
 //! - An operation that is not ready spends nothing: only completed work counts, so a task that
 //!   polls a dozen pending sockets in a `race` has not used its budget.
-//! - An operation refused for want of budget changes no state: it returns `Pending` before it
-//!   looks at its resource, and its next poll does exactly what this one would have done.
+//! - An operation refused for want of budget changes no state of its resource: it returns
+//!   `Pending` before it takes anything (some look first, to know they would complete), and its
+//!   next poll takes what this one would have taken. (A channel receive refused counts as one
+//!   that waited, so that next poll spends nothing: the task did yield for it.)
 //! - Each refusal wakes the waker it was polled with, once, with [`Cause::Budget`] for the
 //!   trace (the task's own, or a combinator's for that child): a task refused is always polled
 //!   again.
@@ -149,9 +153,10 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 ///
 /// [`poll_budgeted`]'s rule, for a resource that can tell before it acts that it will complete
 /// (a channel with a message queued, a finished task's `JoinHandle`): it checks and spends in one
-/// step on that path, and pays nothing when it is about to return `Pending`. The channel's
-/// receive and the `JoinHandle` use it; wrapped in `poll_budgeted`, the `JoinHandle`'s result
-/// crossed a closure and cost `spawn_many` a fifth of its time (BENCHMARKS.md, issue 12).
+/// step on that path, and pays nothing when it is about to return `Pending`. The `JoinHandle`
+/// and the `RemoteJoinHandle` use it (the channel's receive uses its two halves, [`try_spend`]
+/// and [`refuse`]); wrapped in `poll_budgeted`, the `JoinHandle`'s result crossed a closure and
+/// cost `spawn_many` a fifth of its time (BENCHMARKS.md, issue 12).
 #[inline(always)]
 pub fn poll_spend(cx: &mut Context<'_>) -> Poll<()> {
     if try_spend() { Poll::Ready(()) } else { refuse(cx) }

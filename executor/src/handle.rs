@@ -29,8 +29,8 @@
 //! whoever releases the last reference, on any thread, when it holds nothing of the future's.
 //!
 //! The local spawn path shares none of this: `spawn` and `JoinHandle` make no more atomic
-//! operations than before; only the run loop looks at the spawn queue, once per turn to adopt
-//! and once before it parks (a relaxed load each, when it is empty).
+//! operations than before. The spawn queue is looked at by the run loop (once per turn to adopt
+//! and once before it parks: a relaxed load each, when it is empty), by `step`, and by shutdown.
 
 use std::fmt;
 use std::future::Future;
@@ -172,12 +172,13 @@ impl<T> RemoteJoinHandle<T> {
         }
     }
 
-    /// Puts `waker` in the `join_waker` slot, which this handle holds (`JOIN_WAKER` clear, task
-    /// incomplete), and returns what was there.
+    /// Puts `waker` in the `join_waker` slot, which this handle holds, and returns what was
+    /// there. The handle holds the slot while `JOIN_WAKER` is clear and the task incomplete, and
+    /// after a completion that found `JOIN_WAKER` clear (it chose `KeepOutput` and left the slot).
     fn replace_waker(&self, waker: Option<Waker>) -> Option<Waker> {
-        // SAFETY: the slot is this handle's (caller's contract: the state word says so, and the
-        // runtime thread touches the slot only while `JOIN_WAKER` is set); the borrow ends with
-        // the `replace`.
+        // SAFETY: the slot is this handle's (caller's contract, above): the runtime thread
+        // touches the slot only when its completing swap saw `JOIN_WAKER` set, which this
+        // handle's state word rules out. The borrow ends with the `replace`.
         self.task
             .header()
             .join_waker
@@ -201,8 +202,7 @@ impl<T: Send> Future for RemoteJoinHandle<T> {
         }
         let previous = self.replace_waker(Some(cx.waker().clone()));
         let outcome = state.remote_join_register();
-        // Dropped only now: a waker's drop is foreign code, and must not run while we hold the
-        // slot.
+        // Dropped outside any borrow of the slot: a waker's drop is foreign code.
         drop(previous);
         match outcome {
             RemoteJoin::Registered => Poll::Pending,
@@ -238,9 +238,12 @@ impl<T> Unpin for RemoteJoinHandle<T> {}
 // reference count, whose last release frees a task that holds no future (completion dropped it on
 // the runtime thread, or `Handle::spawn` did, the future being `Send`).
 unsafe impl<T: Send> Send for RemoteJoinHandle<T> {}
-// SAFETY: the `&self` methods (`abort`, `abort_handle`, `is_finished`, `id`) touch only the state
-// word, the immutable id and the reference count, all of which are thread-safe; the output and
-// the slot are reached only through `&mut self` (`poll`, `drop`).
+// SAFETY: the `&self` methods (`abort`, `abort_handle`, `is_finished`, `id`) touch the state
+// word, the immutable id and the reference count, all of which are thread-safe, and `abort` of an
+// idle task also writes its `queue_next` link, pushes it on the executor's remote queue and
+// unparks the runtime: sound from any thread because it does so only after taking the
+// `SCHEDULED` claim, exactly as a wake from another thread does. The output and the slot are
+// reached only through `&mut self` (`poll`, `drop`).
 unsafe impl<T: Send> Sync for RemoteJoinHandle<T> {}
 
 impl<T> fmt::Debug for RemoteJoinHandle<T> {

@@ -247,7 +247,8 @@ impl AbortHandle {
     }
 
     /// Cancels the task, as [`JoinHandle::abort`] does (read there what "cancel" means). From
-    /// another thread it queues the task on the remote queue and unparks the runtime.
+    /// another thread, an idle task is queued on the remote queue, and the runtime unparked if
+    /// that queue was empty, as a wake from another thread does.
     pub fn abort(&self) {
         abort(self.task);
     }

@@ -50,12 +50,14 @@
 //!   allocation, no lock, no system call.
 //! - a wake from another thread: the same compare-and-swap, one compare-and-swap on the remote
 //!   stack, and an unpark (a system call) only if the stack was empty.
-//! - a spawn from another thread ([`Handle::spawn`]): one heap allocation, one atomic increment
-//!   (its [`TaskId`]), one compare-and-swap on the spawn stack and an unpark only if it was empty;
-//!   the runtime thread adopts the task at its next turn. Joining it ([`RemoteJoinHandle`]) costs
-//!   two compare-and-swaps per pending poll, to hand the join waker over.
-//! - a poll: two compare-and-swaps on the state (start, end), and two thread-local writes that
-//!   grant the poll its cooperative budget and put the old one back (`cashier-budget`); the
+//! - a spawn from another thread ([`Handle::spawn`]): one heap allocation, two atomic increments
+//!   (its [`TaskId`], and the executor's shared half's count, which the task holds), one
+//!   compare-and-swap on the spawn stack and an unpark only if it was empty; the runtime thread
+//!   adopts the task at its next turn. Joining it ([`RemoteJoinHandle`]) costs up to two
+//!   compare-and-swaps per pending poll (one when no waker was handed over before), to hand the
+//!   join waker over.
+//! - a poll: two compare-and-swaps on the state (start, end), and two thread-local stores that
+//!   grant the poll its cooperative budget and revoke it (`cashier-budget`); the
 //!   `Waker` passed to the future borrows the executor's reference, so polling costs no
 //!   reference counting.
 //!

@@ -5,23 +5,29 @@
 //! synchronisation is needed between the runtime thread and wakers on other threads.
 //!
 //! This file only *decides*. Each transition is a small function that performs one compare-and-swap
-//! loop and returns a `#[must_use]` outcome enum; the caller (in `task.rs`, `join.rs` or
+//! loop (one plain store for a task nobody else can reach yet: `set_cancelled_unspawned`) and
+//! returns a `#[must_use]` outcome enum; the caller (in `task.rs`, `join.rs`, `handle.rs` or
 //! `executor.rs`) performs the effects the outcome names: push onto a run queue, drop the future,
 //! wake the joiner. No transition allocates, locks, or makes a system call.
 //!
 //! # Who may set which bit
 //!
 //! Only the runtime thread sets `RUNNING` and `COMPLETE`, and clears `JOIN_INTEREST` of a local
-//! task. Any thread may set `SCHEDULED` (through a waker), set `CANCELLED` with `SCHEDULED` (an
-//! `AbortHandle`, which is `Send`, takes the same path as a wake) and change the reference count.
-//! Everything that a non-runtime thread can do to a local task is therefore "set SCHEDULED (and
-//! maybe CANCELLED)" or "add/remove a reference", which is why the runtime thread can reason about
-//! the other bits without racing anyone.
+//! task. Any thread may set `SCHEDULED` (through a waker), set `CANCELLED` (an `AbortHandle`,
+//! which is `Send`: with `SCHEDULED` on an idle task, which it then queues as a wake would; alone
+//! on a task that is running or already queued) and change the reference count. Everything that a
+//! non-runtime thread can do to a local task is therefore "set SCHEDULED and/or CANCELLED" or
+//! "add/remove a reference", which is why the runtime thread can reason about the other bits
+//! without racing anyone.
 //!
-//! Remotely spawned tasks (`Handle::spawn`) add one exception: their `RemoteJoinHandle` may be on
-//! any thread, and it clears `JOIN_INTEREST` and sets and clears `JOIN_WAKER` from there (the
-//! hand-off of the `join_waker` slot, tokio's `JOIN_WAKER` protocol; see `REMOTE`). Completion
-//! decides from the same word, in the same compare-and-swap, whether the slot is its to take.
+//! Remotely spawned tasks (`Handle::spawn`) add two exceptions:
+//!
+//! - their `RemoteJoinHandle` may be on any thread, and it clears `JOIN_INTEREST` and sets and
+//!   clears `JOIN_WAKER` from there (the hand-off of the `join_waker` slot, tokio's `JOIN_WAKER`
+//!   protocol; see `REMOTE`), also after `COMPLETE`. Completion decides from the same word, in the
+//!   same compare-and-swap, whether the slot is its to take;
+//! - a task whose runtime was gone before it could take it is completed (cancelled) by the thread
+//!   that spawned it, before anyone else can reach it (`set_cancelled_unspawned`).
 //!
 //! # Memory ordering
 //!
@@ -48,7 +54,8 @@ const SCHEDULED: usize = 1 << 0;
 const RUNNING: usize = 1 << 1;
 
 /// The future is gone: its output (or a `JoinError`) is stored, or already taken. Final: no bit but
-/// `JOIN_INTEREST` and the count change after it. Never together with `RUNNING` or `SCHEDULED`.
+/// `JOIN_INTEREST`, `JOIN_WAKER` (a remote task's handle, dropped) and the count change after it.
+/// Never together with `RUNNING` or `SCHEDULED`.
 const COMPLETE: usize = 1 << 2;
 
 /// `JoinHandle::abort` (or runtime shutdown) asked for the future to be dropped. The executor honours
@@ -309,7 +316,7 @@ impl State {
     /// `Complete`: too late, the task completed; read the output (and leave the slot alone).
     pub(crate) fn remote_join_unregister(&self) -> RemoteJoin {
         self.transition(|s| {
-            debug_assert!(s.has(REMOTE | JOIN_INTEREST), "bad remote join: {s:?}");
+            debug_assert!(s.has(REMOTE) && s.has(JOIN_INTEREST), "bad remote join: {s:?}");
             if s.has(COMPLETE) {
                 (RemoteJoin::Complete, None)
             } else if s.has(JOIN_WAKER) {
@@ -325,7 +332,7 @@ impl State {
     /// takes its waker back and reads the output.
     pub(crate) fn remote_join_register(&self) -> RemoteJoin {
         self.transition(|s| {
-            debug_assert!(s.has(REMOTE | JOIN_INTEREST) && !s.has(JOIN_WAKER), "{s:?}");
+            debug_assert!(s.has(REMOTE) && s.has(JOIN_INTEREST) && !s.has(JOIN_WAKER), "{s:?}");
             if s.has(COMPLETE) {
                 (RemoteJoin::Complete, None)
             } else {

@@ -26,10 +26,10 @@
 //!                                                                                or dropped
 //! ```
 //!
-//! 1. `spawn` → `Core::spawn` → [`TaskRef::allocate`] → `OwnedTasks::push` → `Core::push_local`;
+//! 1. `spawn` → `Core::spawn_named` → [`TaskRef::allocate`] → `OwnedTasks::push` → `Core::push_local`;
 //!    or, from another thread, `Handle::spawn` → [`TaskRef::allocate_remote`] → the spawn queue,
-//!    then on the runtime thread `Core::adopt_remote_spawns` → `OwnedTasks::push` →
-//!    `Core::push_local` (see "Remote spawns").
+//!    then on the runtime thread `Core::adopt_remote_spawns` → `RemoteQueue::take_all` →
+//!    `Core::adopt` → `OwnedTasks::push` → `Core::push_local` (see "Remote spawns").
 //! 2. the run loop (or `Executor::step`) → `LocalQueue::pop` → [`TaskRef::run`] →
 //!    `transition_to_running` → `vtable.poll`.
 //! 3. `Waker::wake` → [`TaskRef::wake`] → `transition_to_scheduled` says `Enqueue` →
@@ -139,7 +139,8 @@ pub(crate) struct Header {
 pub struct TaskId(NonZeroU64);
 
 impl TaskId {
-    /// The id of the `n`th spawn (counted from 1).
+    /// The id numbered `n`: local spawns count up from 1, remote ones (`Handle::spawn`) down
+    /// from `u64::MAX`, so the two never meet.
     pub(crate) fn new(n: NonZeroU64) -> TaskId {
         TaskId(n)
     }
@@ -175,7 +176,10 @@ struct TaskVTable {
 struct Task<F: Future> {
     /// Must stay first: a `*const Task<F>` is used as a `*const Header`.
     header: Header,
-    /// The future, then its result. Runtime thread only.
+    /// The future, then its result. The future is polled and dropped on the runtime thread (or,
+    /// for a remote spawn whose runtime is gone, by the spawner before anyone else can reach it:
+    /// `cancel_unspawned`); the result is read or dropped by whoever holds the join interest: a
+    /// `JoinHandle` on the runtime thread, a `RemoteJoinHandle` on any thread after `COMPLETE`.
     stage: UnsafeCell<Stage<F>>,
 }
 
@@ -251,7 +255,8 @@ impl TaskRef {
     /// no queue; its future is `Send` (`allocate_remote`'s bound), so it may be dropped here.
     pub(crate) unsafe fn cancel_unspawned(self) {
         // SAFETY: nobody else can reach the task (caller's contract), which gives the exclusive
-        // access to the stage that `cancel` needs; the vtable matches.
+        // access to the stage that `cancel` needs; dropping the future on this thread is sound
+        // because it is `Send` (`allocate_remote`'s bound); the vtable matches.
         unsafe { (self.header().vtable.cancel)(self) };
         self.header().state.set_cancelled_unspawned();
     }
@@ -289,10 +294,12 @@ impl TaskRef {
         }
     }
 
-    /// The clones of this task's waker alive now: the reference count less the owned list's
-    /// reference and the `JoinHandle`'s (if it still has one). Only for the trace (lost-waker
-    /// check): read on the runtime thread while the task is incomplete, so the owned list's
-    /// reference is there to subtract.
+    /// The clones of this task's waker alive now, as far as the count can tell: the reference
+    /// count less the owned list's reference and the `JoinHandle`'s (if it still has one). An
+    /// `AbortHandle` also holds a reference and is counted here as a waker, so a live one can
+    /// hide a lost waker from the check. Only for the trace (lost-waker check): read on the
+    /// runtime thread while the task is incomplete, so the owned list's reference is there to
+    /// subtract.
     fn wakers(self) -> u32 {
         let state = self.header().state.load();
         let executors = 1 + usize::from(state.has_join_interest());
@@ -373,12 +380,16 @@ impl TaskRef {
         trace::emit(|| Event::Complete { task: key, outcome });
         let joiner = match header.state.transition_to_complete() {
             ToComplete::NotifyJoiner => {
-                // SAFETY: runtime thread; the slot is only borrowed for this `take`.
+                // SAFETY: the slot is ours: a local task's slot is only touched on the runtime
+                // thread; a remote task's, because this completing swap saw `JOIN_WAKER` set,
+                // and its `RemoteJoinHandle` never touches the slot once it sees `COMPLETE`. The
+                // slot is only borrowed for this `take`.
                 header.join_waker.with_mut(|slot| unsafe { (*slot).take() })
             }
             ToComplete::DropOutput => {
-                // SAFETY: runtime thread; the task is complete and nobody holds a JoinHandle, so
-                // nothing else will read the stage.
+                // SAFETY: the task is complete and its join interest was gone before (a dropped
+                // `JoinHandle`, or a `RemoteJoinHandle` that cleared `JOIN_INTEREST` before this
+                // `COMPLETE`), so nothing else will read the stage.
                 unsafe { (header.vtable.drop_output)(self) };
                 None
             }

@@ -401,7 +401,8 @@ impl<T> fmt::Debug for Receiver<T> {
 /// Of the cooperative budget (`cashier-budget`): a send that fails spends a unit, one that
 /// queues its message does not. A loop of successful sends cannot run for ever: the channel is
 /// bounded, and only its receiver, which cannot run meanwhile unless it is in the same task (and
-/// then its receives spend), makes room. A loop over a closed channel could, so failures spend.
+/// then its receives find their messages without waiting, and spend), makes room. A loop over a
+/// closed channel could, so failures spend.
 /// This keeps the budget off the sender's path in the channel workloads (BENCHMARKS.md,
 /// issue 12); tokio's bounded send spends on success too.
 #[must_use = "futures do nothing unless awaited"]
