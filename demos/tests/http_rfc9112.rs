@@ -58,7 +58,7 @@ async fn first_then_reuse(
 }
 
 /// The message of the error a GET of `response` ends in.
-async fn error_of(response: &'static [u8]) -> String {
+async fn error_of(response: &[u8]) -> String {
     get_canned(response, true).await.unwrap_err().to_string()
 }
 
@@ -405,8 +405,7 @@ fn chunked_sizes_are_hex_and_bounded() {
             let response = format!(
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nhello\r\n0\r\n\r\n"
             );
-            let response: &'static [u8] = response.into_bytes().leak();
-            assert_eq!(error_of(response).await, format!("not an HTTP response: {message}"));
+            assert_eq!(error_of(response.as_bytes()).await, format!("not an HTTP response: {message}"));
         }
         // A size within 64 bits but over the body limit is the body limit's error.
         assert_eq!(
@@ -414,14 +413,13 @@ fn chunked_sizes_are_hex_and_bounded() {
                 .await,
             "response body larger than 16777216 bytes"
         );
-        let long_line: &'static [u8] = format!(
+        let long_line = format!(
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;{}\r\n",
             "x".repeat(5000)
         )
-        .into_bytes()
-        .leak();
+        .into_bytes();
         assert_eq!(
-            error_of(long_line).await,
+            error_of(&long_line).await,
             "not an HTTP response: chunk-size line longer than 4096 bytes"
         );
     });
@@ -459,13 +457,12 @@ fn chunked_trailers_are_read_and_discarded() {
             "connection closed in the middle of a chunked body"
         );
         // Endless trailers end at the head limit (64 KiB), not at the timeout.
-        let endless: &'static [u8] = format!(
+        let endless = format!(
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n{}",
             "X-Filler: 0123456789abcdef\r\n".repeat(3000)
         )
-        .into_bytes()
-        .leak();
-        assert_eq!(error_of(endless).await, "not an HTTP response: trailers longer than 64 KiB");
+        .into_bytes();
+        assert_eq!(error_of(&endless).await, "not an HTTP response: trailers longer than 64 KiB");
     });
 }
 

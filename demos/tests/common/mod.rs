@@ -80,18 +80,22 @@ pub async fn read_request(stream: &TcpStream) {
 
 /// A server that answers every request with `response`, then closes if `close` is set (else
 /// keeps the connection open, reading nothing more).
-pub fn canned(response: &'static [u8], close: bool) -> SocketAddr {
-    raw_server(move |stream| async move {
-        read_request(&stream).await;
-        let _ = stream.write_all(response).await;
-        if !close {
-            std::future::pending::<()>().await;
+pub fn canned(response: &[u8], close: bool) -> SocketAddr {
+    let response: Rc<[u8]> = Rc::from(response);
+    raw_server(move |stream| {
+        let response = Rc::clone(&response);
+        async move {
+            read_request(&stream).await;
+            let _ = stream.write_all(&response).await;
+            if !close {
+                std::future::pending::<()>().await;
+            }
         }
     })
 }
 
 /// GETs `/` from a fresh server that answers with `response` (and closes after it if `close`).
-pub async fn get_canned(response: &'static [u8], close: bool) -> Result<Response, HttpError> {
+pub async fn get_canned(response: &[u8], close: bool) -> Result<Response, HttpError> {
     client().get(&format!("http://{}/", canned(response, close))).await
 }
 
