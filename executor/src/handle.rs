@@ -176,13 +176,11 @@ impl<T> RemoteJoinHandle<T> {
     /// there. The handle holds the slot while `JOIN_WAKER` is clear and the task incomplete, and
     /// after a completion that found `JOIN_WAKER` clear (it chose `KeepOutput` and left the slot).
     fn replace_waker(&self, waker: Option<Waker>) -> Option<Waker> {
+        let slot = &self.task.header().join_waker;
         // SAFETY: the slot is this handle's (caller's contract, above): the runtime thread
         // touches the slot only when its completing swap saw `JOIN_WAKER` set, which this
         // handle's state word rules out. The borrow ends with the `replace`.
-        self.task
-            .header()
-            .join_waker
-            .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, waker) })
+        slot.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, waker) })
     }
 }
 
