@@ -16,13 +16,14 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
+use std::task::Waker;
 use std::time::Duration;
 
-use cashier_executor::{Executor, JoinHandle, Park, Unpark};
+use cashier_executor::{Executor, JoinHandle, Park};
 pub use cashier_executor::{Handle, RemoteJoinHandle};
 pub use cashier_reactor::DEFAULT_SHUTDOWN_TIMEOUT;
 use cashier_reactor::signal::{Signal, SignalKind, signal};
-use cashier_reactor::{Reactor, ReactorConfig, ReactorStats, Unparker};
+use cashier_reactor::{Reactor, ReactorConfig, ReactorStats};
 
 use crate::debug::{Checker, DebugChecks, Dump};
 use crate::metrics::RuntimeMetrics;
@@ -562,8 +563,8 @@ impl Park for ReactorPark {
         }
     }
 
-    fn unparker(&self) -> Box<dyn Unpark> {
-        Box::new(ReactorUnpark(self.reactor.unparker()))
+    fn unparker(&self) -> Waker {
+        self.reactor.unparker()
     }
 
     fn expects_events(&self) -> bool {
@@ -574,12 +575,3 @@ impl Park for ReactorPark {
 /// The line printed above each dump of [`Builder::dump_on_sigquit`], so that a reader of a busy
 /// standard error finds it.
 pub const SIGQUIT_HEADER: &str = "── SIGQUIT: task dump (the program goes on)";
-
-/// Wakes the reactor's wait from another thread.
-struct ReactorUnpark(Unparker);
-
-impl Unpark for ReactorUnpark {
-    fn unpark(&self) {
-        self.0.unpark();
-    }
-}

@@ -50,7 +50,7 @@ use crate::handle::Handle;
 use crate::join::JoinHandle;
 use crate::loom::{AtomicBool, AtomicU64, Ordering};
 use crate::owned_tasks::OwnedTasks;
-use crate::park::{Park, ThreadPark, Unpark};
+use crate::park::{Park, ThreadPark};
 use crate::run_queue::{LocalQueue, RemotePush, RemoteQueue};
 use crate::task::{TaskId, TaskRef};
 
@@ -82,12 +82,12 @@ pub(crate) struct Shared {
     remote_spawns: AtomicU64,
     /// The `block_on` future was woken and must be polled.
     main_woken: AtomicBool,
-    /// Wakes the runtime thread from `Park::park`.
-    unpark: Box<dyn Unpark>,
+    /// Wakes the runtime thread from `Park::park`: the parker's [`Park::unparker`].
+    unpark: Waker,
 }
 
 impl Core {
-    fn new(unpark: Box<dyn Unpark>) -> Core {
+    fn new(unpark: Waker) -> Core {
         Core {
             local: LocalQueue::new(),
             owned: OwnedTasks::new(),
@@ -202,7 +202,7 @@ pub(crate) fn enqueue(task: TaskRef) {
             queue: Queue::Local,
         });
     } else if shared.remote.push(task) == RemotePush::WasEmpty {
-        shared.unpark.unpark();
+        shared.unpark.wake_by_ref();
     }
 }
 
@@ -242,7 +242,7 @@ impl Shared {
     /// runtime has shut down: nothing was queued, the task is still the caller's alone.
     pub(crate) fn push_spawned(&self, task: TaskRef) -> bool {
         match self.spawned.push(task) {
-            RemotePush::WasEmpty => self.unpark.unpark(),
+            RemotePush::WasEmpty => self.unpark.wake_by_ref(),
             RemotePush::WasNotEmpty => {}
             RemotePush::Closed => return false,
         }
@@ -276,7 +276,7 @@ impl Wake for Shared {
                 queue,
             });
         } else if !already {
-            self.unpark.unpark();
+            self.unpark.wake_by_ref();
         }
     }
 }

@@ -98,7 +98,7 @@ pub use context::in_runtime;
 pub use executor::{EVENT_INTERVAL, Executor, alive_tasks_here, spawn};
 pub use handle::{Handle, RemoteJoinHandle};
 pub use join::{AbortHandle, JoinError, JoinHandle};
-pub use park::{Park, ThreadPark, Unpark};
+pub use park::{Park, ThreadPark};
 pub use step::Step;
 pub use task::TaskId;
 pub use yield_now::{YieldNow, yield_now};

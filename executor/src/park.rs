@@ -4,17 +4,29 @@
 //! whatever implements the trait decides how to wait: [`ThreadPark`] simply parks the thread;
 //! the reactor (crate `cashier-reactor`) waits in `epoll_wait` for sockets and the next timer, and
 //! wakes the tasks whose I/O is ready before it returns. A waker on another thread that queues a
-//! task calls [`Unpark::unpark`] so that the executor stops waiting.
+//! task wakes the parker's [`Park::unparker`], a plain [`Waker`], so that the executor stops
+//! waiting.
 //!
 //! # Contract
 //!
-//! - `park(None)` may block until `unpark` is called (or spuriously return earlier);
+//! - `park(None)` may block until the unparker is woken (or spuriously return earlier);
 //!   `park(Some(t))` blocks at most about `t`; `park(Some(Duration::ZERO))` must not block.
-//! - An `unpark` that happens *before* `park` is not lost: the next `park` returns promptly. The
+//! - An unpark that happens *before* `park` is not lost: the next `park` returns promptly. The
 //!   executor relies on this, because it checks its remote queue and then parks without a lock
 //!   in between.
+//!
+//! # Why the unparker is a `Waker`
+//!
+//! Waking a parked executor is what a waker does: one call, from any thread, that must not be
+//! lost. So the seam uses the standard type rather than a trait of its own: the reactor hands out
+//! `Waker::from` its own `Arc`'d unpark flag, [`ThreadPark`] one that calls `Thread::unpark`, and
+//! neither crate defines a type for the other to wrap. The executor keeps the one waker it is
+//! given and calls `wake_by_ref` on it: one dynamic call, no clone, no allocation.
 
 use std::marker::PhantomData;
+// `std`'s `Arc` even under loom: `Waker::from` needs it.
+use std::sync::Arc;
+use std::task::{Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
@@ -28,12 +40,14 @@ pub trait Park {
     /// an implementation with state of its own keeps it in cells.
     fn park(&self, timeout: Option<Duration>);
 
-    /// A handle that wakes this parker from any thread. Called once, when the executor is built.
-    fn unparker(&self) -> Box<dyn Unpark>;
+    /// A waker that ends this parker's current or next `park`, from any thread. Called once,
+    /// when the executor is built; the executor only ever calls `wake_by_ref` on it.
+    fn unparker(&self) -> Waker;
 
     /// Whether this parker has anything of its own that could end a `park(None)`: for the
     /// reactor, a timer waiting in its wheel, a socket with a waiting task, a `to_thread` job in
-    /// flight. `false` means only an [`Unpark`] from a thread it does not know of could.
+    /// flight. `false` means only a wake of its [`Park::unparker`] from a thread it does not
+    /// know of could.
     ///
     /// Only [`Executor::step`](crate::Executor::step) asks, so that a step with nothing to run
     /// and nothing to wait for reports [`Step::Idle`](crate::Step::Idle) instead of blocking
@@ -41,12 +55,6 @@ pub trait Park {
     fn expects_events(&self) -> bool {
         true
     }
-}
-
-/// The thread-safe half of a [`Park`]: ends a current or the next `park`.
-pub trait Unpark: Send + Sync + 'static {
-    /// Wakes the parked executor, or makes its next `park` return immediately.
-    fn unpark(&self);
 }
 
 /// Parks the executor's thread with `std::thread::park`: for an executor without a reactor.
@@ -83,8 +91,8 @@ impl Park for ThreadPark {
         }
     }
 
-    fn unparker(&self) -> Box<dyn Unpark> {
-        Box::new(ThreadUnpark(self.thread.clone()))
+    fn unparker(&self) -> Waker {
+        Waker::from(Arc::new(ThreadUnpark(self.thread.clone())))
     }
 
     /// Never: a parked thread is woken only by another thread's unpark.
@@ -96,8 +104,12 @@ impl Park for ThreadPark {
 /// Unparks a [`ThreadPark`]: `Thread::unpark`, whose token makes an early unpark stick.
 struct ThreadUnpark(Thread);
 
-impl Unpark for ThreadUnpark {
-    fn unpark(&self) {
+impl Wake for ThreadUnpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
         self.0.unpark();
     }
 }

@@ -37,6 +37,7 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use cashier_trace::{self as trace, Event, WaitReason};
@@ -266,9 +267,10 @@ impl Reactor {
         &self.handle
     }
 
-    /// Wakes a blocked [`Reactor::turn`] from any thread.
-    pub fn unparker(&self) -> Unparker {
-        self.handle.inner.unparker.clone()
+    /// A waker that ends a blocked [`Reactor::turn`] from any thread, or makes the next one
+    /// return at once: the unpark the executor calls when another thread queues a task.
+    pub fn unparker(&self) -> Waker {
+        self.handle.inner.unparker.waker()
     }
 
     /// What the reactor has done so far.

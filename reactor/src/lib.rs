@@ -52,7 +52,7 @@ pub mod signal;
 mod timer;
 mod wakeups;
 
-pub use backend::{BACKEND, Unparker};
+pub use backend::BACKEND;
 pub use blocking::{
     BlockingError, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, DEFAULT_SHUTDOWN_TIMEOUT, ToThread,
     to_thread,

@@ -26,10 +26,10 @@ mod remote_spawn;
 mod task;
 
 use std::sync::Arc as StdArc;
-use std::task::Wake;
+use std::task::{Wake, Waker};
 use std::time::Duration;
 
-use crate::park::{Park, Unpark};
+use crate::park::Park;
 
 /// A one-permit wake-up for a loom thread that waits: `wake` leaves a permit, `wait` blocks until
 /// there is one and takes it, so a wake that comes first is not lost. A wait with no wake ever to
@@ -68,20 +68,11 @@ impl Wake for Wakeup {
     }
 }
 
-/// The `Unpark` half of a [`LoomPark`].
-struct WakeupUnpark(StdArc<Wakeup>);
-
-impl Unpark for WakeupUnpark {
-    fn unpark(&self) {
-        self.0.notify();
-    }
-}
-
-/// A parker for the models' executors: `park(None)` waits on a [`Wakeup`] that `unpark` wakes; a
+/// A parker for the models' executors: `park(None)` waits on a [`Wakeup`] that its unparker wakes; a
 /// timed park returns at once (a model has no clock, and the `Park` contract allows an early
 /// return).
 pub(crate) struct LoomPark {
-    /// What `unpark` wakes.
+    /// What its unparker wakes.
     wakeup: StdArc<Wakeup>,
 }
 
@@ -99,7 +90,7 @@ impl Park for LoomPark {
         }
     }
 
-    fn unparker(&self) -> Box<dyn Unpark> {
-        Box::new(WakeupUnpark(StdArc::clone(&self.wakeup)))
+    fn unparker(&self) -> Waker {
+        Waker::from(StdArc::clone(&self.wakeup))
     }
 }

@@ -21,6 +21,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Wake, Waker};
 
 #[cfg(not(feature = "backend-polling"))]
 mod mio;
@@ -80,9 +81,12 @@ impl Readiness {
 }
 
 /// Interrupts a `Poller::poll` from any thread; an unpark before the wait is not lost.
+///
+/// The reactor keeps one, the blocking pool's workers a clone each; the executor gets the same
+/// wake-up as a plain [`Waker`] ([`Unparker::waker`]), so that it needs no trait of ours.
 #[derive(Clone)]
-pub struct Unparker {
-    /// Shared with the reactor and every clone.
+pub(crate) struct Unparker {
+    /// Shared with the reactor and every clone, and behind every [`Unparker::waker`].
     inner: Arc<UnparkInner>,
 }
 
@@ -95,18 +99,42 @@ struct UnparkInner {
     os: OsWaker,
 }
 
+impl UnparkInner {
+    /// Makes the reactor's current or next wait return.
+    fn unpark(&self) {
+        // Only the first unpark since the reactor last looked needs the system call: the OS
+        // wake-up stays pending until the wait consumes it.
+        if !self.unparked.swap(true, Ordering::AcqRel) {
+            self.os.wake();
+        }
+    }
+}
+
+/// Waking this waker is [`Unparker::unpark`]: how the executor ends the reactor's wait.
+impl Wake for UnparkInner {
+    fn wake(self: Arc<Self>) {
+        self.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.unpark();
+    }
+}
+
 impl Unparker {
     fn new(os: OsWaker) -> Unparker {
         Unparker { inner: Arc::new(UnparkInner { unparked: AtomicBool::new(false), os }) }
     }
 
     /// Makes the reactor's current or next wait return.
-    pub fn unpark(&self) {
-        // Only the first unpark since the reactor last looked needs the system call: the OS
-        // wake-up stays pending until the wait consumes it.
-        if !self.inner.unparked.swap(true, Ordering::AcqRel) {
-            self.inner.os.wake();
-        }
+    pub(crate) fn unpark(&self) {
+        self.inner.unpark();
+    }
+
+    /// The same wake-up as a standard waker, for a thread that knows nothing of the reactor:
+    /// waking it (by value or by reference) is [`Unparker::unpark`], with its one shared flag.
+    pub(crate) fn waker(&self) -> Waker {
+        Waker::from(Arc::clone(&self.inner))
     }
 
     /// Consumes the unpark flag (runtime thread): whether an unpark happened since the last call.
