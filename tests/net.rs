@@ -269,3 +269,37 @@ fn small_reads_hand_out_bytes_read_ahead_in_order() {
         assert!(received == payload, "every byte once, in order, then end-of-file");
     });
 }
+
+#[test]
+fn is_read_ready_reports_what_the_reactor_heard_without_a_system_call() {
+    cashier::run(async {
+        let listener = std::net::TcpListener::bind(loopback()).unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        assert!(!stream.is_read_ready(), "nothing has arrived");
+
+        peer.write_all(b"hello").unwrap();
+        // On loopback the bytes are in the socket once `write_all` returns, but the reactor hears
+        // of them only in its next turn.
+        assert!(!stream.is_read_ready(), "no turn since the bytes came");
+        cashier::sleep(Duration::from_millis(1)).await; // at least one turn
+        assert!(stream.is_read_ready(), "the turn delivered the readable event");
+
+        let mut buf = [0; 64];
+        assert_eq!(stream.read(&mut buf).await.unwrap(), 5);
+        if !cfg!(feature = "backend-polling") {
+            // mio reports a closed read half apart from "readable", so the short read forgets
+            // the readiness at once; the polling backend keeps it until a `WouldBlock`.
+            assert!(!stream.is_read_ready(), "a short read drained the socket");
+        }
+        let mut byte = [0];
+        let peeked = stream.try_peek(&mut byte).unwrap_err();
+        assert_eq!(peeked.kind(), io::ErrorKind::WouldBlock);
+        assert!(!stream.is_read_ready(), "a peek's WouldBlock forgets the readiness");
+
+        drop(peer); // the FIN
+        cashier::sleep(Duration::from_millis(1)).await;
+        assert!(stream.is_read_ready(), "the end-of-file is a readiness event too");
+        assert_eq!(stream.try_peek(&mut byte).unwrap(), 0, "and the peek says it is the end");
+    });
+}

@@ -371,6 +371,35 @@ fn keep_alive_connections_are_reused_and_closed_ones_are_not() {
 }
 
 #[test]
+fn an_idle_connection_the_server_closed_is_dropped_from_its_readiness_not_after_a_failed_send() {
+    paused().block_on(async {
+        // The server answers one request per connection, then closes it while it is idle.
+        let accepted = Rc::new(Cell::new(0));
+        let addr = raw_server({
+            let accepted = accepted.clone();
+            move |stream| {
+                accepted.set(accepted.get() + 1);
+                async move {
+                    read_request(&stream).await;
+                    let _ = stream.write_all(&format_response(200, None, "ok")).await;
+                }
+            }
+        });
+        let client = client();
+        let url = format!("http://{addr}/");
+        assert_eq!(client.post(&url, "one").await.unwrap().status, 200);
+        assert_eq!(client.idle_connections(), 1);
+        // One reactor turn (the paused clock jumps 1 ms) delivers the server's FIN as a readiness
+        // event on the idle socket.
+        cashier::sleep(std::time::Duration::from_millis(1)).await;
+        // A POST is never retried, so it succeeds only if the pool saw the close before sending
+        // on that connection.
+        assert_eq!(client.post(&url, "two").await.unwrap().status, 200);
+        assert_eq!(accepted.get(), 2, "the closed connection was dropped, a new one made");
+    });
+}
+
+#[test]
 fn https_against_a_local_server_with_a_test_ca() {
     let (ca, server_config) = test_pki();
     paused().block_on(async move {

@@ -64,6 +64,28 @@
 //! aiohttp's wait for a slot counts toward its `connect` and `total` timeouts; here it counts
 //! toward the one timeout, as `total` does: a timeout during the wait is
 //! [`HttpError::NoFreeConnection`], and a connect timeout says how long the wait took.
+//!
+//! # Reusing an idle connection
+//!
+//! A pooled connection may have died while idle: the server closed it (its keep-alive timeout),
+//! reset it, or sent bytes no request asked for. Asking the socket on every reuse (a `recv`
+//! with `MSG_PEEK`) costs a system call per request that almost always says `EAGAIN`. The
+//! reactor already knows: every idle socket stays registered, edge-triggered, and a FIN, a reset
+//! or a byte arriving is a readiness event that the next turn records on the socket. A response
+//! read to its end leaves no readiness behind (the read that came up short told the reactor the
+//! socket was drained), so a connection whose socket has had no event since is reused with no
+//! system call at all ([`TcpStream::is_read_ready`]); this is how asyncio learns it too, from
+//! the selector calling the protocol's `eof_received` or `connection_lost` on an idle transport,
+//! which aiohttp's pool then checks (`protocol.is_connected()`). Only a socket with an event
+//! is peeked, because the readiness cannot tell a close from a leftover of a read that filled
+//! its buffer exactly: bytes or end-of-file drop the connection, `EAGAIN` keeps it. (On the
+//! `backend-polling` build a short read keeps its readiness, since that backend cannot report a
+//! closed read half apart from "readable"; there the pool peeks on every reuse, as before.)
+//!
+//! What the readiness cannot see is a close still in flight: the FIN reaches the socket after
+//! the reactor's last turn, or after the request is written. That race is why a reused
+//! connection that fails before any response byte arrives is retried once on another
+//! connection, for idempotent methods (`Client::fetch`), as aiohttp retries.
 
 mod error;
 pub mod server;

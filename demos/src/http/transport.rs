@@ -159,11 +159,19 @@ impl Transport {
 
     /// Whether an idle connection is still usable: nothing unexpected arrived and the server has
     /// not closed it. (An idle HTTP/1.1 connection receives nothing until the next request.)
+    ///
+    /// Asks the reactor first (see "Reusing an idle connection" in `http/mod.rs`): when no
+    /// readiness event came for the socket since the response drained it, the answer is yes
+    /// without a system call. Only when one came does it peek, to tell bytes or a close
+    /// (unusable) from a readiness left over by a read that filled its buffer exactly (usable).
     pub(crate) fn is_reusable(&self) -> bool {
         let tcp = match self {
             Transport::Plain(tcp) => tcp,
             Transport::Tls(tls) => tls.tcp(),
         };
+        if !tcp.is_read_ready() {
+            return true;
+        }
         let mut byte = [0];
         matches!(tcp.try_peek(&mut byte), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
     }

@@ -222,14 +222,34 @@ impl TcpStream {
     }
 
     /// Looks at incoming bytes without consuming them and without waiting: `Ok(0)` means the peer
-    /// closed its side, `WouldBlock` that nothing has arrived. A connection pool uses it to tell a
-    /// live idle connection from one the server has closed.
+    /// closed its side, `WouldBlock` that nothing has arrived. A connection pool uses it, after
+    /// [`TcpStream::is_read_ready`], to tell a live idle connection from one the server has
+    /// closed. A `WouldBlock` proves the socket drained, so it also forgets the read readiness,
+    /// as a read's `WouldBlock` does.
     pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         let ahead = self.ahead.borrow();
         if !ahead.is_empty() {
             return Ok(ahead.peek_into(buf));
         }
-        self.stream.peek(buf)
+        let peeked = self.stream.peek(buf);
+        if matches!(&peeked, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
+            self.registration.clear(Direction::Read);
+        }
+        peeked
+    }
+
+    /// Whether bytes or an end-of-file may be waiting, from what the reactor already knows: no
+    /// system call. `false` means that no readiness event (data, FIN, reset) has been delivered
+    /// for this socket since a read last found it drained, and no byte waits in its read-ahead.
+    ///
+    /// It can be wrong both ways, and says which way in its name: `true` after a read that filled
+    /// its buffer exactly (the read could not tell whether more was coming; the next read or
+    /// [`TcpStream::try_peek`] settles it), and `false` for bytes that arrived since the
+    /// reactor's last turn (events are delivered only then). A connection pool checks it before
+    /// reusing an idle connection, where the first error costs a `try_peek` and the second a
+    /// retried request, instead of a system call on every reuse.
+    pub fn is_read_ready(&self) -> bool {
+        !self.ahead.borrow().is_empty() || self.registration.is_ready(Direction::Read)
     }
 
     /// Polls a read (for hand-written futures and the `futures-io` traits).
