@@ -63,7 +63,8 @@ fn blocks_for(lines: &[String]) -> usize {
 fn a_block_buffered_output_writes_whole_blocks_of_lines_in_order() {
     let recorder = Recorder::default();
     let out = Output::to_writer(recorder.clone(), Buffering::Block);
-    let lines: Vec<String> = (0..2000).map(|n| format!("line {n}: {}", "x".repeat(n % 40))).collect();
+    let lines: Vec<String> =
+        (0..2000).map(|n| format!("line {n}: {}", "x".repeat(n % 40))).collect();
     for (n, line) in lines.iter().enumerate() {
         out.clone().line(line);
         if n == 10 {
@@ -116,7 +117,11 @@ fn a_failed_write_ends_the_writing_without_a_panic() {
             }
             out.flush();
             drop(out);
-            assert_eq!(recorder.count(), 1, "{kind:?} {buffering:?}: no write after the failed one");
+            assert_eq!(
+                recorder.count(),
+                1,
+                "{kind:?} {buffering:?}: no write after the failed one"
+            );
         }
     }
 }
