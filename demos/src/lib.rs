@@ -27,7 +27,9 @@
 //!
 //! Every binary prints through one [`Output::stdout`], which it holds in `main`: line-buffered on
 //! a terminal, block-buffered into a file or a pipe ([`output`]), and written out on every way a
-//! demo ends (the helpers above that print to standard error flush it first).
+//! demo ends: what prints to standard error as a demo ends ([`interrupted`], [`could_not_run`],
+//! [`bad_arguments`], [`WatchArgs::report`]) writes it out first, and so does the drop of the
+//! last clone.
 
 pub mod http;
 pub mod names_ages;

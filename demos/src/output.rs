@@ -1,8 +1,8 @@
 //! Where a demo's lines go: standard output for the binaries, a list for the tests, or any
 //! [`Write`] (a test counting the writes).
 //!
-//! Each line is formatted whole, when the task that prints it runs, and goes into one buffer
-//! shared by every clone of the [`Output`], so the order of lines is the order of events on the
+//! Each line is formatted whole, when the task that prints it runs, and goes into the one buffer
+//! (or list) that every clone of the [`Output`] shares, so the order of lines is the order of events on the
 //! loop: exactly what the demos are meant to show. When that buffer reaches the writer depends
 //! on the [`Buffering`]: after every line on a terminal, where a user watches the lines appear as
 //! the events happen; in blocks of about [`BLOCK_SIZE`] bytes when standard output is a file or a
@@ -11,22 +11,24 @@
 //!
 //! A block-buffered standard output is written out when its buffer fills, when
 //! [`flush_stdout`] is called (the exit paths of `lib.rs` call it before they print to standard
-//! error: [`crate::could_not_run`], [`crate::interrupted`], [`crate::WatchArgs::report`]), when
-//! the last clone of it is dropped (a binary holds one in `main`), and on a panic (a hook
-//! installed with the first standard output flushes it before the panic message).
+//! error: [`crate::could_not_run`], [`crate::bad_arguments`], [`crate::interrupted`],
+//! [`crate::WatchArgs::report`]), when
+//! the last clone of it is dropped (a binary holds one in `main`), and on a panic of the thread
+//! that prints (a hook installed with the first standard output flushes it before the panic
+//! message).
 //!
-//! A write that fails stops the writing: later lines are dropped, not retried. A closed pipe (the
-//! reader, `head -1` say, is done) is no news and is not reported; any other error is reported
-//! once on standard error.
+//! A write that fails stops the writing: the lines it held and all later ones are dropped, not
+//! retried. On standard output, a closed pipe (the reader, `head -1` say, is done) is no news and
+//! is not reported; any other error is reported once on standard error.
 
 use std::cell::RefCell;
-use std::fmt::Display;
+use std::fmt::{Display, Write as _};
 use std::io::{self, Write};
 use std::rc::{Rc, Weak};
 
-/// How many bytes a block-buffered writer gathers before it writes them: Python's
-/// `io.DEFAULT_BUFFER_SIZE`, and `std::io::BufWriter`'s default. A block is written when its
-/// buffer holds at least this much, so it ends with a whole line and may run past it by one line.
+/// How many bytes a block-buffered writer gathers before it writes them: 8 KiB, the capacity
+/// `std::io::BufWriter` takes by default. A block is written when its buffer holds at least this
+/// much, so it ends with a whole line and may run past it by one line.
 pub const BLOCK_SIZE: usize = 8 * 1024;
 
 /// When a writer's buffered lines are written out.
@@ -69,7 +71,7 @@ struct Sink {
     /// Where the bytes go.
     writer: Box<dyn Write>,
     /// Whole lines not yet written.
-    buffer: Vec<u8>,
+    buffer: String,
     /// When `buffer` is written.
     buffering: Buffering,
     /// A write failed: no more are tried.
@@ -84,9 +86,12 @@ impl Sink {
         if self.failed {
             return;
         }
-        // Writing into a `Vec` fails only if `text`'s `Display` does; the line is then cut short,
-        // as `println!` would panic on it.
-        let _ = writeln!(self.buffer, "{text}");
+        // Writing into a `String` fails only if `text`'s `Display` does (where `println!` would
+        // panic): the part of the line it wrote is taken back, so the next line starts whole.
+        let start = self.buffer.len();
+        if writeln!(self.buffer, "{text}").is_err() {
+            self.buffer.truncate(start);
+        }
         if self.buffering == Buffering::Line || self.buffer.len() >= BLOCK_SIZE {
             self.flush();
         }
@@ -97,7 +102,8 @@ impl Sink {
         if self.failed || self.buffer.is_empty() {
             return;
         }
-        let written = self.writer.write_all(&self.buffer).and_then(|()| self.writer.flush());
+        let written =
+            self.writer.write_all(self.buffer.as_bytes()).and_then(|()| self.writer.flush());
         self.buffer.clear();
         if let Err(error) = written {
             self.failed = true;
@@ -156,7 +162,7 @@ impl Output {
             }
             let sink = Rc::new(RefCell::new(Sink {
                 writer: Box::new(io::stdout()),
-                buffer: Vec::new(),
+                buffer: String::new(),
                 buffering: Buffering::for_stdout(),
                 failed: false,
                 is_stdout: true,
@@ -174,7 +180,7 @@ impl Output {
     pub fn to_writer(writer: impl Write + 'static, buffering: Buffering) -> Output {
         let sink = Sink {
             writer: Box::new(writer),
-            buffer: Vec::new(),
+            buffer: String::new(),
             buffering,
             failed: false,
             is_stdout: false,

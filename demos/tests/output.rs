@@ -94,6 +94,27 @@ fn a_line_buffered_output_writes_each_line_as_it_comes() {
     assert_eq!(recorder.writes.borrow()[1], b"ls completed:\na\nb\n");
 }
 
+/// A value whose `Display` writes part of itself, then fails.
+struct HalfShown;
+
+impl std::fmt::Display for HalfShown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("half")?;
+        Err(std::fmt::Error)
+    }
+}
+
+#[test]
+fn a_line_whose_display_fails_is_left_out_whole() {
+    let recorder = Recorder::default();
+    let out = Output::to_writer(recorder.clone(), Buffering::Block);
+    out.line("before");
+    out.line(HalfShown);
+    out.line("after");
+    out.flush();
+    assert_eq!(recorder.text(), "before\nafter\n");
+}
+
 #[test]
 fn flush_writes_what_is_buffered_now() {
     let recorder = Recorder::default();
