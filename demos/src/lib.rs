@@ -24,6 +24,12 @@
 //! [`INTERRUPTED`] (130) when it comes first ([`interrupted`]). The exit status follows one rule
 //! in every demo ([`EXIT_STATUS_HELP`]): 0 when everything succeeded, 1 when any site or command
 //! failed, 2 for bad arguments, 130 on Ctrl-C.
+//!
+//! Every binary prints through one [`Output::stdout`], which it holds in `main`: line-buffered on
+//! a terminal, block-buffered into a file or a pipe ([`output`]), and written out on every way a
+//! demo ends: what prints to standard error as a demo ends ([`interrupted`], [`could_not_run`],
+//! [`bad_arguments`], [`WatchArgs::report`]) writes it out first, and so does the drop of the
+//! last clone.
 
 pub mod http;
 pub mod names_ages;
@@ -72,9 +78,11 @@ impl WatchArgs {
         trace.is_on().then_some(trace)
     }
 
-    /// Prints the runtime's metrics to standard error if `--stats` asked for them: called as the
-    /// demo ends, before its runtime is dropped.
+    /// Writes out the demo's buffered standard output ([`output::flush_stdout`]), then prints the
+    /// runtime's metrics to standard error if `--stats` asked for them: called as the demo ends,
+    /// before its runtime is dropped.
     pub fn report(&self, runtime: &cashier::Runtime) {
+        output::flush_stdout();
         if self.stats {
             eprint!("{}", runtime.metrics());
         }
@@ -190,16 +198,20 @@ pub fn exit_status(all_succeeded: bool) -> std::process::ExitCode {
     std::process::ExitCode::from(if all_succeeded { SUCCEEDED } else { FAILED })
 }
 
-/// Prints `name: error` on standard error for arguments the demo itself rejected, and returns
-/// the exit status 2 ([`BAD_ARGUMENTS`]).
+/// Writes out the demo's buffered standard output ([`output::flush_stdout`]), prints `name:
+/// error` on standard error for arguments the demo itself rejected, and returns the exit status 2
+/// ([`BAD_ARGUMENTS`]).
 pub fn bad_arguments(name: &str, error: impl std::fmt::Display) -> std::process::ExitCode {
+    output::flush_stdout();
     eprintln!("{name}: {error}");
     std::process::ExitCode::from(BAD_ARGUMENTS)
 }
 
-/// Prints `name: error` on standard error for a demo that could not run, and returns the exit
-/// status 1 ([`FAILED`]).
+/// Writes out the demo's buffered standard output ([`output::flush_stdout`]), prints `name:
+/// error` on standard error for a demo that could not run, and returns the exit status 1
+/// ([`FAILED`]).
 pub fn could_not_run(name: &str, error: impl std::fmt::Display) -> std::process::ExitCode {
+    output::flush_stdout();
     eprintln!("{name}: {error}");
     std::process::ExitCode::from(FAILED)
 }
@@ -244,8 +256,9 @@ pub fn block_on_or_ctrl_c<F: std::future::Future>(
     })
 }
 
-/// Ends a demo that Ctrl-C interrupted: shuts `runtime` down without waiting for running
-/// `to_thread` jobs (every task is cancelled: a `cashier::process` child spawned with
+/// Ends a demo that Ctrl-C interrupted: writes out its buffered standard output (the lines
+/// printed before Ctrl-C; [`WatchArgs::report`] does it), shuts `runtime` down without waiting
+/// for running `to_thread` jobs (every task is cancelled: a `cashier::process` child spawned with
 /// `kill_on_drop` is killed), prints `name: interrupted: cancelled N tasks in flight` on standard
 /// error (`name: interrupted: stopped` when the work had spawned none), and returns the exit
 /// status 130.

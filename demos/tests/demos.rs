@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use cashier_demos::http::server::{self, Site};
 use cashier_demos::{Output, names_ages, run_commands};
 
 fn paused() -> cashier::Runtime {
@@ -649,12 +650,19 @@ fn run_commands_timeout_kills_the_command_in_both_modes() {
     assert!(stdout.contains("--native") && stdout.contains("--timeout"), "{stdout}");
 }
 
-/// Starts demo `binary` with `args`, waits for its first line of standard output and for its
-/// `SIGINT` handler, sends it `SIGINT`, and returns its exit code and standard error.
-fn interrupt_after_first_line(binary: &str, args: &[&str]) -> (Option<i32>, String) {
+/// A demo started with both outputs piped, each read to its end on a thread of its own, so that
+/// the demo never blocks on a full pipe. Standard error comes line by line, for a test to wait on
+/// a line of `--explain`; standard output comes whole, when the demo has closed it.
+struct Piped {
+    child: std::process::Child,
+    stderr: std::sync::mpsc::Receiver<String>,
+    stdout: std::thread::JoinHandle<String>,
+}
+
+/// Starts demo `binary` with `args`, both outputs piped.
+fn start_piped(binary: &str, args: &[&str]) -> Piped {
     use std::io::{BufRead, BufReader, Read};
     use std::process::Stdio;
-    use std::time::{Duration, Instant};
 
     let mut child = Command::new(binary)
         .args(args)
@@ -664,49 +672,300 @@ fn interrupt_after_first_line(binary: &str, args: &[&str]) -> (Option<i32>, Stri
         .stderr(Stdio::piped())
         .spawn()
         .expect("run the demo");
+    let mut stdout = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    Piped { child, stderr: seen, stdout }
+}
+
+/// How long a test waits for a demo to reach the point it waits for: far longer than it takes.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl Piped {
+    /// Sends the demo `SIGINT` once it catches it, and returns its exit code, its standard
+    /// output, and the lines of standard error not taken by [`Piped::wait_for_stderr`].
+    fn interrupt(mut self) -> (Option<i32>, String, String) {
+        let code = interrupt(&mut self.child);
+        let stdout = self.stdout.join().unwrap();
+        let stderr: Vec<String> = self.stderr.iter().collect();
+        (code, stdout, stderr.join("\n"))
+    }
+
+    /// Takes lines of standard error until one contains `text`.
+    fn wait_for_stderr(&self, text: &str) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.stderr.recv_timeout(left);
+            if line.expect("the demo's standard error ended, or the wait timed out").contains(text)
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// Sends `child`, a demo, `SIGINT` once it catches it, and returns its exit code.
+fn interrupt(child: &mut std::process::Child) -> Option<i32> {
     let pid = child.id();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    assert!(!first.is_empty(), "{binary} printed nothing");
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + PATIENCE;
     while !catches(pid, libc::SIGINT) {
-        assert!(Instant::now() < deadline, "{binary} never listened for SIGINT");
-        std::thread::sleep(Duration::from_millis(5));
+        assert!(std::time::Instant::now() < deadline, "the demo never listened for SIGINT");
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     // SAFETY: `kill` has no memory-safety preconditions; `pid` is our child, not yet waited
     // for, so the number still names it.
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    (status.code(), stderr)
+    child.wait().unwrap().code()
 }
 
+/// Waits until `path` exists (a command of the demo creates it).
+fn wait_for_file(path: &std::path::Path) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !path.exists() {
+        assert!(std::time::Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Accepts one connection on `listener` (the demo's request), within [`PATIENCE`].
+fn accept_one(listener: &std::net::TcpListener) -> std::net::TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => return stream,
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(std::time::Instant::now() < deadline, "the demo never connected");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(error) => panic!("accept: {error}"),
+        }
+    }
+}
+
+/// A file name in the temporary directory for this test process and `what`, not there yet.
+fn gate(what: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("cashier-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+// Standard output is a pipe here, so the demos buffer it in blocks: the lines printed before
+// Ctrl-C are still in the buffer when it comes, and must be written out on the way to exit 130.
 #[test]
-fn ctrl_c_cancels_the_work_in_flight_and_exits_with_130() {
-    let (code, stderr) =
-        interrupt_after_first_line(env!("CARGO_BIN_EXE_run_commands"), &["--native", "sleep 30"]);
+fn ctrl_c_cancels_the_work_in_flight_exits_with_130_and_keeps_the_lines_printed_before() {
+    // The command creates a file once it runs: by then its `Running` line was printed.
+    let started = gate("ctrl-c-run-commands");
+    let command = format!("sh -c 'touch {} && exec sleep 30'", started.display());
+    let demo = start_piped(env!("CARGO_BIN_EXE_run_commands"), &["--native", &command]);
+    wait_for_file(&started);
+    let (code, stdout, stderr) = demo.interrupt();
+    let _ = std::fs::remove_file(&started);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("run_commands: interrupted: cancelled 1 task in flight"), "{stderr}");
+    assert_eq!(stdout, format!("Running {command}\n"));
 
-    let (code, stderr) = interrupt_after_first_line(
-        env!("CARGO_BIN_EXE_kitchen"),
-        &["--local", "--native", "--command", "sleep 30"],
-    );
+    let started = gate("ctrl-c-kitchen");
+    let command = format!("sh -c 'touch {} && exec sleep 30'", started.display());
+    let demo =
+        start_piped(env!("CARGO_BIN_EXE_kitchen"), &["--local", "--native", "--command", &command]);
+    wait_for_file(&started);
+    let (code, stdout, stderr) = demo.interrupt();
+    let _ = std::fs::remove_file(&started);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("kitchen: interrupted: cancelled"), "{stderr}");
+    assert!(stdout.lines().any(|line| line == format!("Running {command}")), "{stdout}");
+    // The five sites' lines are printed before the command's (their tasks were spawned first);
+    // which of their answers came before Ctrl-C depends on the time it took.
+    let gettings = stdout.lines().take_while(|line| line.starts_with("Getting status of "));
+    assert_eq!(gettings.count(), 5, "{stdout}");
 
-    // A server on loopback that accepts and never answers: the request waits until Ctrl-C.
+    // A server on loopback that accepts and never answers: the request waits until Ctrl-C. Once
+    // the test has accepted it, the demo has printed the line before its request.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", silent.local_addr().unwrap());
-    let (code, stderr) = interrupt_after_first_line(env!("CARGO_BIN_EXE_site_status"), &[&url]);
+    let demo = start_piped(env!("CARGO_BIN_EXE_site_status"), &[&url]);
+    let _request = accept_one(&silent);
+    let (code, stdout, stderr) = demo.interrupt();
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("site_status: interrupted: cancelled 1 task in flight"), "{stderr}");
+    assert_eq!(stdout, format!("Getting status of {url}\n"));
 
-    let (code, stderr) = interrupt_after_first_line(env!("CARGO_BIN_EXE_names_ages"), &[]);
+    // `--explain` narrates on standard error, unbuffered: once "ages" is pending on its first
+    // sleep, both coroutines have printed their first line.
+    let demo = start_piped(env!("CARGO_BIN_EXE_names_ages"), &["--seed", "3", "--explain"]);
+    demo.wait_for_stderr("poll #2 \"ages\" -> Pending");
+    let (code, stdout, stderr) = demo.interrupt();
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("names_ages: interrupted"), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.len() >= 2 && SEED_3.starts_with(&lines), "{stdout}");
+}
+
+/// Serves `sites` on 127.0.0.1 from a thread with a cashier runtime of its own, for the rest of
+/// the test process; returns the address.
+fn serve_in_a_thread(sites: fn() -> Vec<Site>) -> std::net::SocketAddr {
+    let (sender, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        cashier::Runtime::builder().build().unwrap().block_on(async {
+            sender.send(server::spawn_local(sites())).unwrap();
+            std::future::pending::<()>().await
+        })
+    });
+    address.recv().unwrap().expect("start the local server")
+}
+
+/// One site that answers 200.
+fn one_site() -> Vec<Site> {
+    vec![Site::new("/ok", 200, "ok")]
+}
+
+/// Checks that `stdout` holds, for each of `urls`, its lines in the order site_status prints
+/// them (the lines of different URLs interleave as the sites answer), and nothing else; the URL
+/// `failing` ends in an error instead.
+#[track_caller]
+fn site_status_lines_in_order(stdout: &str, urls: &[String], failing: &str) {
+    let mut seen = std::collections::HashMap::new();
+    for line in stdout.lines() {
+        let url = line.split(' ').find(|word| word.starts_with("http://")).unwrap_or(line);
+        let url = url.strip_suffix(':').unwrap_or(url);
+        let step = seen.entry(url.to_string()).or_insert(0);
+        let in_order = match (*step, url == failing) {
+            (0, _) => line == format!("Getting status of {url}"),
+            (1, false) => line.starts_with(&format!("{url} took ")) && line.ends_with('s'),
+            (2, false) => line == format!("{url}: 200"),
+            (1, true) => line.starts_with(&format!("{url}: error: could not connect to ")),
+            _ => false,
+        };
+        assert!(in_order, "line {line:?} out of order in:\n{stdout}");
+        *step += 1;
+    }
+    for url in urls {
+        let lines = if url == failing { 2 } else { 3 };
+        assert_eq!(seen.get(url), Some(&lines), "the lines of {url} in:\n{stdout}");
+    }
+    assert_eq!(seen.len(), urls.len(), "{stdout}");
+}
+
+// Standard output is a pipe, so it is written in blocks (this output takes several): every line
+// still arrives, each URL's in order, with the exit status 1 of a failed URL.
+#[test]
+fn into_a_pipe_every_line_arrives_in_order_through_an_error_exit() {
+    let addr = serve_in_a_thread(one_site);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let failing = format!("http://{closed}/");
+    let mut urls: Vec<String> = (0..300).map(|n| format!("http://{addr}/ok?n={n}")).collect();
+    urls.push(failing.clone());
+    let mut args = vec!["--limit", "50"];
+    args.extend(urls.iter().map(String::as_str));
+    let (stdout, stderr) = exits_with(1, "site_status", &args);
+    assert!(stdout.len() > 3 * cashier_demos::output::BLOCK_SIZE, "several blocks");
+    assert_eq!(stderr, "");
+    site_status_lines_in_order(&stdout, &urls, &failing);
+    assert_eq!(stdout.lines().next(), Some(format!("Getting status of {}", urls[0]).as_str()));
+}
+
+// `site_status ... | head -1`: the reader closes the pipe after its first line, while the demo
+// still has lines to write (more than the pipe holds). The demo drops them and ends as it would
+// have, quietly: no panic, no message, the exit status of its sites.
+#[test]
+fn a_reader_that_stops_early_ends_the_writing_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let addr = serve_in_a_thread(one_site);
+    let urls: Vec<String> = (0..2000).map(|n| format!("http://{addr}/ok?n={n}")).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_site_status"))
+        .arg("--limit=50")
+        .args(&urls)
+        .env_remove("CASHIER_TRACE")
+        .env_remove("CASHIER_DEBUG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run site_status");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert_eq!(first, format!("Getting status of {}\n", urls[0]));
+    // The reader is dropped: the pipe is closed.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+}
+
+/// A pseudo-terminal: (the terminal's side, to read what the demo writes; the demo's side).
+fn pseudo_terminal() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+
+    let (mut ours, mut theirs) = (-1, -1);
+    // SAFETY: `openpty` writes two descriptors through the two pointers, which point to live
+    // integers; the name, settings and size pointers may be null (not asked for, defaults).
+    let opened = unsafe {
+        libc::openpty(
+            &mut ours,
+            &mut theirs,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by `openpty` and are owned by nothing else.
+    unsafe { (std::fs::File::from_raw_fd(ours), std::os::fd::OwnedFd::from_raw_fd(theirs)) }
+}
+
+// On a terminal, standard output is written line by line: a user watching sees each line as it
+// is printed. The demo's first line must reach the terminal while the demo still waits for a
+// server that never answers (so it cannot have been written at exit).
+#[test]
+fn on_a_terminal_each_line_arrives_as_it_is_printed() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let (mut terminal, demo_side) = pseudo_terminal();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_site_status"))
+        .args([&url, "--timeout", "600"])
+        .env_remove("CASHIER_TRACE")
+        .env_remove("CASHIER_DEBUG")
+        .stdout(Stdio::from(demo_side))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run site_status");
+    // The `Command`, and with it the test's copy of the demo's side, is gone: the terminal reads
+    // end of file (an error, EIO) once the demo has exited.
+    let (chunks, written) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0; 1024];
+        while let Ok(n @ 1..) = terminal.read(&mut buf) {
+            let _ = chunks.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    });
+    let _request = accept_one(&silent);
+    let expected = format!("Getting status of {url}");
+    let mut shown = String::new();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !shown.contains(&expected) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match written.recv_timeout(left) {
+            Ok(chunk) => shown.push_str(&chunk),
+            Err(_) => panic!("the first line never reached the terminal: {shown:?}"),
+        }
+    }
+    assert_eq!(interrupt(&mut child), Some(130));
 }
 
 /// `python3` if it runs here, else `None` with the reason printed.

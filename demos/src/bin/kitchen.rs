@@ -56,6 +56,9 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The one standard output of the process, held to the end of `main`, where its drop writes
+    // out what is still buffered.
+    let out = Output::stdout();
     let commands = match run_commands::commands_from_args(&args.commands) {
         Ok(commands) => commands,
         Err(error) => return bad_arguments("kitchen", error),
@@ -75,12 +78,12 @@ fn main() -> ExitCode {
     };
     let watch = args.watch.clone(); // `args` moves into the future
     let options = RunOptions { native: args.native, timeout: args.command_timeout };
+    let lines = out.clone();
     let work = async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
-        let out = Output::stdout();
         let (sites, succeeded_commands) = cashier::gather!(
-            site_status::run(out.clone(), client, urls, None),
-            run_commands::run(out, commands, options)
+            site_status::run(lines.clone(), client, urls, None),
+            run_commands::run(lines, commands, options)
         )
         .await;
         let sites_ok = sites.iter().all(|(_, result)| result.is_ok());

@@ -30,11 +30,14 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The one standard output of the process, held to the end of `main`, where its drop writes
+    // out what is still buffered.
+    let out = Output::stdout();
     let mut runtime = match runtime(args.virtual_time, &args.watch) {
         Ok(runtime) => runtime,
         Err(error) => return could_not_run("names_ages", error),
     };
-    let work = names_ages::run(Output::stdout(), args.seed);
+    let work = names_ages::run(out.clone(), args.seed);
     if let Finished::Interrupted { in_flight } = block_on_or_ctrl_c(&mut runtime, work) {
         return interrupted("names_ages", runtime, &args.watch, in_flight);
     }

@@ -11,8 +11,8 @@
 use std::process::ExitCode;
 
 use cashier_demos::{
-    EXIT_STATUS_HELP, Finished, WatchArgs, bad_arguments, block_on_or_ctrl_c, could_not_run,
-    interrupted, runtime,
+    EXIT_STATUS_HELP, Finished, Output, WatchArgs, bad_arguments, block_on_or_ctrl_c,
+    could_not_run, interrupted, runtime,
 };
 
 /// The default queue of customers: (name, item, preparation steps).
@@ -30,13 +30,16 @@ fn parse(arg: &str) -> Result<(String, String, u32), String> {
 }
 
 fn main() -> ExitCode {
+    // The one standard output of the process (every line below goes through it, in order), held
+    // to the end of `main`, where its drop writes out what is still buffered.
+    let out = Output::stdout();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!(
+        out.line(format_args!(
             "usage: orders [--stats] [NAME:STEPS ...]\n\nShows tasks served in readiness \
              order; Ctrl-C cancels them.\n\n  --stats  print the runtime's metrics and a table of every task \
              (polls, time busy, scheduled and idle, longest poll) to standard error at the end\n\n{EXIT_STATUS_HELP}"
-        );
+        ));
         return ExitCode::SUCCESS;
     }
     let watch = WatchArgs { stats: args.iter().any(|a| a == "--stats"), ..WatchArgs::default() };
@@ -54,18 +57,20 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return could_not_run("orders", error),
     };
+    let lines = out.clone();
     let work = async move {
         let handles: Vec<_> = customers
             .into_iter()
             .map(|(name, item, steps)| {
+                let out = lines.clone();
                 cashier::spawn(async move {
-                    println!("{name} orders {item} (prepared in {steps} steps)");
+                    out.line(format_args!("{name} orders {item} (prepared in {steps} steps)"));
                     for step in 1..=steps {
                         // Step aside: the cashier serves others while this order is prepared.
                         cashier::yield_now().await;
-                        println!("  {name}: step {step} of {steps} done");
+                        out.line(format_args!("  {name}: step {step} of {steps} done"));
                     }
-                    println!("{name} is served");
+                    out.line(format_args!("{name} is served"));
                     name
                 })
             })
@@ -82,7 +87,7 @@ fn main() -> ExitCode {
             return interrupted("orders", runtime, &watch, in_flight);
         }
     };
-    println!("arrival order was kept in the JoinHandles: {}", served.join(", "));
+    out.line(format_args!("arrival order was kept in the JoinHandles: {}", served.join(", ")));
     watch.report(&runtime);
     ExitCode::SUCCESS
 }

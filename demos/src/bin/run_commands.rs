@@ -41,6 +41,9 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The one standard output of the process, held to the end of `main`, where its drop writes
+    // out what is still buffered.
+    let out = Output::stdout();
     let commands = match run_commands::commands_from_args(&args.commands) {
         Ok(commands) => commands,
         Err(error) => return bad_arguments("run_commands", error),
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
         Err(error) => return could_not_run("run_commands", error),
     };
     let options = RunOptions { native: args.native, timeout: args.timeout };
-    let work = run_commands::run(Output::stdout(), commands, options);
+    let work = run_commands::run(out.clone(), commands, options);
     let succeeded = match block_on_or_ctrl_c(&mut runtime, work) {
         Finished::Done(succeeded) => succeeded,
         Finished::Interrupted { in_flight } => {

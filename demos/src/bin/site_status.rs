@@ -52,6 +52,9 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The one standard output of the process, held to the end of `main`, where its drop writes
+    // out what is still buffered.
+    let out = Output::stdout();
     let mut runtime = match runtime(args.virtual_time, &args.watch) {
         Ok(runtime) => runtime,
         Err(error) => return could_not_run("site_status", error),
@@ -66,9 +69,10 @@ fn main() -> ExitCode {
         Err(error) => return could_not_run("site_status", error),
     };
     let watch = args.watch.clone(); // `args` moves into the future
+    let lines = out.clone();
     let work = async move {
         let urls = site_status::urls_to_check(args.local, args.urls)?;
-        let results = site_status::run(Output::stdout(), client, urls, args.limit).await;
+        let results = site_status::run(lines, client, urls, args.limit).await;
         Ok::<bool, String>(results.iter().all(|(_, result)| result.is_ok()))
     };
     let outcome = match block_on_or_ctrl_c(&mut runtime, work) {
