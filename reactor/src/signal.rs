@@ -248,14 +248,22 @@ impl Signal {
     }
 
     /// Whether a delivery came since the last `recv` or `try_recv`, without waiting (and without
-    /// arranging a wake-up: a caller woken some other way). Empties the doorbell.
+    /// arranging a wake-up: a caller woken some other way). Empties the doorbell if the reactor
+    /// has seen it ring, and costs no system call otherwise.
     ///
     /// The runtime's own `SIGQUIT` dump (`Builder::dump_on_sigquit`) uses it: its listener is no
     /// task, but the doorbell's readiness still ends the reactor's wait, and the runtime asks
     /// after every turn.
     pub fn try_recv(&mut self) -> bool {
-        if drain(&self.doorbell) {
-            self.registration.ring_doorbells();
+        // Only a doorbell the reactor saw ring is read: asking the pipe after every turn would be
+        // a `read` that says `EAGAIN` on nearly every turn. A byte that lands after the drain is a
+        // new edge, reported by a later turn; the count below never depends on the drain.
+        if self.registration.is_ready(Direction::Read) {
+            let rang = drain(&self.doorbell);
+            self.registration.clear(Direction::Read); // `drain` read up to `WouldBlock`
+            if rang {
+                self.registration.ring_doorbells();
+            }
         }
         let count = self.slot.deliveries.load(Ordering::SeqCst);
         let new = count != self.seen;
