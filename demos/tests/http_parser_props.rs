@@ -7,7 +7,7 @@
 //! Cases: 256 by default (proptest's default), `PROPTEST_CASES` overrides; the seed is fixed
 //! unless `PROPTEST_RNG_SEED` says otherwise, so a run is reproducible.
 
-use cashier_demos::http::ResponseParser;
+use cashier_demos::http::{Headers, ResponseParser};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::{Config, RngSeed};
@@ -39,7 +39,7 @@ const INTERESTING: &[u8] = b"\r\n:;, \t0159afAFxz-+\x00\xff";
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Verdict {
     /// A response: status, version, headers, body, reusable, bytes left after it.
-    Response(u16, u8, Vec<(String, String)>, Vec<u8>, bool, usize),
+    Response(u16, u8, Headers, Vec<u8>, bool, usize),
     /// An error, by its message.
     Error(String),
 }

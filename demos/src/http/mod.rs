@@ -88,6 +88,7 @@
 //! connection, for idempotent methods (`Client::fetch`), as aiohttp retries.
 
 mod error;
+mod headers;
 pub mod server;
 mod transport;
 mod wire;
@@ -101,12 +102,13 @@ use std::time::Duration;
 use cashier::net::{TcpStream, lookup_host};
 use cashier::sync::{OwnedPermit, Semaphore, oneshot};
 use rustls::pki_types::{CertificateDer, ServerName};
-use url::Url;
+use url::{Position, Url};
 
 pub use error::HttpError;
+pub use headers::Headers;
 pub use transport::TlsStream;
 use transport::Transport;
-use wire::ResponseReader;
+use wire::{ReadBuffers, ResponseReader};
 pub use wire::{ResponseHead, ResponseParser};
 
 /// Most bytes of response heads accepted, interim `1xx` heads included; also the most bytes of
@@ -127,8 +129,8 @@ pub struct Response {
     pub status: u16,
     /// The URL that produced it (after redirects).
     pub url: Url,
-    /// Header names (lower-cased) and values.
-    pub headers: Vec<(String, String)>,
+    /// Header names (lower-cased) and values, in order.
+    pub headers: Headers,
     /// The body.
     pub body: Vec<u8>,
     /// How many redirects were followed.
@@ -138,8 +140,7 @@ pub struct Response {
 impl Response {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 }
 
@@ -285,11 +286,16 @@ enum Ready {
     Reused(Connection),
 }
 
-/// An open connection and the slot it holds (none when the client has no cap); dropping it
-/// closes the socket and frees the slot.
+/// An open connection, its buffers and the slot it holds (none when the client has no cap);
+/// dropping it closes the socket and frees the slot.
 struct Connection {
     /// The byte stream.
     transport: Transport,
+    /// The bytes of the request being sent: the buffer stays with the connection, so a request
+    /// on a reused connection does not allocate one.
+    request: Vec<u8>,
+    /// The response's read buffers, kept for the same reason.
+    reading: ReadBuffers,
     /// The connection's slot, released on drop.
     _slot: Option<OwnedPermit>,
 }
@@ -339,49 +345,45 @@ struct Request<'m> {
     authorization: Option<String>,
 }
 
-/// Where a request goes.
-struct Target {
+/// Where a request goes: pieces of its URL's own text, so that saying where a request goes
+/// allocates nothing.
+struct Target<'u> {
     /// `http` or `https`.
     tls: bool,
-    /// The host name or address.
-    host: String,
+    /// The host name or address (an IPv6 address in brackets, as the URL writes it).
+    host: &'u str,
     /// The port.
     port: u16,
     /// Path and query, for the request line.
-    path: String,
-    /// The `Host` header.
-    host_header: String,
+    path: &'u str,
+    /// The `Host` header: the host, and the port when it is not the scheme's default (the URL
+    /// leaves a default port out).
+    host_header: &'u str,
+    /// The pool's key, `scheme://host[:port]`: the URL up to the end of its port.
+    /// `Client::follow` has moved any credentials into a header by then, so none are in it.
+    key: &'u str,
 }
 
-impl Target {
-    fn new(url: &Url) -> Result<Target, HttpError> {
+impl<'u> Target<'u> {
+    fn new(url: &'u Url) -> Result<Target<'u>, HttpError> {
         let tls = match url.scheme() {
             "http" => false,
             "https" => true,
             other => return Err(HttpError::UnsupportedScheme(other.to_string())),
         };
-        let host = url
-            .host_str()
-            .ok_or_else(|| HttpError::InvalidUrl {
-                url: url.to_string(),
-                reason: "no host".into(),
-            })?
-            .to_string();
+        let host = url.host_str().ok_or_else(|| HttpError::InvalidUrl {
+            url: url.to_string(),
+            reason: "no host".into(),
+        })?;
         let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
-        let mut path = url.path().to_string();
-        if let Some(query) = url.query() {
-            path.push('?');
-            path.push_str(query);
-        }
-        let host_header = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.clone(),
-        };
-        Ok(Target { tls, host, port, path, host_header })
-    }
-
-    fn pool_key(&self) -> String {
-        format!("{}://{}:{}", if self.tls { "https" } else { "http" }, self.host, self.port)
+        Ok(Target {
+            tls,
+            host,
+            port,
+            path: &url[Position::BeforePath..Position::AfterQuery],
+            host_header: &url[Position::BeforeHost..Position::AfterPort],
+            key: &url[..Position::AfterPort],
+        })
     }
 }
 
@@ -600,8 +602,8 @@ impl Client {
         phase: &Cell<Phase>,
     ) -> Result<(ResponseHead, Vec<u8>), HttpError> {
         let target = Target::new(url)?;
-        let key = target.pool_key();
-        let mut pooled = self.take_idle(&key);
+        let key = target.key;
+        let mut pooled = self.take_idle(key);
         loop {
             if let Some(connection) = pooled.take() {
                 match self.exchange(connection, request, &target).await {
@@ -612,7 +614,7 @@ impl Client {
             }
             phase.set(Phase::WaitingForSlot);
             let waiting_since = cashier::now();
-            match self.wait_for_connection(&key).await {
+            match self.wait_for_connection(key).await {
                 Ready::Reused(connection) => {
                     phase.set(Phase::Exchanging);
                     pooled = Some(connection);
@@ -624,7 +626,12 @@ impl Client {
                     phase.set(Phase::Connecting { target: target_name, since, waited });
                     let transport = self.connect(&target).await?;
                     phase.set(Phase::Exchanging);
-                    let fresh = Connection { transport, _slot: slot };
+                    let fresh = Connection {
+                        transport,
+                        request: Vec::new(),
+                        reading: ReadBuffers::default(),
+                        _slot: slot,
+                    };
                     return self
                         .exchange(fresh, request, &target)
                         .await
@@ -673,23 +680,24 @@ impl Client {
         &self,
         mut connection: Connection,
         request: &Request<'_>,
-        target: &Target,
+        target: &Target<'_>,
     ) -> Result<(ResponseHead, Vec<u8>), (HttpError, bool)> {
-        let transport = &mut connection.transport;
-        let bytes = wire::request(
+        let Connection { transport, request: bytes, reading, .. } = &mut connection;
+        wire::write_request(
+            bytes,
             request.method,
-            &target.path,
-            &target.host_header,
+            target.path,
+            target.host_header,
             &self.config.user_agent,
             request.authorization.as_deref().unwrap_or_default(),
             &request.body,
         );
-        if let Err(error) = transport.write_all(&bytes).await {
+        if let Err(error) = transport.write_all(bytes).await {
             return Err((error.into(), true));
         }
         let mut parser =
             ResponseParser::new(request.method == "HEAD", HEAD_LIMIT, self.config.body_limit);
-        let mut reader = ResponseReader::new(transport);
+        let mut reader = ResponseReader::new(transport, reading);
         if let Err(error) = reader.read(&mut parser).await {
             return Err((error, !reader.received_any));
         }
@@ -699,18 +707,18 @@ impl Client {
             return Err((HttpError::ClosedEarly("before the response was complete"), false));
         };
         if reusable && keep_alive {
-            self.put_idle(target.pool_key(), connection);
+            self.put_idle(target.key, connection);
         }
         Ok((head, body))
     }
 
     /// Resolves the target and connects to its addresses in turn, then (for https) runs the
     /// TLS handshake.
-    async fn connect(&self, target: &Target) -> Result<Transport, HttpError> {
+    async fn connect(&self, target: &Target<'_>) -> Result<Transport, HttpError> {
         let endpoint = format!("{}:{}", target.host, target.port);
-        let addrs = lookup_host(&target.host, target.port)
+        let addrs = lookup_host(target.host, target.port)
             .await
-            .map_err(|source| HttpError::Resolve { host: target.host.clone(), source })?;
+            .map_err(|source| HttpError::Resolve { host: target.host.to_string(), source })?;
         let mut last_error = None;
         let mut tcp = None;
         for addr in addrs {
@@ -736,9 +744,9 @@ impl Client {
         if !target.tls {
             return Ok(Transport::Plain(tcp));
         }
-        let tls_error = |reason: String| HttpError::Tls { host: target.host.clone(), reason };
+        let tls_error = |reason: String| HttpError::Tls { host: target.host.to_string(), reason };
         let name =
-            ServerName::try_from(target.host.clone()).map_err(|e| tls_error(e.to_string()))?;
+            ServerName::try_from(target.host.to_string()).map_err(|e| tls_error(e.to_string()))?;
         let conn = rustls::ClientConnection::new(self.tls.clone(), name)
             .map_err(|e| tls_error(e.to_string()))?;
         // Boxed: the handshake's state (a whole rustls connection) would otherwise sit inside
@@ -766,13 +774,13 @@ impl Client {
     /// is one; else, while requests for other hosts wait for a slot, it closes, freeing its slot
     /// for them; else it is pooled for reuse, unless its host has [`IDLE_PER_HOST`] pooled
     /// already.
-    fn put_idle(&self, key: String, mut connection: Connection) {
+    fn put_idle(&self, key: &str, mut connection: Connection) {
         loop {
             let waiter = {
                 let mut handoff = self.handoff.borrow_mut();
-                let waiter = handoff.get_mut(&key).and_then(VecDeque::pop_front);
-                if handoff.get(&key).is_some_and(VecDeque::is_empty) {
-                    handoff.remove(&key);
+                let waiter = handoff.get_mut(key).and_then(VecDeque::pop_front);
+                if handoff.get(key).is_some_and(VecDeque::is_empty) {
+                    handoff.remove(key);
                 }
                 waiter
             };
@@ -786,9 +794,13 @@ impl Client {
             return;
         }
         let mut idle = self.idle.borrow_mut();
-        let list = idle.entry(key).or_default();
-        if list.len() < IDLE_PER_HOST {
-            list.push(connection);
+        // Looked up by `&str` first: the key is allocated only the first time a host pools one.
+        match idle.get_mut(key) {
+            Some(list) if list.len() < IDLE_PER_HOST => list.push(connection),
+            Some(_) => {} // dropped: closes, freeing its slot
+            None => {
+                idle.insert(key.to_string(), vec![connection]);
+            }
         }
     }
 }

@@ -6,7 +6,10 @@
 //! itself, so the tests can feed it any split of any bytes. `ResponseReader` drives it over a
 //! connection: it reads only when the parser needs more bytes.
 
+use std::io::Write as _;
+
 use super::error::HttpError;
+use super::headers::Headers;
 use super::transport::Transport;
 
 /// Bytes read from the connection per refill.
@@ -27,13 +30,13 @@ pub struct ResponseHead {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor_version: u8,
     /// Header names (lower-cased) and values, in order.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
 }
 
 impl ResponseHead {
     /// The first value of header `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// Every comma-separated element of every `name` header, trimmed, in order (RFC 9110 §5.3:
@@ -41,7 +44,7 @@ impl ResponseHead {
     fn list(&self, name: &str) -> impl Iterator<Item = &str> {
         self.headers
             .iter()
-            .filter(move |(n, _)| n == name)
+            .filter(move |(n, _)| *n == name)
             .flat_map(|(_, v)| v.split(','))
             .map(|element| element.trim_matches([' ', '\t']))
     }
@@ -91,13 +94,7 @@ fn parse_head(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>, HttpError> 
             let head = ResponseHead {
                 status: response.code.unwrap_or_default(),
                 minor_version: response.version.unwrap_or(1),
-                headers: response
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned())
-                    })
-                    .collect(),
+                headers: Headers::from_httparse(response.headers),
             };
             Ok(Some((head, length)))
         }
@@ -112,28 +109,30 @@ fn bodiless_method(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
-/// Formats a request: the request line, `Host`, `User-Agent`, `Accept`, `Connection`, then
-/// `authorization` (a whole header line, CRLF included, or empty), a `Content-Length` when there
-/// is a body or the method expects one, and the body.
-pub(crate) fn request(
+/// Formats a request into `out` (cleared first): the request line, `Host`, `User-Agent`,
+/// `Accept`, `Connection`, then `authorization` (a whole header line, CRLF included, or empty), a
+/// `Content-Length` when there is a body or the method expects one, and the body. `out` is the
+/// connection's own buffer, so a request on a reused connection allocates nothing here.
+pub(crate) fn write_request(
+    out: &mut Vec<u8>,
     method: &str,
     path: &str,
     host_header: &str,
     user_agent: &str,
     authorization: &str,
     body: &[u8],
-) -> Vec<u8> {
-    let length = if body.is_empty() && bodiless_method(method) {
-        String::new()
-    } else {
-        format!("Content-Length: {}\r\n", body.len())
-    };
-    let mut bytes = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {user_agent}\r\nAccept: */*\r\nConnection: keep-alive\r\n{authorization}{length}\r\n"
-    )
-    .into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
+) {
+    out.clear();
+    // Writing to a `Vec` cannot fail.
+    let _ = write!(
+        out,
+        "{method} {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {user_agent}\r\nAccept: */*\r\nConnection: keep-alive\r\n{authorization}"
+    );
+    if !(body.is_empty() && bodiless_method(method)) {
+        let _ = write!(out, "Content-Length: {}\r\n", body.len());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
 }
 
 /// Where the parser is in a response.
@@ -464,29 +463,46 @@ fn quote(bytes: &[u8]) -> String {
     if bytes.len() > 40 { format!("{shown:?}...") } else { format!("{shown:?}") }
 }
 
+/// A connection's read buffers, kept with it in the pool, so that reading a response on a reused
+/// connection allocates nothing for them: the bytes received and not yet parsed, and the area
+/// each read lands in (zeroed once, when the connection's first read needs it).
+#[derive(Default)]
+pub(crate) struct ReadBuffers {
+    /// Received bytes, consumed from the front by the parser.
+    received: Vec<u8>,
+    /// Where each read lands before it is appended to `received`.
+    scratch: Vec<u8>,
+}
+
 /// Reads a response from a connection with a [`ResponseParser`], keeping bytes that arrive
 /// ahead of what is parsed.
 pub(crate) struct ResponseReader<'a> {
     /// The connection.
     transport: &'a mut Transport,
     /// Received bytes; `buf[pos..]` is not consumed yet.
-    buf: Vec<u8>,
+    buf: &'a mut Vec<u8>,
     /// Start of the unconsumed bytes.
     pos: usize,
     /// Where each read lands before it is appended to `buf`.
-    scratch: Vec<u8>,
+    scratch: &'a mut Vec<u8>,
     /// Whether any byte of the response has arrived (a reused connection that fails before that
     /// was simply stale, and the request can be retried).
     pub(crate) received_any: bool,
 }
 
 impl<'a> ResponseReader<'a> {
-    pub(crate) fn new(transport: &'a mut Transport) -> ResponseReader<'a> {
+    /// A reader of the next response on `transport`. A connection is only reused when nothing
+    /// was left over from its last response, so whatever `buffers` still hold is stale.
+    pub(crate) fn new(
+        transport: &'a mut Transport,
+        buffers: &'a mut ReadBuffers,
+    ) -> ResponseReader<'a> {
+        buffers.received.clear();
         ResponseReader {
             transport,
-            buf: Vec::new(),
+            buf: &mut buffers.received,
             pos: 0,
-            scratch: Vec::new(),
+            scratch: &mut buffers.scratch,
             received_any: false,
         }
     }
@@ -499,9 +515,9 @@ impl<'a> ResponseReader<'a> {
             self.pos = 0;
         }
         if self.scratch.is_empty() {
-            self.scratch = vec![0; READ_CHUNK]; // zeroed once per response, not once per read
+            self.scratch.resize(READ_CHUNK, 0); // zeroed once per connection, not once per read
         }
-        let n = self.transport.read(&mut self.scratch).await?;
+        let n = self.transport.read(self.scratch).await?;
         self.buf.extend_from_slice(&self.scratch[..n]);
         self.received_any |= n > 0;
         Ok(n)
