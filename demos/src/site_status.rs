@@ -20,6 +20,7 @@
 //! keep-alive pool, like one `ClientSession`) is shared by all tasks. A failing site prints its
 //! error and the rest go on. `--limit N` caps the requests in flight with a `Semaphore`.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -76,11 +77,12 @@ pub fn urls_to_check(local: bool, given: Vec<String>) -> Result<Vec<String>, Str
 
 /// A URL as the output lines show it: as given, or quoted when it is empty or holds whitespace
 /// or control characters, so that a line never starts with `:` and a URL's end is visible.
-pub fn shown(url: &str) -> String {
+/// Borrowed when it is shown as given, which is nearly always.
+pub fn shown(url: &str) -> Cow<'_, str> {
     if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        format!("{url:?}")
+        Cow::Owned(format!("{url:?}"))
     } else {
-        url.to_string()
+        Cow::Borrowed(url)
     }
 }
 
@@ -98,11 +100,11 @@ pub async fn get_status(
         None => None,
     };
     let shown = shown(&url);
-    out.line(format!("Getting status of {shown}"));
+    out.line(format_args!("Getting status of {shown}"));
     let start = cashier::now();
     let result = client.get(&url).await;
     if result.is_ok() {
-        out.line(format!("{shown} took {:.2}s", (cashier::now() - start).as_secs_f64()));
+        out.line(format_args!("{shown} took {:.2}s", (cashier::now() - start).as_secs_f64()));
     }
     (url, result.map(|response| response.status))
 }
@@ -134,8 +136,8 @@ pub async fn run(
         };
         let shown = shown(&url);
         match &result {
-            Ok(status) => out.line(format!("{shown}: {status}")),
-            Err(error) => out.line(format!("{shown}: error: {error}")),
+            Ok(status) => out.line(format_args!("{shown}: {status}")),
+            Err(error) => out.line(format_args!("{shown}: error: {error}")),
         }
         results.push((url, result));
     }

@@ -291,13 +291,22 @@ enum Ready {
 struct Connection {
     /// The byte stream.
     transport: Transport,
-    /// The bytes of the request being sent: the buffer stays with the connection, so a request
-    /// on a reused connection does not allocate one.
-    request: Vec<u8>,
-    /// The response's read buffers, kept for the same reason.
-    reading: ReadBuffers,
+    /// Its buffers.
+    buffers: Box<Buffers>,
     /// The connection's slot, released on drop.
     _slot: Option<OwnedPermit>,
+}
+
+/// A connection's buffers. They stay with the connection, so that a request on a reused
+/// connection allocates none; boxed, so that they add one pointer to every request's future
+/// (which holds its `Connection` across awaits) instead of three vectors (about 3 MB over the
+/// futures of 10,000 requests spawned at once).
+#[derive(Default)]
+struct Buffers {
+    /// The bytes of the request being sent.
+    request: Vec<u8>,
+    /// The response's read buffers.
+    reading: ReadBuffers,
 }
 
 /// What a request is doing, so that a timeout can say what it interrupted.
@@ -626,12 +635,7 @@ impl Client {
                     phase.set(Phase::Connecting { target: target_name, since, waited });
                     let transport = self.connect(&target).await?;
                     phase.set(Phase::Exchanging);
-                    let fresh = Connection {
-                        transport,
-                        request: Vec::new(),
-                        reading: ReadBuffers::default(),
-                        _slot: slot,
-                    };
+                    let fresh = Connection { transport, buffers: Box::default(), _slot: slot };
                     return self
                         .exchange(fresh, request, &target)
                         .await
@@ -682,7 +686,8 @@ impl Client {
         request: &Request<'_>,
         target: &Target<'_>,
     ) -> Result<(ResponseHead, Vec<u8>), (HttpError, bool)> {
-        let Connection { transport, request: bytes, reading, .. } = &mut connection;
+        let Connection { transport, buffers, .. } = &mut connection;
+        let Buffers { request: bytes, reading } = &mut **buffers;
         wire::write_request(
             bytes,
             request.method,
