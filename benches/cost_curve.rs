@@ -385,11 +385,11 @@ fn timers_same_ms(points: &mut Points, budget: Duration) {
         if selected("cashier (paused clock)", n) {
             verify_near("cashier (paused clock)", n, |waker| cashier_round(&mut paused, n, waker));
         }
-        if selected("tokio", n) {
-            verify_near("tokio", n, |waker| tokio_round(n, waker));
+        if selected("tokio (real clock)", n) {
+            verify_near("tokio (real clock)", n, |waker| tokio_round(n, waker));
         }
-        if selected("smol", n) {
-            verify_near("smol", n, |waker| smol_round(n, waker));
+        if selected("smol (real clock)", n) {
+            verify_near("smol (real clock)", n, |waker| smol_round(n, waker));
         }
         let mut usage = Default::default();
         point(points, "timers_same_ms", "cashier (paused clock)", n, budget, n, || {
@@ -397,15 +397,15 @@ fn timers_same_ms(points: &mut Points, budget: Duration) {
         });
         print_usage("timers_same_ms", "cashier (paused clock)", n, n, usage);
         let mut usage = Default::default();
-        point(points, "timers_same_ms", "tokio", n, budget, n, || {
+        point(points, "timers_same_ms", "tokio (real clock)", n, budget, n, || {
             assert_eq!(used(&mut usage, || tokio_round(n, None)), 0);
         });
-        print_usage("timers_same_ms", "tokio", n, n, usage);
+        print_usage("timers_same_ms", "tokio (real clock)", n, n, usage);
         let mut usage = Default::default();
-        point(points, "timers_same_ms", "smol", n, budget, n, || {
+        point(points, "timers_same_ms", "smol (real clock)", n, budget, n, || {
             black_box(used(&mut usage, || smol_round(n, None)));
         });
-        print_usage("timers_same_ms", "smol", n, n, usage);
+        print_usage("timers_same_ms", "smol (real clock)", n, n, usage);
     }
 }
 
