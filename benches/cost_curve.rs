@@ -27,11 +27,11 @@
 //!   - smol, on the real clock: a `Timer` compares its deadline with `Instant::now()` on every
 //!     poll and fires at once if it has passed, so each timer (built by `Timer::never`) gets its
 //!     deadline by `set_at` just before its poll, 500,000 to 999,999 ns after that clock read
-//!     (1 ns apart). One found due all the same (the thread was preempted in between) is armed
-//!     again and polled again. Unlike the other two, smol's timers do come due: the round
-//!     outlasts their deadlines from 10k on, and smol's reactor thread (`async-io`), which an
-//!     insert notifies, fires the ones it finds due before the drop cancels them, and the check
-//!     round counts them.
+//!     (1 ns apart). One found due all the same (its thread was off the CPU for over half a
+//!     millisecond in between) is armed again and polled again. Unlike the other two, smol's
+//!     timers do come due: the round outlasts their deadlines from 10k on, and smol's reactor
+//!     thread (`async-io`), which an insert notifies, fires the ones it finds due before the drop
+//!     cancels them, and the check round counts them.
 //!
 //!   After each point, the CPU time the process used per timer (all its threads, so smol's
 //!   reactor thread too) in user mode and in the kernel is printed, from `getrusage` over the
@@ -43,24 +43,25 @@
 //!   connections from a clients' process: this binary again, with `COST_CURVE_ECHO_CLIENTS` set,
 //!   started once per round, and on cashier whichever runtime the server is on, so the clients'
 //!   cost is the same in every comparison. The server accepts N connections, one echo task each
-//!   (echoing until its client closes), and waits for them all: the same code on each runtime.
-//!   The clients connect one after another, each echoing one message before the next connects
-//!   (so the server has accepted it: the listen backlog never overflows), then every connection
-//!   makes 50 round trips of 64 bytes at once, one task each. The timed region is that phase
-//!   alone, timed by the clients' process (from the first write to the last echo read back) and
-//!   printed on its stdout for the round: process start, connection setup and teardown are out of
-//!   it. Per round trip. N = 10, 100, 1k, 10k. With the clients in another process, this one
-//!   holds only the server's end of each connection; each process raises its soft limit on open
-//!   files to the hard one, and a size the limit cannot hold is skipped, saying so. After each
-//!   point, the server's CPU time per round trip in user mode and in the kernel, and its waits
-//!   (voluntary context switches), are printed from `getrusage` over the point's rounds (warm-up
-//!   and connection setup included; the kernel splits user and system time by sampling at its
-//!   tick, so the split is coarse where the rounds are short).
+//!   (echoing until its client closes), and waits for them all: the same code on each runtime. The
+//!   clients connect one after another, each echoing one message before the next connects (so the
+//!   server has accepted it: the listen backlog never overflows), then every connection makes 50
+//!   round trips of 64 bytes at once, one task each. The timed region is that phase alone, timed by
+//!   the clients' process (from spawning the connections' tasks to the end of the last) and printed
+//!   on its stdout for the round: process start, connection setup and teardown, which would weigh
+//!   most on the small sizes, are out of it. Per round trip. N = 10, 100, 1k, 10k. With the clients
+//!   in another process, this one holds only the server's end of each connection; each process
+//!   raises its soft limit on open files to the hard one, and a size the limit cannot hold is
+//!   skipped, saying so. After each point, the server's CPU time per round trip in user mode and in
+//!   the kernel, and its waits (voluntary context switches), are printed from `getrusage` over the
+//!   point's rounds (warm-up and connection setup included; the kernel splits user and system time
+//!   by sampling at its tick, so the split is coarse where the rounds are short).
 //!
-//! Not criterion: four workloads at up to six sizes on three runtimes would take criterion most
+//! Not criterion: six workloads at up to six sizes on three runtimes would take criterion most
 //! of an hour. Each point is the median of a few timed rounds (at least 3, more while the point
 //! has used under `COST_CURVE_MS` milliseconds, 300 by default) after one untimed round, divided
-//! by N. Runtimes alternate within each size, so a noisy moment spreads over all of them.
+//! by the operations in a round (N, or N × 50 round trips in `tcp_echo`). Runtimes alternate
+//! within each size, so a noisy moment spreads over all of them.
 //!
 //! `cargo bench --bench cost_curve` runs everything (a few minutes on 2 cores);
 //! `cargo bench --bench cost_curve -- timers` runs the workloads whose name contains `timers`,
@@ -369,8 +370,9 @@ fn timers_same_ms(points: &mut Points, budget: Duration) {
     // smol: on the real clock. A `Timer` compares its deadline with `Instant::now()` each time it
     // is polled and fires at once if it has passed, so each timer gets its deadline just before
     // its poll: 500,000 to 999,999 ns after a clock read (1 ns apart), enough to cover the few
-    // nanoseconds to the poll's own clock read. One found due all the same (the thread was
-    // preempted in between) gets a new deadline and is polled again, and counted.
+    // nanoseconds to the poll's own clock read. One found due all the same (its thread was off
+    // the CPU for over half a millisecond in between) gets a new deadline and is polled again,
+    // and counted.
     let smol_round = |n: usize, waker: Option<&Waker>| {
         common::smol_block_on(&smol, async {
             let timers = (0..n).map(|_| Box::pin(smol::Timer::never())).collect();
@@ -571,8 +573,8 @@ fn clients_elapsed(child: std::process::Child) -> Duration {
 /// The clients' process (see the module doc), on cashier whichever runtime the server is on:
 /// connects `n` connections one after another, each echoing one message before the next connects
 /// (so the server has accepted it and the listen backlog never holds more than one), then times
-/// `ROUND_TRIPS` round trips on every connection at once, one task each. Prints the time in
-/// nanoseconds, then closes every connection, which ends the server's echo tasks.
+/// `ROUND_TRIPS` round trips on every connection at once, one task each. Then closes every
+/// connection, which ends the server's echo tasks, and prints the time in nanoseconds.
 fn clients_main(spec: &str) {
     raise_fd_limit();
     let (addr, n) = spec.split_once(' ').expect("<address> <connections>");
