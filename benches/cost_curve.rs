@@ -7,24 +7,61 @@
 //!   await every handle in order. Per task. N = 1k, 10k, 100k, 1M.
 //! - `timers_hour`: create N sleeps due in an hour, poll each once (the insert), drop them all
 //!   (the cancel). Per sleep. N = 1k … 1M. On a real clock, for all three runtimes.
-//! - `timers_same_ms`: the same with the N deadlines 1 ns apart inside the current millisecond,
-//!   on cashier's paused clock (the clock does not move, so they stay due within the current
-//!   millisecond: the wheel's near heap). cashier alone: tokio's paused clock needs its
-//!   `test-util` feature, and neither peer separates timers below its 1 ms tick (tokio) or at all
-//!   (smol's ordered map).
+//! - `timers_same_ms`: the same with every deadline less than a millisecond ahead, so each
+//!   timer is due within the current millisecond when it is inserted. Per timer. What each
+//!   runtime does (each poll returns Pending, asserted, so every timer is an insert; a check round
+//!   before each point counts, with a waker of its own, the timers that fired before their
+//!   cancel, and prints it):
+//!   - cashier, on its paused clock: deadlines 1 to 999,999 ns ahead, 1 ns apart (wrapping at
+//!     1M). The clock does not move, so all N wait in the wheel's near heap until dropped.
+//!   - tokio, on the real clock (its paused clock needs the `test-util` feature, which adds a lock
+//!     to tokio's clock reads, the time driver's always and every `Instant::now` once any clock
+//!     in the process is paused, in every bench built with it): deadlines 1 to 999,999 ns after
+//!     one clock read at the start of the round (`sleep_until`, so no clock read per sleep).
+//!     tokio rounds a deadline up to its next 1 ms tick and compares that with the tick its wheel
+//!     has reached, which moves only when the driver turns. Each round first yields once, which
+//!     turns the driver (the rounds never wait, so nothing else would) and brings the wheel's
+//!     tick to the current millisecond; the driver then does not turn within the one poll that
+//!     inserts all N: each goes into the list of a level-0 slot just after the wheel's tick, and
+//!     none fires, however far the round outlasts the real deadlines.
+//!   - smol, on the real clock: a `Timer` compares its deadline with `Instant::now()` on every
+//!     poll and fires at once if it has passed, so each timer (built by `Timer::never`) gets its
+//!     deadline by `set_at` just before its poll, 500,000 to 999,999 ns after that clock read
+//!     (1 ns apart). One found due all the same (its thread was off the CPU for over half a
+//!     millisecond in between) is armed again and polled again. Unlike the other two, smol's
+//!     timers do come due: the round outlasts their deadlines from 10k on, and smol's reactor
+//!     thread (`async-io`), which an insert notifies, fires the ones it finds due before the drop
+//!     cancels them, and the check round counts them.
+//!
+//!   After each point, the CPU time the process used per timer (all its threads, so smol's
+//!   reactor thread too) in user mode and in the kernel is printed, from `getrusage` over the
+//!   point's rounds.
 //! - `gather` / `as_completed`: N children, each pending once after waking itself, then ready
 //!   (as in `gather_100k`). Per child. N = 10 … 1M. Peers: `futures::future::join_all` and
 //!   `futures::stream::FuturesUnordered`, both on tokio's current-thread runtime.
-//! - `tcp_echo`: N loopback connections to an echo server on the same runtime, each making 50
-//!   round trips of 64 bytes. Per round trip, connection setup included (the clients connect one
-//!   after another, so the listen backlog never overflows). N = 10, 100, 1k, 5k (not 10k: both
-//!   ends live in this process, and 20k descriptors pass the hard limit of the machine it was
-//!   written on).
+//! - `tcp_echo`: an echo server on the runtime under test, in this process, and N loopback
+//!   connections from a clients' process: this binary again, with `COST_CURVE_ECHO_CLIENTS` set,
+//!   started once per round, and on cashier whichever runtime the server is on, so the clients'
+//!   cost is the same in every comparison. The server accepts N connections, one echo task each
+//!   (echoing until its client closes), and waits for them all: the same code on each runtime. The
+//!   clients connect one after another, each echoing one message before the next connects (so the
+//!   server has accepted it: the listen backlog never overflows), then every connection makes 50
+//!   round trips of 64 bytes at once, one task each. The timed region is that phase alone, timed by
+//!   the clients' process (from spawning the connections' tasks to the end of the last) and printed
+//!   on its stdout for the round: process start, connection setup and teardown, which would weigh
+//!   most on the small sizes, are out of it. Per round trip. N = 10, 100, 1k, 10k. With the clients
+//!   in another process, this one holds only the server's end of each connection; each process
+//!   raises its soft limit on open files to the hard one, and a size the limit cannot hold is
+//!   skipped, saying so. After each point, the server's CPU time per round trip in user mode and in
+//!   the kernel, and its waits (voluntary context switches), are printed from `getrusage` over the
+//!   point's rounds (warm-up and connection setup included; the kernel splits user and system time
+//!   by sampling at its tick, so the split is coarse where the rounds are short).
 //!
-//! Not criterion: four workloads at up to six sizes on three runtimes would take criterion most
+//! Not criterion: six workloads at up to six sizes on three runtimes would take criterion most
 //! of an hour. Each point is the median of a few timed rounds (at least 3, more while the point
 //! has used under `COST_CURVE_MS` milliseconds, 300 by default) after one untimed round, divided
-//! by N. Runtimes alternate within each size, so a noisy moment spreads over all of them.
+//! by the operations in a round (N, or N × 50 round trips in `tcp_echo`). Runtimes alternate
+//! within each size, so a noisy moment spreads over all of them.
 //!
 //! `cargo bench --bench cost_curve` runs everything (a few minutes on 2 cores);
 //! `cargo bench --bench cost_curve -- timers` runs the workloads whose name contains `timers`,
@@ -38,7 +75,9 @@ use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
 use std::hint::black_box;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -92,18 +131,17 @@ fn on_cashier<T>(runtime: &mut cashier::Runtime, future: impl Future<Output = T>
     runtime.block_on(future)
 }
 
-/// One point: nanoseconds per operation, the median over the timed rounds of `round`.
-fn measure(n: usize, budget: Duration, mut round: impl FnMut()) -> f64 {
+/// One point: nanoseconds per operation, the median over the timed rounds of `round`, each of
+/// which returns the time it took (or the time of the part it measures).
+fn measure(ops: usize, budget: Duration, mut round: impl FnMut() -> Duration) -> f64 {
     round(); // warm-up: allocator, run-queue and wheel capacity
     let mut times = Vec::new();
     let started = Instant::now();
     while times.len() < 3 || (started.elapsed() < budget && times.len() < 50) {
-        let t = Instant::now();
-        round();
-        times.push(t.elapsed().as_nanos() as f64);
+        times.push(round().as_nanos() as f64);
     }
     times.sort_by(f64::total_cmp);
-    times[times.len() / 2] / n as f64
+    times[times.len() / 2] / ops as f64
 }
 
 /// Which points to measure: `COST_CURVE_SIZES` (sizes, comma-separated) and
@@ -118,8 +156,8 @@ fn selected(runtime: &str, n: usize) -> bool {
     size_ok && runtime_ok
 }
 
-/// Measures one point (`ops` operations per round, at size `n`) if it is selected, prints it and
-/// records it.
+/// Measures one point (`ops` operations per round, at size `n`) if it is selected, timing each
+/// whole round, prints it and records it.
 fn point(
     points: &mut Points,
     workload: &str,
@@ -127,7 +165,24 @@ fn point(
     n: usize,
     budget: Duration,
     ops: usize,
-    round: impl FnMut(),
+    mut round: impl FnMut(),
+) {
+    point_reported(points, workload, runtime, n, budget, ops, || {
+        let started = Instant::now();
+        round();
+        started.elapsed()
+    });
+}
+
+/// [`point`] with a round that returns the time to count for it.
+fn point_reported(
+    points: &mut Points,
+    workload: &str,
+    runtime: &str,
+    n: usize,
+    budget: Duration,
+    ops: usize,
+    round: impl FnMut() -> Duration,
 ) {
     if selected(runtime, n) {
         let ns = measure(ops, budget, round);
@@ -146,6 +201,62 @@ fn record(points: &mut Points, workload: &str, runtime: &str, n: usize, ns: f64)
         .entry(runtime.to_owned())
         .or_default()
         .insert(n, ns);
+}
+
+/// This process's resources used so far, all its threads: CPU time in user mode and in the
+/// kernel, and voluntary context switches (waits for an event).
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    user: Duration,
+    system: Duration,
+    waits: i64,
+}
+
+impl Usage {
+    fn now() -> Usage {
+        // SAFETY: `rusage` is plain integers, for which all zeroes is a valid value.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `usage` is a valid, writable `rusage` for the call's duration.
+        assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0, "getrusage");
+        let time = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+        };
+        Usage { user: time(usage.ru_utime), system: time(usage.ru_stime), waits: usage.ru_nvcsw }
+    }
+}
+
+/// Runs one round, `round`, adding to `usage` the resources this process used meanwhile and
+/// counting the round.
+fn used<T>(usage: &mut (Usage, usize), round: impl FnOnce() -> T) -> T {
+    let before = Usage::now();
+    let result = round();
+    let after = Usage::now();
+    usage.0.user += after.user - before.user;
+    usage.0.system += after.system - before.system;
+    usage.0.waits += after.waits - before.waits;
+    usage.1 += 1;
+    result
+}
+
+/// Prints what this process used per operation over the rounds counted in `usage` (`ops` per
+/// round), if any were: user and system CPU time, and waits.
+fn print_usage(
+    workload: &str,
+    runtime: &str,
+    n: usize,
+    ops: usize,
+    (usage, rounds): (Usage, usize),
+) {
+    if rounds > 0 {
+        let ops = (rounds * ops) as f64;
+        println!(
+            "{workload:<16} {runtime:<24} {n:>9} process per operation: user {:.0} ns, system \
+             {:.0} ns, {:.4} waits",
+            usage.user.as_nanos() as f64 / ops,
+            usage.system.as_nanos() as f64 / ops,
+            usage.waits as f64 / ops,
+        );
+    }
 }
 
 fn spawn_join(points: &mut Points, budget: Duration) {
@@ -222,19 +333,144 @@ fn timers_hour(points: &mut Points, budget: Duration) {
 
 fn timers_same_ms(points: &mut Points, budget: Duration) {
     let mut paused = cashier::Runtime::builder().start_paused(true).build().expect("runtime");
-    for n in TASK_SIZES {
-        point(points, "timers_same_ms", "cashier (paused clock)", n, budget, n, || {
-            on_cashier(&mut paused, async {
-                // Built inside the runtime: a sleep reads its clock when created. 1 ns apart,
-                // at most 999,999 ns ahead: all due within the current millisecond.
-                let sleeps = (0..n as u64)
-                    .map(|i| Box::pin(cashier::sleep(Duration::from_nanos(i % 999_999 + 1))))
-                    .collect();
-                poll_each_once_then_drop(sleeps).await
-            });
-            assert_eq!(paused.timer_count(), 0);
+    let tokio = common::tokio_current_thread_with_drivers();
+    let smol = smol::LocalExecutor::new();
+    // cashier: on its paused clock, deadlines 1 to 999,999 ns ahead (1 ns apart, wrapping at 1M).
+    let cashier_round = |runtime: &mut cashier::Runtime, n: usize, waker: Option<&Waker>| {
+        let due = on_cashier(runtime, async {
+            // Built inside the runtime: a sleep reads its clock when created.
+            let sleeps = (0..n as u64)
+                .map(|i| Box::pin(cashier::sleep(Duration::from_nanos(i % 999_999 + 1))))
+                .collect();
+            insert_then_cancel(sleeps, None::<fn(usize, Pin<&mut cashier::time::Sleep>)>, waker)
+                .await
         });
+        assert_eq!(runtime.timer_count(), 0);
+        due
+    };
+    // tokio: on the real clock, deadlines 1 to 999,999 ns after one clock read at the start of
+    // the round. The wheel's tick moves only when the driver turns, and the rounds never wait, so
+    // the round first yields once, which turns the driver and brings the tick to the current
+    // millisecond. A deadline rounds up to the wheel's next 1 ms tick, ahead of that tick while
+    // the driver does not turn, and it does not turn inside one poll: each sleep goes into a
+    // level-0 slot just after the wheel's tick.
+    let tokio_round = |n: usize, waker: Option<&Waker>| {
+        tokio.block_on(async {
+            tokio::task::yield_now().await;
+            let now = tokio::time::Instant::now();
+            let sleeps = (0..n as u64)
+                .map(|i| {
+                    let deadline = now + Duration::from_nanos(i % 999_999 + 1);
+                    Box::pin(tokio::time::sleep_until(deadline))
+                })
+                .collect();
+            insert_then_cancel(sleeps, None::<fn(usize, Pin<&mut tokio::time::Sleep>)>, waker).await
+        })
+    };
+    // smol: on the real clock. A `Timer` compares its deadline with `Instant::now()` each time it
+    // is polled and fires at once if it has passed, so each timer gets its deadline just before
+    // its poll: 500,000 to 999,999 ns after a clock read (1 ns apart), enough to cover the few
+    // nanoseconds to the poll's own clock read. One found due all the same (its thread was off
+    // the CPU for over half a millisecond in between) gets a new deadline and is polled again,
+    // and counted.
+    let smol_round = |n: usize, waker: Option<&Waker>| {
+        common::smol_block_on(&smol, async {
+            let timers = (0..n).map(|_| Box::pin(smol::Timer::never())).collect();
+            let arm = |i: usize, timer: Pin<&mut smol::Timer>| {
+                let ahead = Duration::from_nanos(500_000 + (i % 500_000) as u64);
+                timer.get_mut().set_at(Instant::now() + ahead);
+            };
+            insert_then_cancel(timers, Some(arm), waker).await
+        })
+    };
+    for n in TASK_SIZES {
+        if selected("cashier (paused clock)", n) {
+            verify_near("cashier (paused clock)", n, |waker| cashier_round(&mut paused, n, waker));
+        }
+        if selected("tokio (real clock)", n) {
+            verify_near("tokio (real clock)", n, |waker| tokio_round(n, waker));
+        }
+        if selected("smol (real clock)", n) {
+            verify_near("smol (real clock)", n, |waker| smol_round(n, waker));
+        }
+        let mut usage = Default::default();
+        point(points, "timers_same_ms", "cashier (paused clock)", n, budget, n, || {
+            assert_eq!(used(&mut usage, || cashier_round(&mut paused, n, None)), 0);
+        });
+        print_usage("timers_same_ms", "cashier (paused clock)", n, n, usage);
+        let mut usage = Default::default();
+        point(points, "timers_same_ms", "tokio (real clock)", n, budget, n, || {
+            assert_eq!(used(&mut usage, || tokio_round(n, None)), 0);
+        });
+        print_usage("timers_same_ms", "tokio (real clock)", n, n, usage);
+        let mut usage = Default::default();
+        point(points, "timers_same_ms", "smol (real clock)", n, budget, n, || {
+            black_box(used(&mut usage, || smol_round(n, None)));
+        });
+        print_usage("timers_same_ms", "smol (real clock)", n, n, usage);
     }
+}
+
+/// A waker that only counts its wakes: a timer that wakes it fired before its cancel.
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One untimed round of `timers_same_ms` on `runtime`, its timers polled with a [`CountingWaker`]:
+/// prints how many timers were found already due when polled (`round` returns that; each was
+/// re-armed and polled again) and how many fired before their cancel. Either would be a timer that
+/// was not just an insert and a cancel.
+fn verify_near(runtime: &str, n: usize, round: impl FnOnce(Option<&Waker>) -> usize) {
+    let counting = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = Waker::from(counting.clone());
+    let found_due = round(Some(&waker));
+    let fired = counting.0.load(Ordering::Relaxed);
+    println!(
+        "{:<16} {runtime:<24} {n:>9} check: {found_due} found due when polled, {fired} fired \
+         before their cancel",
+        "timers_same_ms"
+    );
+}
+
+/// Polls every timer once (the insert), then drops them all (the cancel). `arm`, when given, sets
+/// a timer's deadline just before its poll; a timer found already due is then armed and polled
+/// again, and counted (the count is returned). Without `arm`, a timer found due is a failure.
+/// `waker`, when given, is passed to the polls instead of the task's own.
+async fn insert_then_cancel<F: Future>(
+    mut timers: Vec<Pin<Box<F>>>,
+    mut arm: Option<impl FnMut(usize, Pin<&mut F>)>,
+    waker: Option<&Waker>,
+) -> usize {
+    let mut found_due = 0;
+    poll_fn(|cx| {
+        let mut cx = Context::from_waker(waker.unwrap_or(cx.waker()));
+        for (i, timer) in timers.iter_mut().enumerate() {
+            let Some(arm) = arm.as_mut() else {
+                assert!(
+                    timer.as_mut().poll(&mut cx).is_pending(),
+                    "timer {i} was due at its insert"
+                );
+                continue;
+            };
+            arm(i, timer.as_mut());
+            while timer.as_mut().poll(&mut cx).is_ready() {
+                found_due += 1;
+                arm(i, timer.as_mut());
+            }
+        }
+        Poll::Ready(())
+    })
+    .await;
+    drop(timers);
+    found_due
 }
 
 fn gather(points: &mut Points, budget: Duration) {
@@ -281,173 +517,222 @@ fn as_completed(points: &mut Points, budget: Duration) {
     }
 }
 
-/// Sizes for `tcp_echo`: connections. Not 10k: its 20k descriptors (both ends live in this
-/// process) pass this machine's hard limit of 20,000 open files.
-const CONNECTION_SIZES: [usize; 4] = [10, 100, 1_000, 5_000];
-/// Round trips per connection in `tcp_echo`.
+/// Sizes for `tcp_echo`: connections.
+const CONNECTION_SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
+/// Round trips per connection in `tcp_echo`'s timed phase.
 const ROUND_TRIPS: usize = 50;
 /// Bytes per message in `tcp_echo`.
 const MESSAGE: usize = 64;
+/// Set in the clients' process (this binary again) to `<server address> <connections>`: run the
+/// clients instead of the benchmark.
+const CLIENTS_ENV: &str = "COST_CURVE_ECHO_CLIENTS";
+/// Descriptors the server's process needs beside one per connection: the runtimes' own (epoll,
+/// eventfd, the listener), the pipe to the clients' process, stdio, with room to spare.
+const SPARE_FDS: u64 = 64;
 
 fn loopback() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-/// `tcp_echo` on cashier: the server accepts `n` connections, one echo task each; the clients
-/// connect one at a time (so the listen backlog never overflows into SYN retransmits), then each
-/// makes `ROUND_TRIPS` round trips in its own task.
-async fn cashier_echo(n: usize) {
-    use cashier::net::{TcpListener, TcpStream};
-    let listener = TcpListener::bind(loopback()).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = cashier::spawn(async move {
-        for _ in 0..n {
-            let (stream, _) = listener.accept().await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            cashier::spawn(async move {
-                let mut buf = [0; MESSAGE];
-                for _ in 0..ROUND_TRIPS {
-                    stream.read_exact(&mut buf).await.unwrap();
-                    stream.write_all(&buf).await.unwrap();
-                }
-            });
+/// Raises this process's soft limit on open files to its hard limit, and returns the limit now in
+/// force (1,024 if it cannot be read).
+fn raise_fd_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid, writable `rlimit` for the call's duration.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+        // SAFETY: `raised` is a valid `rlimit` for the call's duration.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
         }
-    });
-    let mut streams = Vec::with_capacity(n);
-    for _ in 0..n {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        streams.push(stream);
     }
-    let clients: Vec<_> = streams
-        .into_iter()
-        .enumerate()
-        .map(|(c, stream)| {
-            cashier::spawn(async move {
-                let message = [c as u8; MESSAGE];
-                let mut buf = [0; MESSAGE];
-                for _ in 0..ROUND_TRIPS {
-                    stream.write_all(&message).await.unwrap();
-                    stream.read_exact(&mut buf).await.unwrap();
-                    assert_eq!(buf, message);
-                }
-            })
-        })
-        .collect();
-    for client in clients {
-        client.await.unwrap();
-    }
-    server.await.unwrap();
+    limit.rlim_cur
 }
 
-/// [`cashier_echo`] on tokio.
-async fn tokio_echo(n: usize) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
-    let listener = TcpListener::bind(loopback()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        for _ in 0..n {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            tokio::spawn(async move {
-                let mut buf = [0; MESSAGE];
-                for _ in 0..ROUND_TRIPS {
-                    stream.read_exact(&mut buf).await.unwrap();
-                    stream.write_all(&buf).await.unwrap();
-                }
-            });
-        }
-    });
-    let mut streams = Vec::with_capacity(n);
-    for _ in 0..n {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        streams.push(stream);
-    }
-    let clients: Vec<_> = streams
-        .into_iter()
-        .enumerate()
-        .map(|(c, mut stream)| {
-            tokio::spawn(async move {
-                let message = [c as u8; MESSAGE];
-                let mut buf = [0; MESSAGE];
-                for _ in 0..ROUND_TRIPS {
-                    stream.write_all(&message).await.unwrap();
-                    stream.read_exact(&mut buf).await.unwrap();
-                    assert_eq!(buf, message);
-                }
-            })
-        })
-        .collect();
-    for client in clients {
-        client.await.unwrap();
-    }
-    server.await.unwrap();
+/// Starts the clients' process: this binary with [`CLIENTS_ENV`] set, its stdout piped back.
+fn start_clients(addr: std::net::SocketAddr, n: usize) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().expect("this binary"))
+        .env(CLIENTS_ENV, format!("{addr} {n}"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the clients' process")
 }
 
-/// [`cashier_echo`] on smol.
-async fn smol_echo(executor: &'static smol::LocalExecutor<'static>, n: usize) {
-    use smol::io::{AsyncReadExt, AsyncWriteExt};
-    use smol::net::{TcpListener, TcpStream};
-    let listener = TcpListener::bind(loopback()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = executor.spawn(async move {
-        for _ in 0..n {
-            let (mut stream, _) = listener.accept().await.unwrap();
+/// Waits for the clients' process and returns the time it reports for its round trips.
+fn clients_elapsed(child: std::process::Child) -> Duration {
+    let output = child.wait_with_output().expect("wait for the clients' process");
+    assert!(output.status.success(), "the clients' process failed: {}", output.status);
+    let nanos = String::from_utf8_lossy(&output.stdout).trim().parse().expect("nanoseconds");
+    Duration::from_nanos(nanos)
+}
+
+/// The clients' process (see the module doc), on cashier whichever runtime the server is on:
+/// connects `n` connections one after another, each echoing one message before the next connects
+/// (so the server has accepted it and the listen backlog never holds more than one), then times
+/// `ROUND_TRIPS` round trips on every connection at once, one task each. Then closes every
+/// connection, which ends the server's echo tasks, and prints the time in nanoseconds.
+fn clients_main(spec: &str) {
+    raise_fd_limit();
+    let (addr, n) = spec.split_once(' ').expect("<address> <connections>");
+    let addr: std::net::SocketAddr = addr.parse().expect("an address");
+    let n: usize = n.parse().expect("a count");
+    let mut runtime = cashier::Runtime::new().expect("cashier runtime");
+    let elapsed = on_cashier(&mut runtime, async move {
+        use cashier::net::TcpStream;
+        let mut streams = Vec::with_capacity(n);
+        let mut buf = [0; MESSAGE];
+        for c in 0..n {
+            let stream = TcpStream::connect(addr).await.expect("connect");
             stream.set_nodelay(true).unwrap();
-            executor
-                .spawn(async move {
+            let message = [c as u8; MESSAGE];
+            stream.write_all(&message).await.unwrap();
+            stream.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, message);
+            streams.push(stream);
+        }
+        let started = Instant::now();
+        let clients: Vec<_> = streams
+            .into_iter()
+            .enumerate()
+            .map(|(c, stream)| {
+                cashier::spawn(async move {
+                    let message = [(c as u8).wrapping_add(1); MESSAGE];
                     let mut buf = [0; MESSAGE];
                     for _ in 0..ROUND_TRIPS {
+                        stream.write_all(&message).await.unwrap();
                         stream.read_exact(&mut buf).await.unwrap();
-                        stream.write_all(&buf).await.unwrap();
+                        assert_eq!(buf, message);
                     }
+                    stream
                 })
-                .detach();
-        }
-    });
-    let mut streams = Vec::with_capacity(n);
-    for _ in 0..n {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        streams.push(stream);
-    }
-    let clients: Vec<_> = streams
-        .into_iter()
-        .enumerate()
-        .map(|(c, mut stream)| {
-            executor.spawn(async move {
-                let message = [c as u8; MESSAGE];
-                let mut buf = [0; MESSAGE];
-                for _ in 0..ROUND_TRIPS {
-                    stream.write_all(&message).await.unwrap();
-                    stream.read_exact(&mut buf).await.unwrap();
-                    assert_eq!(buf, message);
-                }
             })
-        })
-        .collect();
-    for client in clients {
-        client.await;
+            .collect();
+        let mut streams = Vec::with_capacity(n);
+        for client in clients {
+            streams.push(client.await.unwrap());
+        }
+        let elapsed = started.elapsed();
+        drop(streams);
+        elapsed
+    });
+    println!("{}", elapsed.as_nanos());
+}
+
+/// `tcp_echo`'s server on cashier: starts the clients' process, accepts `n` connections with one
+/// echo task each (echoing until its client closes), waits for every echo task, and returns the
+/// clients' process.
+async fn cashier_server(n: usize) -> std::process::Child {
+    let listener = cashier::net::TcpListener::bind(loopback()).unwrap();
+    let clients = start_clients(listener.local_addr().unwrap(), n);
+    let mut echoes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (stream, _) = listener.accept().await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        echoes.push(cashier::spawn(async move {
+            let mut buf = [0; MESSAGE];
+            loop {
+                let read = stream.read(&mut buf).await.unwrap();
+                if read == 0 {
+                    break;
+                }
+                stream.write_all(&buf[..read]).await.unwrap();
+            }
+        }));
     }
-    server.await;
+    for echo in echoes {
+        echo.await.unwrap();
+    }
+    clients
+}
+
+/// [`cashier_server`] on tokio.
+async fn tokio_server(n: usize) -> std::process::Child {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
+    let clients = start_clients(listener.local_addr().unwrap(), n);
+    let mut echoes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        echoes.push(tokio::spawn(async move {
+            let mut buf = [0; MESSAGE];
+            loop {
+                let read = stream.read(&mut buf).await.unwrap();
+                if read == 0 {
+                    break;
+                }
+                stream.write_all(&buf[..read]).await.unwrap();
+            }
+        }));
+    }
+    for echo in echoes {
+        echo.await.unwrap();
+    }
+    clients
+}
+
+/// [`cashier_server`] on smol.
+async fn smol_server(executor: &smol::LocalExecutor<'_>, n: usize) -> std::process::Child {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = smol::net::TcpListener::bind(loopback()).await.unwrap();
+    let clients = start_clients(listener.local_addr().unwrap(), n);
+    let mut echoes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        echoes.push(executor.spawn(async move {
+            let mut buf = [0; MESSAGE];
+            loop {
+                let read = stream.read(&mut buf).await.unwrap();
+                if read == 0 {
+                    break;
+                }
+                stream.write_all(&buf[..read]).await.unwrap();
+            }
+        }));
+    }
+    for echo in echoes {
+        echo.await;
+    }
+    clients
 }
 
 fn tcp_echo(points: &mut Points, budget: Duration) {
+    let fd_limit = raise_fd_limit();
     let mut cashier = cashier::Runtime::new().expect("cashier runtime");
     let tokio = common::tokio_current_thread_with_drivers();
-    let smol: &'static smol::LocalExecutor<'static> =
-        Box::leak(Box::new(smol::LocalExecutor::new()));
+    let smol = smol::LocalExecutor::new();
     for n in CONNECTION_SIZES {
+        if n as u64 + SPARE_FDS > fd_limit {
+            println!(
+                "tcp_echo at {n} connections skipped: the server's process would need about {} \
+                 open files, and its hard limit is {fd_limit}",
+                n as u64 + SPARE_FDS
+            );
+            continue;
+        }
         let trips = n * ROUND_TRIPS;
-        point(points, "tcp_echo", "cashier", n, budget, trips, || {
-            on_cashier(&mut cashier, cashier_echo(n))
+        let mut usage = Default::default();
+        point_reported(points, "tcp_echo", "cashier", n, budget, trips, || {
+            clients_elapsed(used(&mut usage, || on_cashier(&mut cashier, cashier_server(n))))
         });
-        point(points, "tcp_echo", "tokio", n, budget, trips, || tokio.block_on(tokio_echo(n)));
-        point(points, "tcp_echo", "smol", n, budget, trips, || {
-            common::smol_block_on(smol, smol_echo(smol, n))
+        print_usage("tcp_echo", "cashier", n, trips, usage);
+        let mut usage = Default::default();
+        point_reported(points, "tcp_echo", "tokio", n, budget, trips, || {
+            clients_elapsed(used(&mut usage, || tokio.block_on(tokio_server(n))))
         });
+        print_usage("tcp_echo", "tokio", n, trips, usage);
+        let mut usage = Default::default();
+        point_reported(points, "tcp_echo", "smol", n, budget, trips, || {
+            clients_elapsed(used(&mut usage, || {
+                common::smol_block_on(&smol, smol_server(&smol, n))
+            }))
+        });
+        print_usage("tcp_echo", "smol", n, trips, usage);
     }
 }
 
@@ -488,6 +773,9 @@ fn write_points(path: &str, points: &Points) {
 
 fn main() {
     common::fair_allocator();
+    if let Ok(spec) = std::env::var(CLIENTS_ENV) {
+        return clients_main(&spec);
+    }
     // cargo passes `--bench`; anything else not starting with `--` filters the workloads.
     let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let budget = Duration::from_millis(
