@@ -136,26 +136,7 @@ impl RemoteQueue {
 
     /// Takes every queued task, oldest first, and appends them to `local` (runtime thread).
     pub(crate) fn drain_into(&self, local: &LocalQueue) {
-        // A load first: the common case is an empty queue, and a load does not take the cache
-        // line away from producers the way a swap would.
-        if self.head.load(Ordering::Relaxed).is_null() {
-            return;
-        }
-        let mut node = self.head.swap(ptr::null_mut(), Ordering::Acquire);
-        debug_assert!(node != closed(), "drained a closed remote queue");
-        // The stack is newest-first: reverse it so remote tasks run in the order they were woken.
-        let mut reversed: *mut Header = ptr::null_mut();
-        while !node.is_null() {
-            // SAFETY: a queued task is incomplete, so the owned list keeps it allocated.
-            let task = unsafe { TaskRef::from_ptr(node) };
-            node = task.header().queue_next.load(Ordering::Relaxed);
-            task.header().queue_next.store(reversed, Ordering::Relaxed);
-            reversed = task.as_ptr().cast_mut();
-        }
-        while !reversed.is_null() {
-            // SAFETY: as above.
-            let task = unsafe { TaskRef::from_ptr(reversed) };
-            reversed = task.header().queue_next.load(Ordering::Relaxed);
+        for task in self.take_oldest_first(false) {
             local.push(task);
             // Another thread made this wake; the runtime thread reports it now, as it sees it.
             trace::emit(|| Event::Wake {
@@ -170,30 +151,37 @@ impl RemoteQueue {
     /// executor's spawn queue, whose tasks must be adopted into the owned list, not only queued.
     /// With `close`, the queue is closed in the same swap, so that a push either lands before it
     /// (and is handed over here) or finds the queue closed.
-    pub(crate) fn take_all(&self, close: bool, mut each: impl FnMut(TaskRef)) {
-        if !close && self.head.load(Ordering::Relaxed).is_null() {
-            return;
+    pub(crate) fn take_all(&self, close: bool, each: impl FnMut(TaskRef)) {
+        self.take_oldest_first(close).for_each(each);
+    }
+
+    /// Takes the whole stack in one swap, closing the queue in the same swap with `close`, and
+    /// returns its tasks oldest first (runtime thread).
+    ///
+    /// It looks first, and takes nothing (and swaps nothing) when the queue is empty and stays
+    /// open, or is closed already: the common case is an empty queue, and a load does not take
+    /// the cache line away from producers the way a swap would; and a closed queue must stay
+    /// closed, its marker never read as a task. What the load sees stays true until the swap:
+    /// other threads only push onto an open queue, and only the runtime thread closes it.
+    fn take_oldest_first(&self, close: bool) -> OldestFirst {
+        let head = self.head.load(Ordering::Relaxed);
+        if head == closed() || (head.is_null() && !close) {
+            return OldestFirst(ptr::null_mut());
         }
         let replacement = if close { closed() } else { ptr::null_mut() };
         let mut node = self.head.swap(replacement, Ordering::Acquire);
-        if node == closed() {
-            return; // closed already: nothing was queued since
-        }
+        debug_assert!(node != closed(), "only the runtime thread closes, and it saw it open");
+        // The stack is newest-first: reverse it so that tasks come out in the order they were
+        // queued.
         let mut reversed: *mut Header = ptr::null_mut();
         while !node.is_null() {
-            // SAFETY: a queued task is allocated: its queue holds the reference the owned list
-            // will take over (spawn queue), and the executor frees nothing it has not popped.
+            // SAFETY: a queued task is allocated (see `OldestFirst`).
             let task = unsafe { TaskRef::from_ptr(node) };
             node = task.header().queue_next.load(Ordering::Relaxed);
             task.header().queue_next.store(reversed, Ordering::Relaxed);
             reversed = task.as_ptr().cast_mut();
         }
-        while !reversed.is_null() {
-            // SAFETY: as above.
-            let task = unsafe { TaskRef::from_ptr(reversed) };
-            reversed = task.header().queue_next.load(Ordering::Relaxed);
-            each(task);
-        }
+        OldestFirst(reversed)
     }
 
     /// Whether no task is queued (a hint: another thread may push right after).
@@ -204,5 +192,48 @@ impl RemoteQueue {
     /// Closes the queue for good and forgets what it held (shutdown: the owned list owns them).
     pub(crate) fn close(&self) {
         self.head.swap(closed(), Ordering::Acquire);
+    }
+}
+
+/// Tasks taken off a [`RemoteQueue`], oldest first, linked through their `queue_next`.
+///
+/// Every task in it is allocated until it is handed out: a task on the remote queue was woken
+/// while incomplete, and its owned list keeps it; a task on the spawn queue holds the reference
+/// the owned list will take over when it is adopted. The executor frees nothing it has not
+/// taken off its queues.
+struct OldestFirst(*mut Header);
+
+impl Iterator for OldestFirst {
+    type Item = TaskRef;
+
+    fn next(&mut self) -> Option<TaskRef> {
+        if self.0.is_null() {
+            return None;
+        }
+        // SAFETY: the node is allocated, as the type's doc says; it is read before it is handed
+        // out, and never again after.
+        let task = unsafe { TaskRef::from_ptr(self.0) };
+        self.0 = task.header().queue_next.load(Ordering::Relaxed);
+        Some(task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A closed queue stays closed whatever the runtime thread asks of it afterwards: draining it
+    /// or taking its spawns must neither reopen it (a later push would then queue a task nobody
+    /// will ever take) nor read its marker as a task.
+    #[test]
+    fn a_closed_remote_queue_stays_closed() {
+        let queue = RemoteQueue::new();
+        queue.close();
+        queue.drain_into(&LocalQueue::new());
+        queue.take_all(false, |_| unreachable!("a closed queue holds no task"));
+        assert_eq!(queue.head.load(Ordering::Relaxed), closed());
+        queue.take_all(true, |_| unreachable!("a closed queue holds no task"));
+        assert_eq!(queue.head.load(Ordering::Relaxed), closed());
+        assert!(!queue.is_empty(), "closed is not empty: a push finds it closed");
     }
 }
