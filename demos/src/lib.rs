@@ -190,12 +190,15 @@ pub const BAD_ARGUMENTS: u8 = 2;
 
 /// The exit-status rule every demo follows, printed at the end of its `--help`.
 pub const EXIT_STATUS_HELP: &str = "Exit status: 0 when everything succeeded, 1 when any site or \
-     command failed, 2 for bad arguments, 130 on Ctrl-C.";
+     command failed or standard output could not be written, 2 for bad arguments, 130 on Ctrl-C.";
 
-/// The exit status for a demo's outcome: 0 ([`SUCCEEDED`]) when `all_succeeded`, else 1
-/// ([`FAILED`]).
+/// The exit status for a demo's outcome: 0 ([`SUCCEEDED`]) when `all_succeeded` and every line
+/// reached standard output, else 1 ([`FAILED`]). It writes out what standard output holds first,
+/// so that a write that fails at the end counts too.
 pub fn exit_status(all_succeeded: bool) -> std::process::ExitCode {
-    std::process::ExitCode::from(if all_succeeded { SUCCEEDED } else { FAILED })
+    output::flush_stdout();
+    let ok = all_succeeded && !output::stdout_lost_lines();
+    std::process::ExitCode::from(if ok { SUCCEEDED } else { FAILED })
 }
 
 /// Writes out the demo's buffered standard output ([`output::flush_stdout`]), prints `name:

@@ -21,7 +21,7 @@
 //! retried. On standard output, a closed pipe (the reader, `head -1` say, is done) is no news and
 //! is not reported; any other error is reported once on standard error.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::{Display, Write as _};
 use std::io::{self, Write};
 use std::rc::{Rc, Weak};
@@ -109,6 +109,7 @@ impl Sink {
             self.failed = true;
             if self.is_stdout && error.kind() != io::ErrorKind::BrokenPipe {
                 eprintln!("cannot write to standard output: {error}; later lines are dropped");
+                STDOUT_LOST_LINES.set(true);
             }
         }
     }
@@ -124,6 +125,20 @@ thread_local! {
     /// The standard output sink while any [`Output`] holds it: every [`Output::stdout`] on the
     /// thread shares it, so there is one buffer, and one order of lines.
     static STDOUT: RefCell<Weak<RefCell<Sink>>> = const { RefCell::new(Weak::new()) };
+}
+
+thread_local! {
+    /// Standard output failed for a reason other than a closed pipe (a full disk, say): lines
+    /// were lost that a reader expected, so the demo must not exit 0 ([`stdout_lost_lines`]).
+    static STDOUT_LOST_LINES: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a write to standard output failed on this thread for a reason other than a closed
+/// pipe. A reader that closed the pipe (`| head -1`) wanted no more lines, and a demo stays
+/// quiet about it, as a Unix tool does; any other failure lost lines, and the exit status says
+/// so (`crate::exit_status`).
+pub fn stdout_lost_lines() -> bool {
+    STDOUT_LOST_LINES.get()
 }
 
 /// Writes out whatever standard output holds buffered (nothing if no [`Output::stdout`] is

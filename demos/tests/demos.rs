@@ -147,7 +147,8 @@ fn exits_with(code: i32, name: &str, args: &[&str]) -> (String, String) {
 }
 
 const EXIT_RULE: &str = "Exit status: 0 when everything succeeded, 1 when any site or command \
-                         failed, 2 for bad arguments, 130 on Ctrl-C.";
+                         failed or standard output could not be written, 2 for bad arguments, \
+                         130 on Ctrl-C.";
 
 #[test]
 fn every_demo_states_the_exit_status_rule_in_its_help() {
@@ -903,6 +904,30 @@ fn a_reader_that_stops_early_ends_the_writing_quietly() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
+}
+
+// Standard output that cannot take the lines (a full disk: `/dev/full` fails every write) is no
+// success: the demo says so once on standard error and exits 1, as the exit-status rule says.
+#[test]
+fn output_that_cannot_be_written_is_reported_and_exits_1() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: this system has no /dev/full");
+        return;
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_names_ages"))
+        .args(["--virtual-time", "--seed", "1"])
+        .env_remove("CASHIER_TRACE")
+        .env_remove("CASHIER_DEBUG")
+        .stdout(full)
+        .output()
+        .expect("run names_ages");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr,
+        "cannot write to standard output: No space left on device (os error 28); later lines \
+         are dropped\n"
+    );
 }
 
 /// A pseudo-terminal: (the terminal's side, to read what the demo writes; the demo's side).

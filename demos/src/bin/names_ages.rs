@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use cashier_demos::{
-    EXIT_STATUS_HELP, Finished, Output, WatchArgs, block_on_or_ctrl_c, could_not_run, interrupted,
-    names_ages, parse_seed, runtime,
+    EXIT_STATUS_HELP, Finished, Output, WatchArgs, block_on_or_ctrl_c, could_not_run, exit_status,
+    interrupted, names_ages, parse_seed, runtime,
 };
 use clap::Parser;
 
@@ -42,5 +42,5 @@ fn main() -> ExitCode {
         return interrupted("names_ages", runtime, &args.watch, in_flight);
     }
     args.watch.report(&runtime);
-    ExitCode::SUCCESS
+    exit_status(true)
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use cashier_demos::{
     EXIT_STATUS_HELP, Finished, Output, WatchArgs, bad_arguments, block_on_or_ctrl_c,
-    could_not_run, interrupted, runtime,
+    could_not_run, exit_status, interrupted, runtime,
 };
 
 /// The default queue of customers: (name, item, preparation steps).
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
              order; Ctrl-C cancels them.\n\n  --stats  print the runtime's metrics and a table of every task \
              (polls, time busy, scheduled and idle, longest poll) to standard error at the end\n\n{EXIT_STATUS_HELP}"
         ));
-        return ExitCode::SUCCESS;
+        return exit_status(true);
     }
     let watch = WatchArgs { stats: args.iter().any(|a| a == "--stats"), ..WatchArgs::default() };
     args.retain(|a| a != "--stats");
@@ -89,5 +89,5 @@ fn main() -> ExitCode {
     };
     out.line(format_args!("arrival order was kept in the JoinHandles: {}", served.join(", ")));
     watch.report(&runtime);
-    ExitCode::SUCCESS
+    exit_status(true)
 }
