@@ -50,7 +50,7 @@ const GETS: usize = 10_000;
 /// Requests in flight at once (every client's semaphore).
 const IN_FLIGHT: usize = 50;
 /// Measured runs per client, after one warm-up run.
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 7;
 /// The body every server answers with: 15 bytes.
 const BODY: &str = "fries are ready";
 /// The path the body is served at.
@@ -90,6 +90,39 @@ struct Client {
     name: &'static str,
     program: PathBuf,
     args: Vec<OsString>,
+    /// Whether it gets the URLs; without them it only starts and exits (a start-up baseline).
+    gets: bool,
+}
+
+impl Client {
+    /// The client's command on `urls`, run under `wrapper` (a program and its arguments) when
+    /// that is not empty; standard streams not set yet.
+    fn command(&self, wrapper: &[OsString], urls: &[String]) -> Command {
+        let mut command = match wrapper {
+            [] => Command::new(&self.program),
+            [program, args @ ..] => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&self.program);
+                command
+            }
+        };
+        if self.program.ends_with("python3") {
+            // Python's `print` into a file is block-buffered, as `site_status`'s output is, unless
+            // the environment says otherwise (some CI images and this project's machine set it).
+            command.env_remove("PYTHONUNBUFFERED");
+        }
+        if self.gets {
+            command.args(&self.args).args(urls);
+        } else {
+            command.args(&self.args);
+        }
+        command
+    }
+
+    /// How many `URL: 200` lines a run must print.
+    fn expected(&self) -> usize {
+        if self.gets { GETS } else { 0 }
+    }
 }
 
 /// What one run of a client cost, from its `rusage`.
@@ -118,20 +151,27 @@ fn bench() -> Result<(), String> {
             name: "cashier",
             program: site_status_binary()?,
             args: vec!["--limit".into(), IN_FLIGHT.to_string().into()],
+            gets: true,
         },
         Client {
             name: "hyper",
             program: std::env::current_exe()
                 .map_err(|e| format!("cannot find this bench's executable: {e}"))?,
             args: vec!["--client-hyper".into()],
+            gets: true,
         },
     ];
     match aiohttp_available() {
-        Ok(()) => clients.push(Client {
-            name: "aiohttp",
-            program: "python3".into(),
-            args: vec![AIOHTTP_SCRIPT.into(), IN_FLIGHT.to_string().into()],
-        }),
+        Ok(()) => {
+            for (name, gets) in [("aiohttp", true), ("aiohttp start-up alone (no URLs)", false)] {
+                clients.push(Client {
+                    name,
+                    program: "python3".into(),
+                    args: vec![AIOHTTP_SCRIPT.into(), IN_FLIGHT.to_string().into()],
+                    gets,
+                });
+            }
+        }
         Err(reason) => println!("aiohttp: skipped: {reason}"),
     }
 
@@ -162,7 +202,11 @@ fn bench() -> Result<(), String> {
     let syscalls: Vec<Option<Syscalls>> = match strace_available() {
         Ok(()) => clients
             .iter()
-            .map(|client| strace_run(client, &urls, &out, &err, &dir).map(Some))
+            .enumerate()
+            .map(|(i, client)| {
+                strace_run(client, &urls, &out, &err, &dir.join(format!("strace-{i}.txt")))
+                    .map(Some)
+            })
             .collect::<Result<_, _>>()?,
         Err(reason) => {
             println!("system calls: skipped: {reason}");
@@ -226,7 +270,9 @@ fn print_table(
             ms(sys),
             rss as f64 / 1024.0
         );
-        cpu_medians.push((client.name, wall, cpu));
+        if client.gets {
+            cpu_medians.push((client.name, wall, cpu));
+        }
     }
     println!();
     let (_, cashier_wall, cashier_cpu) = cpu_medians[0];
@@ -272,14 +318,13 @@ fn print_table(
 /// Runs `client` on `urls` once, standard output into `out`, standard error into `err`; checks
 /// that it succeeded and printed a 200 for every URL; returns what it cost.
 fn run(client: &Client, urls: &[String], out: &Path, err: &Path) -> Result<Cost, String> {
-    let mut command = Command::new(&client.program);
-    command.args(&client.args).args(urls);
+    let mut command = client.command(&[], urls);
     let start = Instant::now();
     let child = spawn_into(&mut command, out, err)
         .map_err(|e| format!("cannot start {} ({}): {e}", client.name, client.program.display()))?;
     let (status, usage) = wait4(&child).map_err(|e| format!("wait4 on {}: {e}", client.name))?;
     let wall = start.elapsed();
-    check_output(client.name, ExitStatus::from_raw(status), out, err)?;
+    check_output(client, ExitStatus::from_raw(status), out, err)?;
     let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Ok(Cost {
         wall,
@@ -314,8 +359,9 @@ fn wait4(child: &Child) -> io::Result<(libc::c_int, libc::rusage)> {
     }
 }
 
-/// Checks that a client exited with status 0 and printed `URL: 200` for each of the GETs.
-fn check_output(name: &str, status: ExitStatus, out: &Path, err: &Path) -> Result<(), String> {
+/// Checks that a client exited with status 0 and printed `URL: 200` for each of its GETs.
+fn check_output(client: &Client, status: ExitStatus, out: &Path, err: &Path) -> Result<(), String> {
+    let name = client.name;
     let stderr = fs::read_to_string(err).unwrap_or_default();
     let stderr: String = stderr.chars().take(2000).collect();
     if !status.success() {
@@ -327,9 +373,10 @@ fn check_output(name: &str, status: ExitStatus, out: &Path, err: &Path) -> Resul
         .map_while(Result::ok)
         .filter(|line| line.ends_with(": 200") && !line.starts_with("Getting status of"))
         .count();
-    if ok != GETS {
+    if ok != client.expected() {
         return Err(format!(
-            "{name} printed {ok} lines `URL: 200`, not {GETS}; its standard error:\n{stderr}"
+            "{name} printed {ok} lines `URL: 200`, not {}; its standard error:\n{stderr}",
+            client.expected()
         ));
     }
     Ok(())
@@ -341,17 +388,16 @@ fn strace_run(
     urls: &[String],
     out: &Path,
     err: &Path,
-    dir: &Path,
+    summary: &Path,
 ) -> Result<Syscalls, String> {
-    let summary = dir.join(format!("strace-{}.txt", client.name));
-    let mut command = Command::new("strace");
-    command.args(["-f", "-c", "-o"]).arg(&summary).arg("--").arg(&client.program);
-    command.args(&client.args).args(urls);
+    let strace = ["strace", "-f", "-c", "-o"].map(OsString::from);
+    let wrapper = [&strace[..], &[summary.into(), "--".into()]].concat();
+    let mut command = client.command(&wrapper, urls);
     let status = spawn_into(&mut command, out, err)
         .and_then(|mut child| child.wait())
         .map_err(|e| format!("cannot run {} under strace: {e}", client.name))?;
-    check_output(&format!("{} under strace", client.name), status, out, err)?;
-    let text = fs::read_to_string(&summary)
+    check_output(client, status, out, err).map_err(|error| format!("under strace: {error}"))?;
+    let text = fs::read_to_string(summary)
         .map_err(|e| format!("cannot read strace's summary {}: {e}", summary.display()))?;
     parse_strace_summary(&text).ok_or_else(|| format!("cannot parse strace's summary:\n{text}"))
 }
