@@ -256,9 +256,13 @@ fn print_table(
         let user = median(costs.iter().map(|c| c.user));
         let sys = median(costs.iter().map(|c| c.sys));
         let rss = median(costs.iter().map(|c| c.peak_rss_kib));
-        let per_get = syscalls.as_ref().map_or("not measured".to_string(), |s| {
-            format!("{:.2} ({} in all)", s.total as f64 / GETS as f64, s.total)
-        });
+        let per_get = match syscalls {
+            None => "not measured".to_string(),
+            Some(s) if client.gets => {
+                format!("{:.2} ({} in all)", s.total as f64 / GETS as f64, s.total)
+            }
+            Some(s) => format!("({} in all)", s.total),
+        };
         println!(
             "| {} | {:.0} ms ({:.0}..{:.0}) | {:.0} ms ({:.0} + {:.0}) | {per_get} | {:.1} MiB |",
             client.name,
@@ -300,7 +304,7 @@ fn print_table(
         None => println!("goal, cashier CPU <= aiohttp's / 10: not measured (no aiohttp)"),
     }
     for (client, syscalls) in clients.iter().zip(syscalls) {
-        let Some(syscalls) = syscalls else { continue };
+        let Some(syscalls) = syscalls.as_ref().filter(|_| client.gets) else { continue };
         // cashier's in full (the goal is stated per system call); the others' top ten.
         let shown = if client.name == "cashier" { syscalls.rows.len() } else { 10 };
         println!();
