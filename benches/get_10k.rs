@@ -23,7 +23,8 @@
 //! (prefix, pid file, logs, temp paths, the 15-byte file it serves), on a free 127.0.0.1 port,
 //! and stopped at the end. When nginx is absent or does not start, the bench says why and uses
 //! the project's own server (`cashier_demos::http::server`, serving the same 15 bytes) in a child
-//! process (`--serve-local`), so that no client pays for the server's CPU.
+//! process (`--serve-local`), so that no client pays for the server's CPU. `cargo bench --bench
+//! get_10k -- --local-server` uses the project's server even when nginx is installed.
 //!
 //! Each client runs once to warm up, then `ROUNDS` times, the clients alternating (the machine is
 //! shared and noisy); the table shows medians (with the range of the wall time). Wall time runs
@@ -73,7 +74,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match bench() {
+    match bench(args.iter().any(|arg| arg == "--local-server")) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("get_10k: {error}");
@@ -140,8 +141,9 @@ struct Syscalls {
     rows: Vec<(String, u64, u64)>,
 }
 
-fn bench() -> Result<(), String> {
-    let server = start_server()?;
+/// The whole bench; against the project's server when `local_server`, else nginx if it runs.
+fn bench(local_server: bool) -> Result<(), String> {
+    let server = start_server(local_server)?;
     println!("server: {} at {}", server.description, server.addr);
     let urls: Vec<String> =
         (0..GETS).map(|i| format!("http://{}{PATH}?order={i}", server.addr)).collect();
@@ -515,11 +517,15 @@ impl Drop for Server {
     }
 }
 
-/// nginx when it is installed and starts, else the project's own server.
-fn start_server() -> Result<Server, String> {
+/// nginx when it is installed and starts (unless `local_server`), else the project's own server.
+fn start_server(local_server: bool) -> Result<Server, String> {
     let dir = std::env::temp_dir().join(format!("cashier-get_10k-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if local_server {
+        println!("nginx: not used (--local-server)");
+        return start_local(dir);
+    }
     match find_nginx() {
         Some(nginx) => match start_nginx(&nginx, &dir) {
             Ok(server) => return Ok(server),
