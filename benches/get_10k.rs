@@ -28,10 +28,11 @@
 //!
 //! Each client runs once to warm up, then `ROUNDS` times, the clients alternating (the machine is
 //! shared and noisy); the table shows medians (with the range of the wall time). Wall time runs
-//! from the spawn to the reaping of the child; CPU time and peak RSS are the child's `rusage`
-//! from `wait4`. System calls come from one more run per client under `strace -f -c` (when strace
-//! is installed, else that column is skipped with the reason): every system call the process
-//! made, start-up included, divided by 10,000; cashier's are also listed per system call.
+//! from the spawn to the reaping of the child; CPU time, peak RSS and minor page faults are the
+//! child's `rusage` from `wait4`. System calls come from one more run per client under
+//! `strace -f -c` (when strace is installed, else that column is skipped with the reason): every
+//! system call the process made, start-up included, divided by 10,000; cashier's are also listed
+//! per system call, the others' ten most frequent.
 //!
 //! The binary does nothing unless given `--bench` (which `cargo bench` passes), so that
 //! `cargo test --benches` does not run it.
@@ -133,6 +134,8 @@ struct Cost {
     user: Duration,
     sys: Duration,
     peak_rss_kib: u64,
+    /// Minor page faults: memory first touched (the kernel zeroes a page for each).
+    page_faults: u64,
 }
 
 /// One process's `strace -c` summary: per system call, its calls and errors; most calls first.
@@ -188,14 +191,15 @@ fn bench(local_server: bool) -> Result<(), String> {
         for (client, costs) in clients.iter().zip(&mut costs) {
             let cost = run(client, &urls, &out, &err)?;
             println!(
-                "round {}: {:<8} wall {:>7.1} ms, CPU {:>7.1} ms (user {:.1} + sys {:.1}), peak RSS {:.1} MiB",
+                "round {}: {:<8} wall {:>7.1} ms, CPU {:>7.1} ms (user {:.1} + sys {:.1}), peak RSS {:.1} MiB, {} page faults",
                 round + 1,
                 client.name,
                 ms(cost.wall),
                 ms(cost.user + cost.sys),
                 ms(cost.user),
                 ms(cost.sys),
-                cost.peak_rss_kib as f64 / 1024.0
+                cost.peak_rss_kib as f64 / 1024.0,
+                cost.page_faults
             );
             costs.push(cost);
         }
@@ -244,9 +248,9 @@ fn print_table(
     );
     println!();
     println!(
-        "| client | wall, median (range) | CPU user + sys, median | system calls per GET | peak RSS |"
+        "| client | wall, median (range) | CPU user + sys, median | system calls per GET | peak RSS | page faults |"
     );
-    println!("| --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- |");
     let mut cpu_medians = Vec::new();
     for ((client, costs), syscalls) in clients.iter().zip(costs).zip(syscalls) {
         let wall = median(costs.iter().map(|c| c.wall));
@@ -258,6 +262,7 @@ fn print_table(
         let user = median(costs.iter().map(|c| c.user));
         let sys = median(costs.iter().map(|c| c.sys));
         let rss = median(costs.iter().map(|c| c.peak_rss_kib));
+        let faults = median(costs.iter().map(|c| c.page_faults));
         let per_get = match syscalls {
             None => "not measured".to_string(),
             Some(s) if client.gets => {
@@ -266,7 +271,7 @@ fn print_table(
             Some(s) => format!("({} in all)", s.total),
         };
         println!(
-            "| {} | {:.0} ms ({:.0}..{:.0}) | {:.0} ms ({:.0} + {:.0}) | {per_get} | {:.1} MiB |",
+            "| {} | {:.0} ms ({:.0}..{:.0}) | {:.0} ms ({:.0} + {:.0}) | {per_get} | {:.1} MiB | {faults} |",
             client.name,
             ms(wall),
             ms(min),
@@ -337,6 +342,7 @@ fn run(client: &Client, urls: &[String], out: &Path, err: &Path) -> Result<Cost,
         user: time(usage.ru_utime),
         sys: time(usage.ru_stime),
         peak_rss_kib: usage.ru_maxrss as u64,
+        page_faults: usage.ru_minflt as u64,
     })
 }
 
