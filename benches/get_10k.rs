@@ -2,8 +2,8 @@
 //!
 //! `cargo bench --bench get_10k` starts a server, then runs each client as its own process with
 //! the same 10,000 URLs as arguments and its standard output in a file, and prints a table: wall
-//! time, CPU time (user + sys), system calls per GET and peak resident memory of each client
-//! process, and the ratios the goal is stated in. The clients:
+//! time, CPU time (user + sys), system calls per GET, peak resident memory and page faults of each
+//! client process, and the ratios the goal is stated in. The clients:
 //!
 //! - `cashier`: the real `site_status` demo binary, `site_status --limit 50 URL...` (built by this
 //!   bench with `cargo build --release -p cashier-demos --bin site_status`; its default
@@ -13,7 +13,9 @@
 //!   `JoinSet` (this binary again, `--client-hyper URL...`);
 //! - `aiohttp`: `benches/get_10k_aiohttp.py` under `python3`, one `ClientSession`, an
 //!   `asyncio.Semaphore(50)`, `asyncio.as_completed`; run only when `import aiohttp` works, else
-//!   skipped with the reason printed.
+//!   skipped with the reason printed. `PYTHONUNBUFFERED` is removed from its environment, so that
+//!   its `print` is block-buffered like the others' output. The script also runs with no URLs,
+//!   a row of its own: the interpreter's start-up and imports alone.
 //!
 //! All three print what `site_status` prints, three lines per URL, into a block-buffered standard
 //! output, and the bench checks that each answered 200 for every URL.
@@ -134,7 +136,8 @@ struct Cost {
     user: Duration,
     sys: Duration,
     peak_rss_kib: u64,
-    /// Minor page faults: memory first touched (the kernel zeroes a page for each).
+    /// Minor page faults: pages first touched that needed no disk read (fresh heap pages among
+    /// them, each zeroed by the kernel).
     page_faults: u64,
 }
 
