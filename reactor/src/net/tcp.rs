@@ -105,15 +105,16 @@ impl TcpStream {
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
         let context =
             |error: io::Error| io::Error::new(error.kind(), format!("connect to {addr}: {error}"));
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        // Non-blocking from its creation (`SOCK_NONBLOCK`), so no call is spent making it so.
+        let kind = Type::STREAM.nonblocking();
+        let socket = Socket::new(Domain::for_address(addr), kind, Some(Protocol::TCP))
             .map_err(context)?;
-        socket.set_nonblocking(true).map_err(context)?;
         match socket.connect(&addr.into()) {
             Ok(()) => {}
             Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(error) => return Err(context(error)),
         }
-        let stream = TcpStream::from_std(socket.into()).map_err(context)?;
+        let stream = TcpStream::register(socket.into()).map_err(context)?;
         poll_fn(|cx| stream.registration.poll_ready(cx, Direction::Write))
             .await
             .map_err(context)?;
@@ -144,6 +145,11 @@ impl TcpStream {
     /// current runtime's reactor.
     pub fn from_std(stream: net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
+        TcpStream::register(stream)
+    }
+
+    /// Registers a stream that is non-blocking already.
+    fn register(stream: net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
             registration: Registration::new(stream.as_raw_fd())?,
             stream,
