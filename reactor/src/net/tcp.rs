@@ -107,8 +107,8 @@ impl TcpStream {
             |error: io::Error| io::Error::new(error.kind(), format!("connect to {addr}: {error}"));
         // Non-blocking from its creation (`SOCK_NONBLOCK`), so no call is spent making it so.
         let kind = Type::STREAM.nonblocking();
-        let socket = Socket::new(Domain::for_address(addr), kind, Some(Protocol::TCP))
-            .map_err(context)?;
+        let socket =
+            Socket::new(Domain::for_address(addr), kind, Some(Protocol::TCP)).map_err(context)?;
         match socket.connect(&addr.into()) {
             Ok(()) => {}
             Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
