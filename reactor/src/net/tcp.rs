@@ -7,7 +7,7 @@ use std::net::{self, Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::net::lookup_host;
 use crate::net::read_ahead::{ReadAhead, SPARE};
@@ -74,10 +74,16 @@ impl TcpListener {
 
     /// Polls for a connection (for hand-written futures).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let accepted = std::task::ready!(
-            self.registration.poll_io(cx, Direction::Read, || self.listener.accept())
-        );
-        Poll::Ready(accepted.and_then(|(stream, peer)| Ok((TcpStream::from_std(stream)?, peer))))
+        // `accept4` makes the connection non-blocking as it is accepted: no call to make it so.
+        let accepted = std::task::ready!(self.registration.poll_io(cx, Direction::Read, || {
+            SockRef::from(&self.listener).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+        }));
+        Poll::Ready(accepted.and_then(|(socket, peer)| {
+            let peer = peer.as_socket().ok_or_else(|| {
+                io::Error::other("accepted a connection whose peer has no IP address")
+            })?;
+            Ok((TcpStream::register(socket.into())?, peer))
+        }))
     }
 
     /// The address the listener is bound to.
