@@ -70,6 +70,8 @@
 //! `python3 benches/chart_cost_curve.py` draws.
 
 mod common;
+#[path = "../tests/stress/fd_limit.rs"]
+mod fd_limit;
 
 use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
@@ -534,24 +536,6 @@ fn loopback() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-/// Raises this process's soft limit on open files to its hard limit, and returns the limit now in
-/// force (1,024 if it cannot be read).
-fn raise_fd_limit() -> u64 {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: `limit` is a valid, writable `rlimit` for the call's duration.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return 1024;
-    }
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-        // SAFETY: `raised` is a valid `rlimit` for the call's duration.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        }
-    }
-    limit.rlim_cur
-}
-
 /// Starts the clients' process: this binary with [`CLIENTS_ENV`] set, its stdout piped back.
 fn start_clients(addr: std::net::SocketAddr, n: usize) -> std::process::Child {
     std::process::Command::new(std::env::current_exe().expect("this binary"))
@@ -576,7 +560,7 @@ fn clients_elapsed(child: std::process::Child) -> Duration {
 /// `ROUND_TRIPS` round trips on every connection at once, one task each. Then closes every
 /// connection, which ends the server's echo tasks, and prints the time in nanoseconds.
 fn clients_main(spec: &str) {
-    raise_fd_limit();
+    fd_limit::raise_fd_limit();
     let (addr, n) = spec.split_once(' ').expect("<address> <connections>");
     let addr: std::net::SocketAddr = addr.parse().expect("an address");
     let n: usize = n.parse().expect("a count");
@@ -702,15 +686,15 @@ async fn smol_server(executor: &smol::LocalExecutor<'_>, n: usize) -> std::proce
 }
 
 fn tcp_echo(points: &mut Points, budget: Duration) {
-    let fd_limit = raise_fd_limit();
+    let open_files = fd_limit::raise_fd_limit();
     let mut cashier = cashier::Runtime::new().expect("cashier runtime");
     let tokio = common::tokio_current_thread_with_drivers();
     let smol = smol::LocalExecutor::new();
     for n in CONNECTION_SIZES {
-        if n as u64 + SPARE_FDS > fd_limit {
+        if n as u64 + SPARE_FDS > open_files {
             println!(
                 "tcp_echo at {n} connections skipped: the server's process would need about {} \
-                 open files, and its hard limit is {fd_limit}",
+                 open files, and its hard limit is {open_files}",
                 n as u64 + SPARE_FDS
             );
             continue;

@@ -13,7 +13,9 @@ use cashier::net::TcpListener;
 use cashier_demos::http::server::{self, Site, format_response};
 use cashier_demos::http::{Client, HttpError};
 use cashier_demos::{Output, site_status};
-use common::{canned, client, paused, raw_server, read_request, test_pki, tls_server};
+use common::{
+    canned, client, numbered_server, paused, raw_server, read_request, test_pki, tls_server,
+};
 
 #[test]
 fn site_status_prints_in_completion_order_not_argument_order() {
@@ -337,25 +339,13 @@ fn bad_urls_are_errors() {
 #[test]
 fn keep_alive_connections_are_reused_and_closed_ones_are_not() {
     paused().block_on(async {
-        let accepted = Rc::new(Cell::new(0));
-        let addr = raw_server({
-            let accepted = accepted.clone();
-            move |stream| {
-                accepted.set(accepted.get() + 1);
-                async move {
-                    let mut served = 0;
-                    loop {
-                        read_request(&stream).await;
-                        served += 1;
-                        if stream.write_all(&format_response(200, None, "ok")).await.is_err() {
-                            return;
-                        }
-                        if served == 2 {
-                            return; // closes the connection after two requests, while it is idle
-                        }
-                    }
+        let (addr, accepted) = numbered_server(|stream, _| async move {
+            for _ in 0..2 {
+                read_request(&stream).await;
+                if stream.write_all(&format_response(200, None, "ok")).await.is_err() {
+                    return;
                 }
-            }
+            } // closes the connection after two requests, while it is idle
         });
         let client = client();
         let url = format!("http://{addr}/");
@@ -374,16 +364,9 @@ fn keep_alive_connections_are_reused_and_closed_ones_are_not() {
 fn an_idle_connection_the_server_closed_is_dropped_from_its_readiness_not_after_a_failed_send() {
     paused().block_on(async {
         // The server answers one request per connection, then closes it while it is idle.
-        let accepted = Rc::new(Cell::new(0));
-        let addr = raw_server({
-            let accepted = accepted.clone();
-            move |stream| {
-                accepted.set(accepted.get() + 1);
-                async move {
-                    read_request(&stream).await;
-                    let _ = stream.write_all(&format_response(200, None, "ok")).await;
-                }
-            }
+        let (addr, accepted) = numbered_server(|stream, _| async move {
+            read_request(&stream).await;
+            let _ = stream.write_all(&format_response(200, None, "ok")).await;
         });
         let client = client();
         let url = format!("http://{addr}/");
@@ -422,21 +405,13 @@ fn a_stale_connection_is_retried_only_for_idempotent_methods() {
         for (method, retried) in [("GET", true), ("PUT", true), ("POST", false), ("PATCH", false)] {
             // The first connection answers one request, then takes the next and closes without
             // a word (as a server whose keep-alive timer fired just then); later ones answer.
-            let accepted = Rc::new(Cell::new(0));
-            let addr = raw_server({
-                let accepted = accepted.clone();
-                move |stream| {
-                    accepted.set(accepted.get() + 1);
-                    let first = accepted.get() == 1;
-                    async move {
-                        let mut buf = Vec::new();
-                        while common::read_seen(&stream, &mut buf).await.is_some() {
-                            let _ = stream.write_all(&format_response(200, None, "ok")).await;
-                            if first {
-                                common::read_seen(&stream, &mut buf).await;
-                                return;
-                            }
-                        }
+            let (addr, accepted) = numbered_server(|stream, number| async move {
+                let mut buf = Vec::new();
+                while common::read_seen(&stream, &mut buf).await.is_some() {
+                    let _ = stream.write_all(&format_response(200, None, "ok")).await;
+                    if number == 1 {
+                        common::read_seen(&stream, &mut buf).await;
+                        return;
                     }
                 }
             });

@@ -10,6 +10,8 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub use crate::fd_limit::raise_fd_limit;
+
 /// The environment variable that picks the scale: `full` for the numbers.
 pub const SCALE_ENV: &str = "CASHIER_STRESS";
 
@@ -246,24 +248,6 @@ pub fn watch(
             std::process::exit(101);
         }
     }
-}
-
-/// Raises this process's soft limit on open files to its hard limit, and returns the limit now
-/// in force.
-pub fn raise_fd_limit() -> u64 {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: `limit` is a valid, writable `rlimit` for the call's duration.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return 1024;
-    }
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-        // SAFETY: `raised` is a valid `rlimit` for the call's duration.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        }
-    }
-    limit.rlim_cur
 }
 
 /// Descriptors kept for what is not a connection: the runtime's event queue, timer, wake-up

@@ -23,6 +23,7 @@
 mod abort;
 mod churn;
 mod echo;
+mod fd_limit;
 mod harness;
 mod reset;
 mod timers;

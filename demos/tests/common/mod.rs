@@ -40,6 +40,23 @@ where
     addr
 }
 
+/// [`raw_server`] that counts the connections it accepts: `handler` gets each connection and its
+/// number (1 for the first), and the count is returned beside the address, for tests of which
+/// requests reused a connection.
+pub fn numbered_server<F, Fut>(handler: F) -> (SocketAddr, Rc<Cell<usize>>)
+where
+    F: Fn(TcpStream, usize) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let accepted = Rc::new(Cell::new(0));
+    let count = accepted.clone();
+    let addr = raw_server(move |stream| {
+        count.set(count.get() + 1);
+        handler(stream, count.get())
+    });
+    (addr, accepted)
+}
+
 /// A TLS server (with `server_config`) on 127.0.0.1: for each connection, reads the request head
 /// and answers `answer()`, then closes.
 pub fn tls_server(
