@@ -23,7 +23,8 @@
 //! Every binary races its work against Ctrl-C ([`block_on_or_ctrl_c`]) and exits with
 //! [`INTERRUPTED`] (130) when it comes first ([`interrupted`]). The exit status follows one rule
 //! in every demo ([`EXIT_STATUS_HELP`]): 0 when everything succeeded, 1 when any site or command
-//! failed, 2 for bad arguments, 130 on Ctrl-C.
+//! failed or standard output could not be written (a reader that closed the pipe is no failure),
+//! 2 for bad arguments, 130 on Ctrl-C.
 //!
 //! Every binary prints through one [`Output::stdout`], which it holds in `main`: line-buffered on
 //! a terminal, block-buffered into a file or a pipe ([`output`]), and written out on every way a
@@ -192,9 +193,9 @@ pub const BAD_ARGUMENTS: u8 = 2;
 pub const EXIT_STATUS_HELP: &str = "Exit status: 0 when everything succeeded, 1 when any site or \
      command failed or standard output could not be written, 2 for bad arguments, 130 on Ctrl-C.";
 
-/// The exit status for a demo's outcome: 0 ([`SUCCEEDED`]) when `all_succeeded` and every line
-/// reached standard output, else 1 ([`FAILED`]). It writes out what standard output holds first,
-/// so that a write that fails at the end counts too.
+/// The exit status for a demo's outcome: 0 ([`SUCCEEDED`]) when `all_succeeded` and no write to
+/// standard output failed for a reason other than a closed pipe, else 1 ([`FAILED`]). It writes
+/// out what standard output holds first, so that a write that fails at the end counts too.
 pub fn exit_status(all_succeeded: bool) -> std::process::ExitCode {
     output::flush_stdout();
     let ok = all_succeeded && !output::stdout_lost_lines();

@@ -104,8 +104,8 @@ pub async fn get_status(
     let start = cashier::now();
     // Boxed when the request starts: `run` spawns every task up front, as the asyncio original
     // does, and a task's allocation is sized for the largest state of its future. Unboxed, each
-    // of 10,000 waiting tasks would hold the 1.5 KB of a request in flight; boxed, it holds its
-    // arguments until it runs, and at most `--limit` requests are alive at once.
+    // of 10,000 waiting tasks would hold the 1.7 KB of a request in flight; boxed, it holds its
+    // arguments until it runs, and with `--limit N` at most N requests are alive at once.
     let result = Box::pin(client.get(&url)).await;
     if result.is_ok() {
         out.line(format_args!("{shown} took {:.2}s", (cashier::now() - start).as_secs_f64()));

@@ -2,10 +2,10 @@
 //! nginx, the client's connection already pooled. Counted by a global allocator that counts only
 //! on the thread that asks it to (the server runs on its own thread).
 //!
-//! The figure is 6, all of them parts of the `Response` a GET returns: 3 for its `url` (the
-//! `url` crate allocates the URL's text, and twice more inside its IPv4 host parser, for a URL
-//! whose host is an address), 2 for its `headers` (one block of text and its index, however
-//! many fields: see `http/headers.rs`), 1 for its `body`. Nothing else: the request's bytes and
+//! The figure is 6, all made building the `Response` a GET returns: 3 for its `url` (the URL's
+//! text, and two temporary vectors of the `url` crate's IPv4 host parser, for a URL whose host
+//! is an address), 2 for its `headers` (one block of text and its index, however many fields:
+//! see `http/headers.rs`), 1 for its `body`. Nothing else: the request's bytes and
 //! the read buffers belong to the pooled connection, the pool key and the `Host` header are
 //! slices of the URL, and the runtime allocates nothing per wake, poll, read, write or timer.
 

@@ -15,10 +15,11 @@
 //!
 //! # What is not swapped
 //!
-//! `std::sync::Arc` stays `std`'s in the two places that need an API loom's `Arc` lacks:
-//! `executor::Shared` (its `Waker` is built with `Waker::from(Arc<impl Wake>)`) and `ReadySet`
-//! (built with `Arc::new_cyclic`). Both use the `Arc` only to keep memory alive, not to order other
-//! accesses, so a model loses nothing it checks; loom's `Arc` (re-exported here) serves the models.
+//! `std::sync::Arc` stays `std`'s in the three places that need an API loom's `Arc` lacks:
+//! `executor::Shared` and `park.rs`'s `ThreadUnpark` (their `Waker`s are built with
+//! `Waker::from(Arc<impl Wake>)`), and `ReadySet` (built with `Arc::new_cyclic`). All use the `Arc`
+//! only to keep memory alive, not to order other accesses, so a model loses nothing it checks;
+//! loom's `Arc` (re-exported here) serves the models.
 //! `Cell`s are not swapped either: they are touched by one thread only, which the type system
 //! already enforces (`Cell` is `!Sync`).
 

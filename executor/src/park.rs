@@ -3,9 +3,9 @@
 //! The executor knows nothing of I/O. When its queues are empty it calls [`Park::park`], and
 //! whatever implements the trait decides how to wait: [`ThreadPark`] simply parks the thread;
 //! the reactor (crate `cashier-reactor`) waits in `epoll_wait` for sockets and the next timer, and
-//! wakes the tasks whose I/O is ready before it returns. A waker on another thread that queues a
-//! task wakes the parker's [`Park::unparker`], a plain [`Waker`], so that the executor stops
-//! waiting.
+//! wakes the tasks whose I/O is ready before it returns. Another thread that queues or spawns a
+//! task, or wakes the `block_on` future, wakes the parker's [`Park::unparker`], a plain
+//! [`Waker`], so that the executor stops waiting.
 //!
 //! # Contract
 //!

@@ -124,7 +124,7 @@ impl RemoteQueue {
             }
             task.header().queue_next.store(head, Ordering::Relaxed);
             // Release: the link above, and whatever the waker wrote before waking, are visible to
-            // the runtime once its `Acquire` swap in `take_all` sees this node.
+            // the runtime once the `Acquire` swap in `take_oldest_first` sees this node.
             match self.head.compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed)
             {
                 Ok(_) if head.is_null() => return RemotePush::WasEmpty,
@@ -161,8 +161,9 @@ impl RemoteQueue {
     /// It looks first, and takes nothing (and swaps nothing) when the queue is empty and stays
     /// open, or is closed already: the common case is an empty queue, and a load does not take
     /// the cache line away from producers the way a swap would; and a closed queue must stay
-    /// closed, its marker never read as a task. What the load sees stays true until the swap:
-    /// other threads only push onto an open queue, and only the runtime thread closes it.
+    /// closed, its marker never read as a task. Whether the queue is open stays as the load saw
+    /// it until the swap (other threads only push onto an open queue, and only the runtime thread
+    /// closes it); a push may land in between, and the swap takes it.
     fn take_oldest_first(&self, close: bool) -> OldestFirst {
         let head = self.head.load(Ordering::Relaxed);
         if head == closed() || (head.is_null() && !close) {

@@ -268,7 +268,8 @@ impl Reactor {
     }
 
     /// A waker that ends a blocked [`Reactor::turn`] from any thread, or makes the next one
-    /// return at once: the unpark the executor calls when another thread queues a task.
+    /// return at once: the unpark the executor calls when another thread queues or spawns a task,
+    /// or wakes the `block_on` future.
     pub fn unparker(&self) -> Waker {
         self.handle.inner.unparker.waker()
     }

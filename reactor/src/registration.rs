@@ -337,15 +337,17 @@ impl Registration {
 
     /// Whether an event said the source may be ready for `direction` since an operation last
     /// said `WouldBlock` (no system call: the cached readiness). The process module's sweep of
-    /// dropped children uses it to try only those whose pidfd was reported readable, and
-    /// `TcpStream::is_read_ready` to spare a connection pool a peek per reuse.
+    /// dropped children uses it to try only those whose pidfd was reported readable,
+    /// `TcpStream::is_read_ready` to spare a connection pool a peek per reuse, and
+    /// `Signal::try_recv` to read its doorbell only when it rang.
     pub(crate) fn is_ready(&self, direction: Direction) -> bool {
         let io = self.handle.inner.io.borrow();
         io.entries[self.index as usize].readiness.intersects(direction.mask())
     }
 
     /// Forgets the readiness for `direction`: an operation returned `WouldBlock` (in
-    /// [`Registration::poll_io`], or a peek outside it).
+    /// [`Registration::poll_io`], `TcpStream::try_peek`, or the doorbell drain of
+    /// `Signal::try_recv`).
     pub(crate) fn clear(&self, direction: Direction) {
         let mut io = self.handle.inner.io.borrow_mut();
         let entry = &mut io.entries[self.index as usize];

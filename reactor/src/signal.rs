@@ -248,8 +248,9 @@ impl Signal {
     }
 
     /// Whether a delivery came since the last `recv` or `try_recv`, without waiting (and without
-    /// arranging a wake-up: a caller woken some other way). Empties the doorbell if the reactor
-    /// has seen it ring, and costs no system call otherwise.
+    /// arranging a wake-up: a caller woken some other way). Empties the doorbell if its
+    /// registration is marked readable (an event, or another listener's drain ringing it), and
+    /// costs no system call otherwise.
     ///
     /// The runtime's own `SIGQUIT` dump (`Builder::dump_on_sigquit`) uses it: its listener is no
     /// task, but the doorbell's readiness still ends the reactor's wait, and the runtime asks

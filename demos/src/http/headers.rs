@@ -1,9 +1,11 @@
 //! [`Headers`]: a response's header fields in two allocations, however many there are.
 //!
 //! A field per `(String, String)` pair would cost two allocations per header line: sixteen for
-//! the eight lines nginx sends with a small file, most of the allocations of a whole GET. Here the
-//! names (lower-cased) and values are appended to one `String`, and an index records where each
-//! field ends in it, so a response head costs one allocation for its text and one for its index.
+//! the eight lines nginx sends with a small file, nearly half of the 34 allocations a GET made
+//! with them. Here the names (lower-cased) and values are appended to one `String`, and an index
+//! records where each field ends in it, so a response head costs one allocation for its text and
+//! one for its index when every value is UTF-8 (a value that is not is copied once, to replace
+//! its bad bytes, and may grow the text).
 //!
 //! Invariant: the fields tile `text` in order. Field `i`'s name starts where field `i - 1`'s
 //! value ends (at 0 for the first), runs to its `name_end`, and its value runs from there to its
@@ -41,7 +43,8 @@ struct Field {
 }
 
 impl Headers {
-    /// The fields httparse found, each name lower-cased: two allocations (none for no fields).
+    /// The fields httparse found, each name lower-cased: two allocations when every value is
+    /// UTF-8 (none for no fields).
     pub(crate) fn from_httparse(parsed: &[httparse::Header<'_>]) -> Headers {
         let size = parsed.iter().map(|h| h.name.len() + h.value.len()).sum();
         let mut headers =
@@ -53,6 +56,10 @@ impl Headers {
     }
 
     /// Fields from `(name, value)` pairs, each name lower-cased: for tests and hand-made heads.
+    ///
+    /// # Panics
+    ///
+    /// If the names and values come to 4 GiB or more (offsets are kept in `u32`).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Headers {
         let mut headers = Headers::default();
         for (name, value) in pairs {
@@ -61,8 +68,8 @@ impl Headers {
         headers
     }
 
-    /// Appends one field. A head over 4 GiB cannot reach here: the parser's head limit is far
-    /// below, so the offsets fit in `u32`.
+    /// Appends one field. From the parser a head over 4 GiB cannot reach here (its head limit is
+    /// far below), so the offsets fit in `u32`; [`Headers::from_pairs`] given more panics.
     fn push(&mut self, name: &str, value: Cow<'_, str>) {
         let start = self.text.len();
         self.text.push_str(name);

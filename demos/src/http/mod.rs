@@ -84,8 +84,8 @@
 //!
 //! What the readiness cannot see is a close still in flight: the FIN reaches the socket after
 //! the reactor's last turn, or after the request is written. That race is why a reused
-//! connection that fails before any response byte arrives is retried once on another
-//! connection, for idempotent methods (`Client::fetch`), as aiohttp retries.
+//! connection that fails before any response byte arrives is retried on another connection (one
+//! handed over, or a new one), for idempotent methods (`Client::fetch`), as aiohttp retries.
 
 mod error;
 mod headers;

@@ -163,7 +163,8 @@ impl Transport {
     /// Asks the reactor first (see "Reusing an idle connection" in `http/mod.rs`): when no
     /// readiness event came for the socket since the response drained it, the answer is yes
     /// without a system call. Only when one came does it peek, to tell bytes or a close
-    /// (unusable) from a readiness left over by a read that filled its buffer exactly (usable).
+    /// (unusable) from a readiness left over by a read that filled its buffer exactly, or, on the
+    /// `backend-polling` build, by any read (usable: see the module doc).
     pub(crate) fn is_reusable(&self) -> bool {
         let tcp = match self {
             Transport::Plain(tcp) => tcp,

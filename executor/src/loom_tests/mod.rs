@@ -18,8 +18,8 @@
 //!
 //! What no model here proves: anything beyond the preemption bound (loom's bounded search is
 //! exhaustive only up to it), anything about more threads or tasks than a model spawns, and the
-//! parts of the runtime loom does not see: the reactor, `std::sync::Arc` (kept for `Shared` and
-//! `ReadySet`, see `crate::loom`) and the `Cell`s of the runtime thread.
+//! parts of the runtime loom does not see: the reactor, `std::sync::Arc` (kept for `Shared`, the
+//! unparker wakers and `ReadySet`, see `crate::loom`) and the `Cell`s of the runtime thread.
 
 mod remote_queue;
 mod remote_spawn;

@@ -82,8 +82,9 @@ impl Readiness {
 
 /// Interrupts a `Poller::poll` from any thread; an unpark before the wait is not lost.
 ///
-/// The reactor keeps one, the blocking pool's workers a clone each; the executor gets the same
-/// wake-up as a plain [`Waker`] ([`Unparker::waker`]), so that it needs no trait of ours.
+/// The reactor keeps one and the blocking pool one clone, shared by all its workers; the executor
+/// gets the same wake-up as a plain [`Waker`] ([`Unparker::waker`]), so that it needs no trait of
+/// ours.
 #[derive(Clone)]
 pub(crate) struct Unparker {
     /// Shared with the reactor and every clone, and behind every [`Unparker::waker`].

@@ -252,12 +252,14 @@ impl TcpStream {
 
     /// Whether bytes or an end-of-file may be waiting, from what the reactor already knows: no
     /// system call. `false` means that no readiness event (data, FIN, reset) has been delivered
-    /// for this socket since a read last found it drained, and no byte waits in its read-ahead.
+    /// for this socket since a read or [`TcpStream::try_peek`] last found it drained, and no byte
+    /// waits in its read-ahead.
     ///
-    /// It can be wrong both ways, and says which way in its name: `true` after a read that filled
-    /// its buffer exactly (the read could not tell whether more was coming; the next read or
-    /// [`TcpStream::try_peek`] settles it), and `false` for bytes that arrived since the
-    /// reactor's last turn (events are delivered only then). A connection pool checks it before
+    /// It can be wrong both ways: `true` after a read that filled its buffer exactly (the read
+    /// could not tell whether more was coming; the next read or `try_peek` settles it), and on the
+    /// `backend-polling` build after any read that did not end in `WouldBlock` (that backend
+    /// cannot report a closed read half apart, so a short read keeps the readiness); `false` for
+    /// bytes that arrived since the reactor's last turn (events are delivered only then). A connection pool checks it before
     /// reusing an idle connection, where the first error costs a `try_peek` and the second a
     /// retried request, instead of a system call on every reuse.
     pub fn is_read_ready(&self) -> bool {
