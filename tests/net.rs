@@ -282,8 +282,7 @@ fn is_read_ready_reports_what_the_reactor_heard_without_a_system_call() {
         // On loopback the bytes are in the socket once `write_all` returns, but the reactor hears
         // of them only in its next turn.
         assert!(!stream.is_read_ready(), "no turn since the bytes came");
-        cashier::sleep(Duration::from_millis(1)).await; // at least one turn
-        assert!(stream.is_read_ready(), "the turn delivered the readable event");
+        assert!(turns_until_read_ready(&stream).await, "a turn delivered the readable event");
 
         let mut buf = [0; 64];
         assert_eq!(stream.read(&mut buf).await.unwrap(), 5);
@@ -298,8 +297,21 @@ fn is_read_ready_reports_what_the_reactor_heard_without_a_system_call() {
         assert!(!stream.is_read_ready(), "a peek's WouldBlock forgets the readiness");
 
         drop(peer); // the FIN
-        cashier::sleep(Duration::from_millis(1)).await;
-        assert!(stream.is_read_ready(), "the end-of-file is a readiness event too");
+        assert!(turns_until_read_ready(&stream).await, "the end-of-file is a readiness event too");
         assert_eq!(stream.try_peek(&mut byte).unwrap(), 0, "and the peek says it is the end");
     });
+}
+
+/// Lets the reactor turn until `stream` is read-ready, at most a thousand times: each sleep that
+/// does not end at once parks the runtime in a turn. A sleep can end without a turn (its deadline
+/// already past when first polled, after the thread was descheduled, as under valgrind), hence
+/// the loop; its bound makes a lost event a failure, not a hang.
+async fn turns_until_read_ready(stream: &TcpStream) -> bool {
+    for _ in 0..1000 {
+        if stream.is_read_ready() {
+            return true;
+        }
+        cashier::sleep(Duration::from_millis(1)).await;
+    }
+    stream.is_read_ready()
 }
