@@ -96,26 +96,11 @@ fn command_lines_split_like_a_shell() {
     assert_eq!(run_commands::display_command(&words("sh -c 'a; b'")), "sh -c 'a; b'");
 }
 
+/// Runs demo `name` with `args` and returns whether it succeeded, its standard output and its
+/// standard error.
 fn demo(name: &str, args: &[&str]) -> (bool, String, String) {
-    let binary = match name {
-        "names_ages" => env!("CARGO_BIN_EXE_names_ages"),
-        "site_status" => env!("CARGO_BIN_EXE_site_status"),
-        "run_commands" => env!("CARGO_BIN_EXE_run_commands"),
-        "kitchen" => env!("CARGO_BIN_EXE_kitchen"),
-        "orders" => env!("CARGO_BIN_EXE_orders"),
-        other => panic!("no demo {other}"),
-    };
-    // The child is told exactly what to show: a `CASHIER_TRACE` or `CASHIER_DEBUG` of the test
-    // run (CI runs the suite once with `CASHIER_DEBUG=1`) would add lines these tests pin, and
-    // a slow-poll warning depends on how busy the machine is.
-    let output = Command::new(binary)
-        .args(args)
-        .env_remove("CASHIER_TRACE")
-        .env_remove("CASHIER_DEBUG")
-        .output()
-        .expect("run the demo");
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
-    (output.status.success(), text(output.stdout), text(output.stderr))
+    let (code, stdout, stderr) = demo_code(name, args);
+    (code == Some(0), stdout, stderr)
 }
 
 /// Runs demo `name` with `args` and returns its exit code, standard output and standard error.
@@ -128,6 +113,9 @@ fn demo_code(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
         "orders" => env!("CARGO_BIN_EXE_orders"),
         other => panic!("no demo {other}"),
     };
+    // The child is told exactly what to show: a `CASHIER_TRACE` or `CASHIER_DEBUG` of the test
+    // run (CI runs the suite once with `CASHIER_DEBUG=1`) would add lines these tests pin, and
+    // a slow-poll warning depends on how busy the machine is.
     let output = Command::new(binary)
         .args(args)
         .env_remove("CASHIER_TRACE")
